@@ -1,0 +1,123 @@
+import { type RunnerHandle, run } from "@grammyjs/runner";
+import { type ServerType, serve } from "@hono/node-server";
+import type { Bot } from "grammy";
+import type { UserFromGetMe } from "grammy/types";
+import type { Hono } from "hono";
+import { Redis } from "ioredis";
+import type { Sql } from "postgres";
+import type { Config } from "./config.ts";
+import { createHttpApp } from "./http/server.ts";
+import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
+import type { Clock } from "./lib/clock.ts";
+import { createIdHasher, type Logger } from "./lib/logger.ts";
+import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
+import { updateStateCleanupJob } from "./telegram/cleanup.ts";
+import type { BotContext } from "./telegram/context.ts";
+
+export interface AppDeps {
+  config: Config;
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  /** Skips getMe at start when known. */
+  botInfo?: UserFromGetMe;
+  /** Per-user update limit; defaults to 5 per 3 s. */
+  rateLimit?: RateLimit;
+  /** Outgoing throttle within Telegram's limits; on unless a benchmark turns it off. */
+  throttle?: boolean;
+  /** Updates processed at once; each holds a pooled connection. */
+  maxUpdatesInFlight?: number;
+}
+
+export interface App {
+  bot: Bot<BotContext>;
+  http: Hono;
+  /** Listens, starts polling or registers the webhook, and starts the jobs. */
+  start(): Promise<{ port: number }>;
+  /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
+  stop(): Promise<void>;
+}
+
+const ALLOWED_UPDATES = [
+  "message",
+  "edited_message",
+  "callback_query",
+  "chat_member",
+  "my_chat_member",
+] as const;
+
+/** Builds the bot, the HTTP server and the jobs from explicit dependencies. */
+export function createApp(deps: AppDeps): App {
+  const { config, sql, clock, log } = deps;
+  // Shared counters let several instances enforce one limit per user.
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true }) : undefined;
+  const rateLimit = deps.rateLimit ?? {
+    limit: 5,
+    windowMs: 3000,
+    ...(redis ? { store: redis } : {}),
+  };
+  const bot = createBot({
+    token: config.botToken,
+    apiRoot: config.telegramApiRoot,
+    ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
+    services: {
+      sql,
+      clock,
+      log,
+      // Derived from the token so log ids stay stable per bot without another secret.
+      hashId: createIdHasher(`log-ids:${config.botToken}`),
+      adminIds: config.adminIds,
+    },
+    rateLimit,
+    throttle: deps.throttle ?? true,
+    maxUpdatesInFlight: deps.maxUpdatesInFlight ?? 16,
+  });
+  const webhook = config.botMode === "webhook" && config.webhookSecret;
+  const http = createHttpApp(
+    sql,
+    log,
+    webhook ? [webhookRoutes(bot, config.webhookSecret ?? "")] : [],
+  );
+
+  let server: ServerType | undefined;
+  let runner: RunnerHandle | undefined;
+  let jobs: Scheduler | undefined;
+
+  return {
+    bot,
+    http,
+    async start() {
+      await redis?.connect();
+      await bot.init();
+      const port = await new Promise<number>((resolve) => {
+        server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
+          resolve(info.port),
+        );
+      });
+      await bot.api.setMyCommands(allCommands);
+      if (config.botMode === "webhook") {
+        await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
+          secret_token: config.webhookSecret ?? "",
+          allowed_updates: [...ALLOWED_UPDATES],
+          max_connections: 100,
+        });
+      } else {
+        await bot.api.deleteWebhook();
+        runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
+      }
+      jobs = startJobs([updateStateCleanupJob(sql, clock, log)], log);
+      log.info({ port, mode: config.botMode }, "service started");
+      return { port };
+    },
+    async stop() {
+      if (runner?.isRunning()) await runner.stop();
+      await new Promise<void>((resolve) => {
+        if (!server) return resolve();
+        server.close(() => resolve());
+      });
+      await jobs?.stop();
+      redis?.disconnect();
+    },
+  };
+}

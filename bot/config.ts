@@ -1,0 +1,118 @@
+import { z } from "zod";
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const envSchema = z
+  .object({
+    BOT_TOKEN: z
+      .string({ error: "is required: the token @BotFather gave you" })
+      .regex(/^\d+:[\w-]{20,}$/, "must look like 123456:ABC-DEF… (the token @BotFather gave you)"),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })
+      .optional(),
+    TELEGRAM_API_ROOT: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .default("https://api.telegram.org")
+      .transform((url) => url.replace(/\/+$/, "")),
+    BOT_MODE: z.enum(["polling", "webhook"]).default("polling"),
+    PUBLIC_URL: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .transform((url) => url.replace(/\/+$/, ""))
+      .optional(),
+    WEBHOOK_SECRET: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Z a-z 0-9 _ -")
+      .optional(),
+    HOST: z.string().min(1).default("127.0.0.1"),
+    PORT: z.coerce
+      .number({ error: "must be a port number (0-65535)" })
+      .int({ error: "must be a port number (0-65535)" })
+      .min(0, { error: "must be a port number (0-65535)" })
+      .max(65535, { error: "must be a port number (0-65535)" })
+      .default(3000),
+    ADMIN_IDS: z
+      .string()
+      .default("")
+      .transform((value, ctx) => {
+        const ids: number[] = [];
+        for (const part of value.split(",").map((p) => p.trim())) {
+          if (part === "") continue;
+          if (!/^\d{1,16}$/.test(part)) {
+            ctx.addIssue({ code: "custom", message: "must be comma-separated Telegram user ids" });
+            return z.NEVER;
+          }
+          ids.push(Number(part));
+        }
+        return ids;
+      }),
+    REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional(),
+    DATA_DIR: z.string().min(1).default("./data"),
+    LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BOT_MODE !== "webhook") return;
+    if (!env.PUBLIC_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["PUBLIC_URL"],
+        message: "is required when BOT_MODE=webhook",
+      });
+    }
+    if (!env.WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["WEBHOOK_SECRET"],
+        message: "is required when BOT_MODE=webhook",
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  botToken: string;
+  databaseUrl: string | undefined;
+  telegramApiRoot: string;
+  botMode: "polling" | "webhook";
+  publicUrl: string | undefined;
+  webhookSecret: string | undefined;
+  host: string;
+  port: number;
+  adminIds: ReadonlySet<number>;
+  redisUrl: string | undefined;
+  dataDir: string;
+  logLevel: (typeof LOG_LEVELS)[number];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The only reader of the environment. Throws ConfigError with one line per bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty values in .env files mean "not set", as in most dotenv tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const name = issue.path.join(".") || "environment";
+      return `${name} ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration: ${lines.join("; ")}`);
+  }
+  const e = parsed.data;
+  return {
+    botToken: e.BOT_TOKEN,
+    databaseUrl: e.DATABASE_URL,
+    telegramApiRoot: e.TELEGRAM_API_ROOT,
+    botMode: e.BOT_MODE,
+    publicUrl: e.PUBLIC_URL,
+    webhookSecret: e.WEBHOOK_SECRET,
+    host: e.HOST,
+    port: e.PORT,
+    adminIds: new Set(e.ADMIN_IDS),
+    redisUrl: e.REDIS_URL,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+  };
+}

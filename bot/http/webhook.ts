@@ -1,0 +1,48 @@
+import { timingSafeEqual } from "node:crypto";
+import type { Bot } from "grammy";
+import type { Update } from "grammy/types";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
+import type { BotContext } from "#bot/telegram/context";
+
+export const WEBHOOK_PATH = "/telegram/webhook";
+const SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+/** Compares in constant time so the secret cannot be guessed byte by byte. */
+export function secretMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const updateSchema = z.looseObject({ update_id: z.number().int().nonnegative() });
+
+const error = (code: string, message: string) => ({ error: { code, message } });
+
+/**
+ * Telegram's deliveries. An update is answered 200 once handled (or found to be a
+ * duplicate); a failure answers 500 so Telegram delivers it again later.
+ */
+export function webhookRoutes(bot: Bot<BotContext>, secret: string): Hono {
+  const routes = new Hono();
+  routes.post(
+    WEBHOOK_PATH,
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: (c) => c.json(error("too_large", "Update too large."), 413),
+    }),
+    async (c) => {
+      if (!secretMatches(c.req.header(SECRET_HEADER), secret)) {
+        return c.json(error("unauthorized", "Missing or wrong secret token."), 401);
+      }
+      const body: unknown = await c.req.json().catch(() => undefined);
+      const parsed = updateSchema.safeParse(body);
+      if (!parsed.success) return c.json(error("invalid", "Not a Telegram update."), 400);
+      await bot.handleUpdate(parsed.data as unknown as Update);
+      return c.json({ ok: true });
+    },
+  );
+  return routes;
+}

@@ -1,0 +1,122 @@
+import { InlineKeyboard } from "grammy";
+import { escapeHtml } from "#bot/lib/html";
+import type { Person, TaskPage, TaskStatus, TaskView } from "#db/tasks";
+import { encodeTaskAction, type ListRef } from "./callbacks.ts";
+import { formatDue, isOverdue } from "./due.ts";
+
+export const PAGE_SIZE = 10;
+
+/** How the card is shown: the viewer's zone for due dates, and where it is shown. */
+export interface CardView {
+  now: Date;
+  timeZone: string;
+  /** In private chats a team task names its team; in the team's own chat that is noise. */
+  showTeam: boolean;
+}
+
+export interface Rendered {
+  text: string;
+  keyboard: InlineKeyboard;
+}
+
+export function personLabel(person: Pick<Person, "firstName" | "username">): string {
+  return person.username ? `@${person.username}` : person.firstName || "someone";
+}
+
+const PRIORITY_LABEL = { low: "low", normal: "normal", high: "‼️ high" } as const;
+
+/** The compact line: `#id title · @assignee · due · priority`, HTML-escaped. */
+export function taskLine(task: TaskView, view: CardView): string {
+  const parts = [
+    `${task.status === "done" ? "✅ " : ""}#${task.id} <b>${escapeHtml(task.title)}</b>`,
+  ];
+  if (task.assignee) parts.push(escapeHtml(personLabel(task.assignee)));
+  if (task.dueAt && task.status === "open") {
+    const due = { at: task.dueAt, hasTime: task.dueHasTime };
+    const label = `due ${formatDue(due, view.now, view.timeZone)}`;
+    parts.push(isOverdue(due, view.now, view.timeZone) ? `⚠️ ${label}` : label);
+  }
+  parts.push(PRIORITY_LABEL[task.priority]);
+  if (view.showTeam && task.teamTitle) parts.push(`👥 ${escapeHtml(task.teamTitle)}`);
+  return parts.join(" · ");
+}
+
+/** A link to the message a task was made from; Telegram only has them for supergroups. */
+export function sourceLink(chatId: number, messageId: number): string | null {
+  const internal = -chatId - 1_000_000_000_000;
+  if (chatId >= 0 || internal <= 0) return null;
+  return `https://t.me/c/${internal}/${messageId}`;
+}
+
+const DESCRIPTION_PREVIEW = 600;
+
+/** One task in its own message, with the button that flips its status. */
+export function renderCard(task: TaskView, view: CardView): Rendered {
+  const lines = [taskLine(task, view)];
+  if (task.description) {
+    const text =
+      task.description.length > DESCRIPTION_PREVIEW
+        ? `${task.description.slice(0, DESCRIPTION_PREVIEW)}…`
+        : task.description;
+    lines.push("", escapeHtml(text));
+  }
+  if (task.sourceChatId !== null && task.sourceMessageId !== null) {
+    const link = sourceLink(task.sourceChatId, task.sourceMessageId);
+    if (link) lines.push("", `↪ <a href="${link}">source message</a>`);
+  }
+  const keyboard = new InlineKeyboard();
+  if (task.status === "open") {
+    keyboard.text("✓ Done", encodeTaskAction({ kind: "status", taskId: task.id, status: "done" }));
+  } else {
+    keyboard.text(
+      "↺ Reopen",
+      encodeTaskAction({ kind: "status", taskId: task.id, status: "open" }),
+    );
+  }
+  return { text: lines.join("\n"), keyboard };
+}
+
+const LIST_TITLE: Record<TaskStatus, string> = { open: "Open tasks", done: "Recently completed" };
+const EMPTY: Record<TaskStatus, string> = {
+  open: "No open tasks. Create one with /newtask.",
+  done: "Nothing completed yet.",
+};
+
+export function pageCount(total: number): number {
+  return Math.max(1, Math.ceil(total / PAGE_SIZE));
+}
+
+/** A page of a list: the lines, a Done/Reopen button per task, and ‹ n/m › paging. */
+export function renderList(
+  page: TaskPage,
+  list: ListRef,
+  view: CardView,
+  heading: string,
+): Rendered {
+  const keyboard = new InlineKeyboard();
+  if (page.tasks.length === 0) {
+    return {
+      text: `<b>${LIST_TITLE[list.status]}</b> · ${escapeHtml(heading)}\n\n${EMPTY[list.status]}`,
+      keyboard,
+    };
+  }
+  const lines = page.tasks.map((task) => taskLine(task, view));
+  for (const task of page.tasks) {
+    const next: TaskStatus = task.status === "open" ? "done" : "open";
+    const label = next === "done" ? `✓ Done #${task.id}` : `↺ Reopen #${task.id}`;
+    keyboard
+      .text(label, encodeTaskAction({ kind: "list-status", taskId: task.id, status: next, list }))
+      .row();
+  }
+  const pages = pageCount(page.total);
+  if (pages > 1) {
+    const prev = Math.max(0, list.page - 1);
+    const next = Math.min(pages - 1, list.page + 1);
+    keyboard
+      .text("‹", encodeTaskAction({ kind: "page", list: { status: list.status, page: prev } }))
+      .text(`${list.page + 1}/${pages}`, encodeTaskAction({ kind: "page", list }))
+      .text("›", encodeTaskAction({ kind: "page", list: { status: list.status, page: next } }));
+  }
+  const header = `<b>${LIST_TITLE[list.status]}</b> · ${escapeHtml(heading)} (${page.total})`;
+  return { text: `${header}\n\n${lines.join("\n")}`, keyboard };
+}

@@ -1,0 +1,276 @@
+import { createConversation } from "@grammyjs/conversations";
+import { Composer, GrammyError, type InlineKeyboard } from "grammy";
+import type { BotCommand } from "grammy/types";
+import { invalid } from "#bot/lib/errors";
+import type { BotContext } from "#bot/telegram/context";
+import { createTask, listTasks, type TaskScope } from "#db/tasks";
+import { getTeam } from "#db/teams";
+import { getUser } from "#db/users";
+import { changeTaskStatus } from "./actions.ts";
+import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
+import {
+  type CardView,
+  PAGE_SIZE,
+  pageCount,
+  type Rendered,
+  renderCard,
+  renderList,
+} from "./card.ts";
+import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
+import { notifyTaskEvent } from "./notify.ts";
+import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
+import { resolveAssignee } from "./people.ts";
+import type { ChatScope } from "./rules.ts";
+
+export const taskCommands: BotCommand[] = [
+  { command: "newtask", description: "Create a task step by step, or in one line" },
+  { command: "tasks", description: "Open tasks (/tasks done: recently completed)" },
+  { command: "done", description: "Mark a task done: /done 12" },
+  { command: "task", description: "Reply to a message to turn it into a task" },
+  { command: "cancel", description: "Leave the task you are creating" },
+];
+
+function chatScope(ctx: BotContext): ChatScope | null {
+  const chat = ctx.chat;
+  if (chat?.type === "private") return { kind: "private" };
+  if (chat?.type === "group" || chat?.type === "supergroup")
+    return { kind: "team", teamId: chat.id };
+  return null;
+}
+
+async function cardView(ctx: BotContext, scope: ChatScope): Promise<CardView> {
+  const user = ctx.from ? await getUser(ctx.db, ctx.from.id) : null;
+  return {
+    now: ctx.app.clock.now(),
+    timeZone: user?.timezone ?? "UTC",
+    showTeam: scope.kind === "private",
+  };
+}
+
+function replyOptions(ctx: BotContext, rendered: Rendered) {
+  return {
+    parse_mode: "HTML" as const,
+    reply_markup: rendered.keyboard,
+    link_preview_options: { is_disabled: true },
+    ...(ctx.msgId
+      ? { reply_parameters: { message_id: ctx.msgId, allow_sending_without_reply: true } }
+      : {}),
+  };
+}
+
+/** Edits the message a button sits on; an unchanged message is not an error for us. */
+async function editInPlace(ctx: BotContext, text: string, keyboard: InlineKeyboard): Promise<void> {
+  try {
+    await ctx.editMessageText(text, {
+      parse_mode: "HTML",
+      reply_markup: keyboard,
+      link_preview_options: { is_disabled: true },
+    });
+  } catch (error) {
+    if (error instanceof GrammyError && error.description.includes("message is not modified"))
+      return;
+    throw error;
+  }
+}
+
+async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef): Promise<Rendered> {
+  const from = ctx.from;
+  if (!from) throw invalid("I can't tell who is asking.");
+  const taskScope: TaskScope =
+    scope.kind === "team"
+      ? { kind: "team", teamId: scope.teamId }
+      : { kind: "personal", userId: from.id };
+  let page = await listTasks(ctx.db, taskScope, list.status, {
+    offset: list.page * PAGE_SIZE,
+    limit: PAGE_SIZE,
+  });
+  // After tasks move off the last page, show the new last page rather than an empty one.
+  const last = pageCount(page.total) - 1;
+  if (list.page > last) {
+    list = { ...list, page: last };
+    page = await listTasks(ctx.db, taskScope, list.status, {
+      offset: last * PAGE_SIZE,
+      limit: PAGE_SIZE,
+    });
+  }
+  const heading =
+    scope.kind === "team"
+      ? ((await getTeam(ctx.db, scope.teamId))?.title ?? "this group")
+      : "yours";
+  return renderList(page, list, await cardView(ctx, scope), heading);
+}
+
+async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {
+  const from = ctx.from;
+  if (!from) return;
+  const view = await cardView(ctx, scope);
+  const parsed = parseOneLineTask(line, view.now, view.timeZone);
+  if (!parsed.ok) throw invalid(parsed.reason);
+  const teamId = scope.kind === "team" ? scope.teamId : null;
+  let assigneeId: number | null = null;
+  if (parsed.task.assigneeUsername) {
+    const resolved = await resolveAssignee(
+      ctx.db,
+      `@${parsed.task.assigneeUsername}`,
+      from.id,
+      teamId,
+    );
+    if (!resolved.ok) throw invalid(resolved.reason);
+    assigneeId = resolved.person.id;
+  }
+  const task = await createTask(
+    ctx.db,
+    {
+      teamId,
+      title: parsed.task.title,
+      description: null,
+      priority: parsed.task.priority ?? "normal",
+      creatorId: from.id,
+      assigneeId,
+      dueAt: parsed.task.due?.at ?? null,
+      dueHasTime: parsed.task.due?.hasTime ?? false,
+      sourceChatId: null,
+      sourceMessageId: null,
+    },
+    view.now,
+  );
+  const card = renderCard(task, view);
+  await ctx.reply(card.text, replyOptions(ctx, card));
+  notifyTaskEvent(ctx, task, "assigned", from);
+}
+
+/** Tasks: create (guided, one line, from a reply), list with paging, complete and reopen. */
+export function tasksFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.use(
+    createConversation(newTaskConversation, {
+      id: NEW_TASK,
+      maxMillisecondsToWait: NEW_TASK_IDLE_MS,
+    }),
+  );
+
+  composer.command("newtask", async (ctx) => {
+    const scope = chatScope(ctx);
+    if (!scope) return;
+    const line = ctx.match.trim();
+    if (line !== "") return createFromLine(ctx, scope, line);
+    if (ctx.conversation.active(NEW_TASK) > 0) {
+      await ctx.reply("You are already creating a task: answer the question above, or /cancel.");
+      return;
+    }
+    await ctx.conversation.enter(NEW_TASK);
+  });
+
+  composer.command("cancel", (ctx) => ctx.reply("There is nothing to cancel."));
+
+  composer.command("task", async (ctx) => {
+    const scope = chatScope(ctx);
+    const from = ctx.from;
+    if (!scope || !from) return;
+    const source = ctx.message?.reply_to_message;
+    if (!source) {
+      await ctx.reply("Reply /task to a message to turn it into a task.");
+      return;
+    }
+    const text = source.text ?? source.caption;
+    if (!text?.trim()) throw invalid("That message has no text to make a task from.");
+    const { title, description } = splitMessageIntoTask(text);
+    const view = await cardView(ctx, scope);
+    const task = await createTask(
+      ctx.db,
+      {
+        teamId: scope.kind === "team" ? scope.teamId : null,
+        title,
+        description,
+        priority: "normal",
+        creatorId: from.id,
+        assigneeId: null,
+        dueAt: null,
+        dueHasTime: false,
+        sourceChatId: ctx.chat?.id ?? null,
+        sourceMessageId: source.message_id,
+      },
+      view.now,
+    );
+    const card = renderCard(task, view);
+    await ctx.reply(card.text, replyOptions(ctx, card));
+  });
+
+  composer.command("tasks", async (ctx) => {
+    const scope = chatScope(ctx);
+    if (!scope) return;
+    const arg = ctx.match.trim().toLowerCase();
+    if (arg !== "" && arg !== "done") {
+      await ctx.reply("Use /tasks for open tasks or /tasks done for recently completed ones.");
+      return;
+    }
+    const rendered = await renderChatList(ctx, scope, {
+      status: arg === "done" ? "done" : "open",
+      page: 0,
+    });
+    await ctx.reply(rendered.text, replyOptions(ctx, rendered));
+  });
+
+  composer.command("done", async (ctx) => {
+    const scope = chatScope(ctx);
+    const from = ctx.from;
+    if (!scope || !from) return;
+    const id = /^#?(\d{1,15})$/.exec(ctx.match.trim())?.[1];
+    if (!id) {
+      await ctx.reply("Which task? Send /done and its number, for example /done 12.");
+      return;
+    }
+    const { task, changed } = await changeTaskStatus(
+      ctx.db,
+      from.id,
+      Number(id),
+      "done",
+      scope,
+      ctx.app.clock.now(),
+    );
+    const card = renderCard(task, await cardView(ctx, scope));
+    await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
+    if (changed) notifyTaskEvent(ctx, task, "done", from);
+  });
+
+  composer.callbackQuery(TASK_CALLBACK, async (ctx) => {
+    const scope = chatScope(ctx);
+    const action = decodeTaskAction(ctx.callbackQuery.data);
+    if (!scope || !action) {
+      await ctx.answerCallbackQuery({ text: "This button no longer works." });
+      return;
+    }
+    if (action.kind === "page") {
+      const rendered = await renderChatList(ctx, scope, action.list);
+      await editInPlace(ctx, rendered.text, rendered.keyboard);
+      await ctx.answerCallbackQuery();
+      return;
+    }
+    const { task, changed } = await changeTaskStatus(
+      ctx.db,
+      ctx.from.id,
+      action.taskId,
+      action.status,
+      scope,
+      ctx.app.clock.now(),
+    );
+    const rendered =
+      action.kind === "list-status"
+        ? await renderChatList(ctx, scope, action.list)
+        : renderCard(task, await cardView(ctx, scope));
+    await editInPlace(ctx, rendered.text, rendered.keyboard);
+    const verb = action.status === "done" ? "done" : "reopened";
+    await ctx.answerCallbackQuery({
+      text: changed ? `#${task.id} ${verb}` : `#${task.id} was already ${verb}`,
+    });
+    if (changed)
+      notifyTaskEvent(ctx, task, action.status === "done" ? "done" : "reopened", ctx.from);
+  });
+
+  // Buttons of a /newtask form that has ended, or that belongs to another member.
+  composer.callbackQuery(/^nt:/, (ctx) =>
+    ctx.answerCallbackQuery({ text: "This form has ended or belongs to someone else." }),
+  );
+
+  return composer;
+}

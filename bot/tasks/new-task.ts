@@ -1,0 +1,291 @@
+import type { Conversation } from "@grammyjs/conversations";
+import { type Context, InlineKeyboard } from "grammy";
+import { escapeHtml } from "#bot/lib/html";
+import type { BotContext } from "#bot/telegram/context";
+import { createTask, type TaskPriority } from "#db/tasks";
+import { listMembers } from "#db/teams";
+import { getUser } from "#db/users";
+import { personLabel, renderCard } from "./card.ts";
+import { formatDue, parseDue } from "./due.ts";
+import { notifyTaskEvent } from "./notify.ts";
+import { validateDescription, validateTitle } from "./parse.ts";
+import { resolveAssignee, resolveAssigneeId } from "./people.ts";
+
+export const NEW_TASK = "new-task";
+/** A forgotten form must not swallow a member's chat messages hours later. */
+export const NEW_TASK_IDLE_MS = 30 * 60 * 1000;
+
+type NewTaskConversation = Conversation<BotContext, Context>;
+
+type Answer = { kind: "text"; text: string } | { kind: "button"; data: string } | { kind: "skip" };
+
+interface Assignee {
+  id: number;
+  label: string;
+}
+
+interface DueAnswer {
+  at: string;
+  hasTime: boolean;
+  label: string;
+}
+
+const Q = {
+  title: "What is the task? Send a title (up to 200 characters), or /cancel.",
+  description: "Add a description (up to 4000 characters), or /skip.",
+  assignee: "Who should do it? Send <code>me</code> or an @username, tap a name, or /skip.",
+  assigneePrivate: "Who should do it? Send <code>me</code> or an @username, or /skip.",
+  due: "When is it due? For example <code>tomorrow</code>, <code>friday</code>, <code>in 3 days</code> or <code>2026-12-24 15:00</code>. Or /skip.",
+  priority: "How important is it?",
+  confirm: "Create this task?",
+};
+
+const commandOf = (text: string): string | null =>
+  /^\/([a-z_]+)(@\w+)?(\s|$)/i.exec(text)?.[1]?.toLowerCase() ?? null;
+
+/**
+ * The guided /newtask form. It replays on every update, so everything that touches the
+ * database, the clock or Telegram runs inside `conversation.external` and happens once.
+ */
+export async function newTaskConversation(conversation: NewTaskConversation, ctx: Context) {
+  const chat = ctx.chat;
+  const user = ctx.from;
+  if (!chat || !user) return;
+  const teamId = chat.type === "group" || chat.type === "supergroup" ? chat.id : null;
+  let replyTo = ctx.message?.message_id;
+
+  const say = (text: string, keyboard?: InlineKeyboard) =>
+    conversation.external(async (outer) => {
+      const sent = await outer.api.sendMessage(chat.id, text, {
+        parse_mode: "HTML",
+        ...(keyboard ? { reply_markup: keyboard } : {}),
+        ...(replyTo
+          ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } }
+          : {}),
+      });
+      return sent.message_id;
+    });
+
+  const cancel = async (): Promise<never> => {
+    await say("Cancelled. Nothing was saved.");
+    return conversation.halt();
+  };
+
+  /**
+   * Waits for this member's answer. Buttons of this step (by prefix), Skip and Cancel
+   * answer it; other commands and other buttons pass by to the rest of the bot.
+   */
+  const waitAnswer = async (
+    question: string,
+    buttons: string,
+    optional: boolean,
+  ): Promise<Answer> => {
+    for (;;) {
+      const next = await conversation.wait();
+      const data = next.callbackQuery?.data;
+      if (data !== undefined) {
+        if (!data.startsWith("nt:")) await conversation.skip({ next: true });
+        const current =
+          data === "nt:cancel" ||
+          (data === "nt:skip" && optional) ||
+          (buttons !== "" && data.startsWith(buttons));
+        await conversation.external((outer) =>
+          outer.answerCallbackQuery(
+            current ? {} : { text: "That button belongs to an earlier question." },
+          ),
+        );
+        if (!current) continue;
+        if (data === "nt:cancel") return cancel();
+        if (data === "nt:skip") return { kind: "skip" };
+        return { kind: "button", data: data.slice(buttons.length) };
+      }
+      const message = next.message;
+      if (!message) await conversation.skip({ next: true });
+      replyTo = message?.message_id;
+      const text = message?.text;
+      if (text === undefined) {
+        await say("Please answer with text, or /cancel.");
+        continue;
+      }
+      const command = commandOf(text);
+      if (command === "cancel") return cancel();
+      if (command === "skip") {
+        if (optional) return { kind: "skip" };
+        await say(`This one is needed. ${question}`);
+        continue;
+      }
+      // Other commands (/tasks, /help…) still work in the middle of the form.
+      if (command !== null) await conversation.skip({ next: true });
+      return { kind: "text", text };
+    }
+  };
+
+  const ask = async (
+    question: string,
+    options: { keyboard?: InlineKeyboard; buttons?: string; optional?: boolean } = {},
+  ): Promise<Answer> => {
+    await say(question, options.keyboard);
+    return waitAnswer(question, options.buttons ?? "", options.optional ?? false);
+  };
+
+  let title: string | undefined;
+  let question = Q.title;
+  while (title === undefined) {
+    const answer = await ask(question);
+    const result = validateTitle(answer.kind === "text" ? answer.text : "");
+    if (result.ok) title = result.title;
+    else question = `${result.reason} ${Q.title}`;
+  }
+
+  let description: string | null | undefined;
+  question = Q.description;
+  while (description === undefined) {
+    const answer = await ask(question, { optional: true });
+    if (answer.kind !== "text") {
+      description = null;
+      break;
+    }
+    const result = validateDescription(answer.text);
+    if (result.ok) description = result.description;
+    else question = `${result.reason} ${Q.description}`;
+  }
+
+  const assigneeKeyboard = await conversation.external(async (outer) => {
+    const keyboard = new InlineKeyboard().text("Me", "nt:a:me").text("Skip", "nt:skip").row();
+    if (teamId === null) return keyboard.inline_keyboard;
+    const members = await listMembers(outer.db, teamId, 12);
+    members.forEach((member, index) => {
+      keyboard.text(personLabel(member), `nt:a:${member.id}`);
+      if (index % 3 === 2) keyboard.row();
+    });
+    return keyboard.inline_keyboard;
+  });
+  let assignee: Assignee | null | undefined;
+  question = teamId === null ? Q.assigneePrivate : Q.assignee;
+  while (assignee === undefined) {
+    const answer = await ask(question, {
+      keyboard: InlineKeyboard.from(assigneeKeyboard),
+      buttons: "nt:a:",
+      optional: true,
+    });
+    if (answer.kind === "skip") {
+      assignee = null;
+      break;
+    }
+    const result = await conversation.external(async (outer) => {
+      const resolved =
+        answer.kind === "button"
+          ? await resolveAssigneeId(outer.db, answer.data, user.id, teamId)
+          : await resolveAssignee(outer.db, answer.text, user.id, teamId);
+      return resolved.ok
+        ? {
+            ok: true as const,
+            assignee: { id: resolved.person.id, label: personLabel(resolved.person) },
+          }
+        : resolved;
+    });
+    if (result.ok) assignee = result.assignee;
+    else
+      question = `${escapeHtml(result.reason)} ${teamId === null ? Q.assigneePrivate : Q.assignee}`;
+  }
+
+  const dueKeyboard = new InlineKeyboard()
+    .text("Today", "nt:d:today")
+    .text("Tomorrow", "nt:d:tomorrow")
+    .text("Skip", "nt:skip");
+  let due: DueAnswer | null | undefined;
+  question = Q.due;
+  while (due === undefined) {
+    const answer = await ask(question, { keyboard: dueKeyboard, buttons: "nt:d:", optional: true });
+    if (answer.kind === "skip") {
+      due = null;
+      break;
+    }
+    const phrase = answer.kind === "button" ? answer.data : answer.text;
+    const result = await conversation.external(async (outer) => {
+      const now = outer.app.clock.now();
+      const timeZone = (await getUser(outer.db, user.id))?.timezone ?? "UTC";
+      const parsed = parseDue(phrase, now, timeZone);
+      if (!parsed.ok) return parsed;
+      return {
+        ok: true as const,
+        due: {
+          at: parsed.due.at.toISOString(),
+          hasTime: parsed.due.hasTime,
+          label: formatDue(parsed.due, now, timeZone),
+        },
+      };
+    });
+    if (result.ok) due = result.due;
+    else question = `${escapeHtml(result.reason)} ${Q.due}`;
+  }
+
+  const priorityKeyboard = new InlineKeyboard()
+    .text("Low", "nt:p:low")
+    .text("Normal", "nt:p:normal")
+    .text("‼️ High", "nt:p:high");
+  let priority: TaskPriority | undefined;
+  question = Q.priority;
+  while (priority === undefined) {
+    const answer = await ask(question, {
+      keyboard: priorityKeyboard,
+      buttons: "nt:p:",
+      optional: true,
+    });
+    if (answer.kind === "skip") {
+      priority = "normal";
+      break;
+    }
+    const value = (answer.kind === "button" ? answer.data : answer.text).trim().toLowerCase();
+    if (value === "low" || value === "normal" || value === "high") priority = value;
+    else question = `Choose low, normal or high. ${Q.priority}`;
+  }
+
+  const summary = [
+    `<b>${escapeHtml(title)}</b>`,
+    description
+      ? escapeHtml(description.length > 300 ? `${description.slice(0, 300)}…` : description)
+      : null,
+    `Assignee: ${assignee ? escapeHtml(assignee.label) : "nobody"}`,
+    `Due: ${due ? escapeHtml(due.label) : "no date"}`,
+    `Priority: ${priority}`,
+    "",
+    Q.confirm,
+  ].filter((line) => line !== null);
+  const confirmKeyboard = new InlineKeyboard()
+    .text("Create", "nt:create")
+    .text("Cancel", "nt:cancel");
+  const summaryMessageId = await say(summary.join("\n"), confirmKeyboard);
+  for (;;) {
+    const answer = await waitAnswer(Q.confirm, "nt:create", false);
+    if (answer.kind === "button") break;
+    await say("Tap Create or Cancel above.");
+  }
+
+  await conversation.external(async (outer) => {
+    const now = outer.app.clock.now();
+    const task = await createTask(
+      outer.db,
+      {
+        teamId,
+        title,
+        description,
+        priority,
+        creatorId: user.id,
+        assigneeId: assignee?.id ?? null,
+        dueAt: due ? new Date(due.at) : null,
+        dueHasTime: due?.hasTime ?? false,
+        sourceChatId: null,
+        sourceMessageId: null,
+      },
+      now,
+    );
+    const timeZone = (await getUser(outer.db, user.id))?.timezone ?? "UTC";
+    const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
+    await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
+      parse_mode: "HTML",
+      reply_markup: card.keyboard,
+    });
+    notifyTaskEvent(outer, task, "assigned", user);
+  });
+}

@@ -1,0 +1,52 @@
+import type { User as TelegramUser } from "grammy/types";
+import { escapeHtml } from "#bot/lib/html";
+import type { BotContext } from "#bot/telegram/context";
+import type { TaskView } from "#db/tasks";
+import { canMessage, getUser } from "#db/users";
+import { renderCard } from "./card.ts";
+
+export type TaskEvent = "assigned" | "done" | "reopened";
+
+const VERB: Record<TaskEvent, string> = {
+  assigned: "assigned you a task",
+  done: "completed a task",
+  reopened: "reopened a task",
+};
+
+/** Who hears about a change: the people on the task, never the one who made it. */
+export function recipientsOf(task: TaskView, event: TaskEvent, actorId: number): number[] {
+  const people = event === "assigned" ? [task.assigneeId] : [task.creatorId, task.assigneeId];
+  const ids = people.filter((id): id is number => id !== null && id !== actorId);
+  return [...new Set(ids)];
+}
+
+/**
+ * Tells the people concerned, in their private chats, once the change has committed.
+ * Only users who started the bot and have not blocked it are written to.
+ */
+export function notifyTaskEvent(
+  ctx: BotContext,
+  task: TaskView,
+  event: TaskEvent,
+  actor: TelegramUser,
+): void {
+  const recipients = recipientsOf(task, event, actor.id);
+  if (recipients.length === 0) return;
+  const { sql, clock, log, hashId } = ctx.app;
+  ctx.afterCommit(async () => {
+    for (const id of recipients) {
+      const user = await getUser(sql, id);
+      if (!user || !canMessage(user)) continue;
+      const card = renderCard(task, { now: clock.now(), timeZone: user.timezone, showTeam: true });
+      const text = `${escapeHtml(actor.first_name)} ${VERB[event]}:\n\n${card.text}`;
+      await ctx.api
+        .sendMessage(id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
+        .catch((error: unknown) => {
+          log.info(
+            { user: hashId(id), err: String((error as Error).name) },
+            "notification not delivered",
+          );
+        });
+    }
+  });
+}

@@ -1,0 +1,136 @@
+import { DUE_REASONS, type Due, parseDue } from "#bot/tasks/due";
+
+export const PRIORITIES = ["low", "normal", "high"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+// Counted in code points, like Postgres char_length, so a title that passes here fits
+// the column whatever emoji it holds.
+export const TITLE_MAX = 200;
+export const DESCRIPTION_MAX = 4000;
+
+export interface OneLineTask {
+  title: string;
+  assigneeUsername?: string;
+  due?: Due;
+  priority?: Priority;
+}
+
+export type OneLineResult = { ok: true; task: OneLineTask } | { ok: false; reason: string };
+
+export const TASK_REASONS = {
+  noTitle: "The task needs a title.",
+  titleTooLong: `The title is too long (at most ${TITLE_MAX} characters).`,
+  descriptionTooLong: `The description is too long (at most ${DESCRIPTION_MAX} characters).`,
+} as const;
+
+const MENTION = /^@([a-z][a-z0-9_]{4,31})$/i;
+const PRIORITY = /^!(low|normal|high)$/i;
+// The longest due phrase we read is "due on next friday 17:30" or
+// "in 2 hours and 30 minutes"; looking further back only costs chrono calls.
+const DUE_MAX_WORDS = 6;
+// Words that end ordinary titles ("Lie in the sun") far more often than they mean a weekday.
+const AMBIGUOUS_DUE_WORDS = new Set(["sun", "sat", "wed"]);
+const ELLIPSIS = "…";
+// A cut at a word boundary reads better, but not at the price of losing a long last word.
+const WORD_CUT_WINDOW = 40;
+
+export function parseOneLineTask(text: string, now: Date, timeZone: string): OneLineResult {
+  let words = text.split(/\s+/).filter((word) => word !== "");
+  const task: Omit<OneLineTask, "title"> = {};
+
+  const mentionAt = words.findIndex((word) => MENTION.test(word));
+  const mention = words[mentionAt];
+  if (mention !== undefined) {
+    task.assigneeUsername = mention.slice(1);
+    words = words.filter((_, index) => index !== mentionAt);
+  }
+
+  // Several priority tokens: the last one wins, as if the writer corrected themselves.
+  for (const word of words) {
+    const named = PRIORITY.exec(word)?.[1]?.toLowerCase();
+    const priority = PRIORITIES.find((candidate) => candidate === named);
+    if (priority) task.priority = priority;
+  }
+  words = words.filter((word) => !PRIORITY.test(word));
+
+  const trailingDue = takeTrailingDue(words, now, timeZone);
+  if (!trailingDue.ok) return trailingDue;
+  if (trailingDue.due) task.due = trailingDue.due;
+
+  const title = validateTitle(trailingDue.rest.join(" "));
+  if (!title.ok) return title;
+  return { ok: true, task: { title: title.title, ...task } };
+}
+
+export function splitMessageIntoTask(text: string): { title: string; description: string | null } {
+  const message = text.trim();
+  const flat = message.replace(/\s+/g, " ");
+  if (codePointLength(flat) <= TITLE_MAX) return { title: flat, description: null };
+
+  const room = takeCodePoints(flat, TITLE_MAX - ELLIPSIS.length);
+  return {
+    title: `${cutAtWord(room, flat[room.length] === " ")}${ELLIPSIS}`,
+    description: takeCodePoints(message, DESCRIPTION_MAX),
+  };
+}
+
+export function validateTitle(
+  text: string,
+): { ok: true; title: string } | { ok: false; reason: string } {
+  const title = text.trim().replace(/\s+/g, " ");
+  if (title === "") return { ok: false, reason: TASK_REASONS.noTitle };
+  if (codePointLength(title) > TITLE_MAX) return { ok: false, reason: TASK_REASONS.titleTooLong };
+  return { ok: true, title };
+}
+
+export function validateDescription(
+  text: string,
+): { ok: true; description: string } | { ok: false; reason: string } {
+  const description = text.trim();
+  if (codePointLength(description) > DESCRIPTION_MAX) {
+    return { ok: false, reason: TASK_REASONS.descriptionTooLong };
+  }
+  return { ok: true, description };
+}
+
+type TrailingDue = { ok: true; rest: string[]; due?: Due } | { ok: false; reason: string };
+
+// Only a date at the very end is taken: "Plan March release" must keep its title.
+function takeTrailingDue(words: string[], now: Date, timeZone: string): TrailingDue {
+  for (let count = Math.min(DUE_MAX_WORDS, words.length); count > 0; count--) {
+    const phraseWords = words.slice(-count);
+    if (count === 1 && AMBIGUOUS_DUE_WORDS.has(phraseWords.join("").toLowerCase())) continue;
+    const result = parseDue(phraseWords.join(" "), now, timeZone);
+    const rest = words.slice(0, -count);
+    if (result.ok) return { ok: true, rest, due: result.due };
+    // A recognised date that cannot be a due is a mistake to report, not a title.
+    if (result.reason !== DUE_REASONS.unreadable) return result;
+  }
+  return { ok: true, rest: words };
+}
+
+function cutAtWord(room: string, endsAtWord: boolean): string {
+  if (endsAtWord) return room;
+  const lastSpace = room.lastIndexOf(" ");
+  if (lastSpace <= 0 || codePointLength(room.slice(lastSpace)) > WORD_CUT_WINDOW) return room;
+  return room.slice(0, lastSpace);
+}
+
+function codePointLength(text: string): number {
+  let length = 0;
+  for (const _ of text) length++;
+  return length;
+}
+
+// Cuts between graphemes so an emoji with a skin tone or a flag is never split in two.
+function takeCodePoints(text: string, max: number): string {
+  if (codePointLength(text) <= max) return text;
+  let taken = "";
+  let length = 0;
+  for (const { segment } of new Intl.Segmenter().segment(text)) {
+    length += codePointLength(segment);
+    if (length > max) break;
+    taken += segment;
+  }
+  return taken;
+}

@@ -1,0 +1,148 @@
+import { conversations } from "@grammyjs/conversations";
+import { limit } from "@grammyjs/ratelimiter";
+import { Bot, GrammyError } from "grammy";
+import type { BotCommand, UserFromGetMe } from "grammy/types";
+import { DomainError } from "#bot/lib/errors";
+import { taskCommands, tasksFeature } from "#bot/tasks/commands";
+import { trackPeople } from "#bot/teams/track";
+import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
+import { deleteConversation, readConversation, writeConversation } from "#db/conversations";
+import { configureOutgoing } from "./api.ts";
+import type { BaseContext, BotContext, Services } from "./context.ts";
+import { describeError, exactlyOnce, perChatOrder } from "./updates.ts";
+
+/** The two Redis commands the rate limiter uses (ioredis provides them). */
+export interface RateLimitStore {
+  incr(key: string): Promise<number>;
+  pexpire(key: string, milliseconds: number): Promise<number>;
+}
+
+export interface RateLimit {
+  /** Updates allowed per user per window. */
+  limit: number;
+  windowMs: number;
+  /** A shared store (Redis) so several instances count together; memory otherwise. */
+  store?: RateLimitStore;
+}
+
+export interface BotOptions {
+  token: string;
+  apiRoot: string;
+  /** Known bot identity: skips getMe at start (tests and benchmarks pass it). */
+  botInfo?: UserFromGetMe;
+  services: Services;
+  rateLimit: RateLimit;
+  throttle: boolean;
+  maxUpdatesInFlight: number;
+}
+
+/** Every command of every capability, for /help and Telegram's command menu. */
+export const allCommands: BotCommand[] = [...welcomeCommands, ...taskCommands];
+
+const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
+
+/** The edge where handler errors become replies: domain errors say what was wrong. */
+async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void> {
+  const known = error instanceof DomainError;
+  if (!known) {
+    ctx.app.log.error(
+      { updateId: ctx.update.update_id, err: describeError(error) },
+      "update handler failed",
+    );
+    // A failed step must not leave a form waiting on a replay that fails again.
+    if (ctx.chatId !== undefined && ctx.from) {
+      await deleteConversation(ctx.db, { chatId: ctx.chatId, userId: ctx.from.id });
+    }
+  }
+  const text = known ? error.message : APOLOGY;
+  try {
+    if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: !known });
+    else if (ctx.chatId !== undefined && ctx.message) await ctx.reply(text);
+  } catch (replyError) {
+    ctx.app.log.warn(
+      { updateId: ctx.update.update_id, err: describeError(replyError) },
+      "could not report error",
+    );
+  }
+}
+
+/**
+ * The bot, its middleware in order: services → rate limit → per-chat order →
+ * exactly-once transaction → who is who → conversations → features.
+ */
+export function createBot(options: BotOptions): Bot<BotContext> {
+  const { services } = options;
+  const bot = new Bot<BotContext>(options.token, {
+    client: { apiRoot: options.apiRoot },
+    ...(options.botInfo ? { botInfo: options.botInfo } : {}),
+  });
+  configureOutgoing(bot.api, services.sql, services.clock, { throttle: options.throttle });
+
+  bot.use((ctx, next) => {
+    ctx.app = services;
+    return next();
+  });
+  bot.use(
+    limit<BotContext, RateLimitStore>({
+      timeFrame: options.rateLimit.windowMs,
+      limit: options.rateLimit.limit,
+      storageClient: options.rateLimit.store ?? "MEMORY_STORE",
+      keyPrefix: "tt:rate:",
+      // Called once per window, on the first update over the limit.
+      onLimitExceeded: async (ctx) => {
+        const text = "Slow down a little: I'll answer again in a few seconds.";
+        try {
+          if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
+          else if (ctx.message) await ctx.reply(text);
+        } catch (error) {
+          ctx.app.log.warn({ err: describeError(error) }, "could not send slow-down notice");
+        }
+      },
+    }),
+  );
+  bot.use(perChatOrder());
+  bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
+  bot.use(trackPeople());
+
+  const interactive = bot.on(["message", "callback_query:data"]);
+  interactive.use(
+    conversations<BaseContext, BotContext>({
+      storage: {
+        type: "context",
+        version: 1,
+        adapter: {
+          read: async (ctx) => {
+            const key = conversationKey(ctx);
+            return key ? ((await readConversation(ctx.db, key)) as never) : undefined;
+          },
+          write: async (ctx, state) => {
+            const key = conversationKey(ctx);
+            if (key) await writeConversation(ctx.db, key, state, ctx.app.clock.now());
+          },
+          delete: async (ctx) => {
+            const key = conversationKey(ctx);
+            if (key) await deleteConversation(ctx.db, key);
+          },
+        },
+      },
+    }),
+  );
+  interactive.use(welcomeFeature(allCommands));
+  interactive.use(tasksFeature());
+
+  bot.catch((error) => {
+    services.log.error(
+      { updateId: error.ctx.update.update_id, err: describeError(error.error) },
+      error.error instanceof GrammyError
+        ? "Telegram call failed outside a handler"
+        : "update failed",
+    );
+  });
+  return bot;
+}
+
+/** Conversation state is per member per chat, so group members each run their own form. */
+function conversationKey(ctx: BaseContext): { chatId: number; userId: number } | undefined {
+  if (ctx.chatId === undefined || !ctx.from) return undefined;
+  return { chatId: ctx.chatId, userId: ctx.from.id };
+}

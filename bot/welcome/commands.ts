@@ -1,0 +1,57 @@
+import { Composer } from "grammy";
+import type { BotCommand } from "grammy/types";
+import { escapeHtml } from "#bot/lib/html";
+import type { BotContext } from "#bot/telegram/context";
+
+export const welcomeCommands: BotCommand[] = [
+  { command: "start", description: "What this bot does" },
+  { command: "help", description: "Every command in one list" },
+];
+
+export function commandList(commands: readonly BotCommand[]): string {
+  return commands.map((c) => `/${c.command} — ${escapeHtml(c.description)}`).join("\n");
+}
+
+/** /start and /help. `commands` is every capability's list, so help never goes stale. */
+export function welcomeFeature(commands: readonly BotCommand[]): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const list = commandList(commands);
+
+  composer
+    .chatType("private")
+    .command("start", (ctx) =>
+      ctx.reply(
+        [
+          `Hi ${escapeHtml(ctx.from.first_name)}! I'm Task Tracker: your team's tasks, right in Telegram.`,
+          "Add me to a group to share tasks with its members, or keep private ones here with me.",
+          "",
+          "🔒 I keep only what I need to run your tasks, and never post your private tasks into a group. /privacy has the details.",
+          "",
+          list,
+        ].join("\n"),
+        { parse_mode: "HTML" },
+      ),
+    );
+
+  composer
+    .chatType(["group", "supergroup"])
+    .command("start", (ctx) =>
+      ctx.reply(
+        "Hi! Create a task with /newtask, see the team's tasks with /tasks, or /help for more.",
+      ),
+    );
+
+  composer.command("help", (ctx) =>
+    ctx.reply(
+      [
+        "<b>Task Tracker</b>",
+        list,
+        "",
+        "One line works too: <code>/newtask Fix the login page @alice tomorrow !high</code>",
+      ].join("\n"),
+      { parse_mode: "HTML" },
+    ),
+  );
+
+  return composer;
+}

@@ -1,0 +1,33 @@
+import postgres, { type Sql, type TransactionSql } from "postgres";
+
+/** A query handle: the pool, or a transaction/savepoint opened on it. The caller decides. */
+export type Db = Sql | TransactionSql;
+
+export interface SqlOptions {
+  /** Pool size; the update pipeline holds one connection per chat in flight. */
+  max?: number;
+}
+
+/**
+ * Opens a postgres.js pool. int8 columns come back as JS numbers: Telegram ids need 64-bit
+ * columns but stay below 2^53, and every serial id we issue does too.
+ */
+export function createSql(url: string, options: SqlOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 20,
+    onnotice: () => {},
+    // snake_case columns arrive as camelCase fields and sql(object) helpers map back.
+    // Column names only: postgres.camel would also rewrite keys inside jsonb values,
+    // which corrupts stored Telegram updates (callback_query → callbackQuery).
+    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
+    connection: { application_name: "task-tracker" },
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+  });
+}

@@ -1,0 +1,150 @@
+import { type ServerType, serve } from "@hono/node-server";
+import { Bot } from "grammy";
+import { z } from "zod";
+import { createApp } from "#bot/app";
+import { loadConfig } from "#bot/config";
+import { createHttpApp } from "#bot/http/server";
+import { webhookRoutes } from "#bot/http/webhook";
+import { systemClock } from "#bot/lib/clock";
+import { createLogger } from "#bot/lib/logger";
+import type { BotContext } from "#bot/telegram/context";
+import { createSql } from "#db/client";
+import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+
+/**
+ * The service under test for scripts/bench/webhook.ts, in a process of its own so that its
+ * memory and CPU are measured apart from the load generator and the fake Bot API.
+ *
+ *   app       the real createApp(...) in webhook mode, throttle off, rate limit raised
+ *   baseline  the same HTTP stack and webhook route in front of a bot that does nothing
+ *
+ * Configuration comes from the environment (loadConfig); the parent talks over IPC.
+ */
+
+export type ServerMode = "app" | "baseline";
+
+/** What the parent sends. */
+export type ParentMessage = { type: "stats" } | { type: "stop" };
+
+/** What this process sends back. */
+export type ChildMessage =
+  | { type: "ready"; port: number }
+  | { type: "stats"; peakRssBytes: number; rssBytes: number; cpuMicros: number }
+  | { type: "failed"; message: string };
+
+const parentMessage = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("stats") }),
+  z.object({ type: z.literal("stop") }),
+]);
+
+const SAMPLE_EVERY_MS = 50;
+
+interface Running {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const send = (message: ChildMessage) => process.send?.(message);
+
+const mode = z.enum(["app", "baseline"]).parse(process.argv[2]);
+const config = loadConfig(process.env);
+const log = createLogger(config.logLevel);
+
+let peakRss = process.memoryUsage.rss();
+const sampler = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+}, SAMPLE_EVERY_MS);
+
+let running: Running | undefined;
+let stopping = false;
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    clearInterval(sampler);
+    await running?.stop().catch((error: unknown) => {
+      process.stderr.write(`stop failed: ${(error as Error).message}\n`);
+      code = 1;
+    });
+  }
+  process.exit(code);
+}
+
+process.on("message", (raw: unknown) => {
+  const parsed = parentMessage.safeParse(raw);
+  if (!parsed.success) return;
+  if (parsed.data.type === "stop") {
+    void stop(0);
+    return;
+  }
+  const cpu = process.cpuUsage();
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  send({
+    type: "stats",
+    peakRssBytes: peakRss,
+    rssBytes: process.memoryUsage.rss(),
+    cpuMicros: cpu.user + cpu.system,
+  });
+});
+process.on("SIGTERM", () => void stop(0));
+// The parent died: nobody will ever ask us to stop.
+process.on("disconnect", () => void stop(0));
+
+try {
+  running = mode === "app" ? await startApp() : await startBaseline();
+  send({ type: "ready", port: running.port });
+} catch (error) {
+  send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+  await stop(1);
+}
+
+/** The real service, as main.ts builds it, minus the limits a flood of 100 chats would hit. */
+async function startApp(): Promise<Running> {
+  const sql = createSql(config.databaseUrl ?? "");
+  const app = createApp({
+    config,
+    sql,
+    clock: systemClock,
+    log,
+    botInfo: TEST_BOT_INFO,
+    // On purpose far beyond Telegram's real limits: we measure our code, not theirs.
+    throttle: false,
+    rateLimit: { limit: 1_000_000, windowMs: 1000 },
+  });
+  const { port } = await app.start();
+  return {
+    port,
+    stop: async () => {
+      await app.stop();
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/**
+ * The ceiling: node-server, Hono, the same webhook route (body limit, secret check, update
+ * parsing) and grammY's handleUpdate, with a single no-op middleware behind it.
+ */
+async function startBaseline(): Promise<Running> {
+  // Typed as the app's bot only so the shared route accepts it; the no-op never reads ctx.
+  const bot = new Bot<BotContext>(config.botToken, {
+    botInfo: TEST_BOT_INFO,
+    client: { apiRoot: config.telegramApiRoot },
+  });
+  bot.use(() => {});
+  // /readyz is the only route that queries; the pool opens no connection until then.
+  const sql = createSql(config.databaseUrl ?? "postgres://127.0.0.1/none");
+  const http = createHttpApp(sql, log, [webhookRoutes(bot, config.webhookSecret ?? "")]);
+  let server: ServerType | undefined;
+  const port = await new Promise<number>((resolve) => {
+    server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
+      resolve(info.port),
+    );
+  });
+  return {
+    port,
+    stop: async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await sql.end({ timeout: 1 });
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestBot } from "#test/helpers/bot";
+import { useTestDatabase } from "#test/helpers/db";
+import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
+import { alice, makeUpdates } from "#test/helpers/updates";
+
+const db = useTestDatabase();
+let telegram: FakeTelegram;
+
+beforeAll(async () => {
+  telegram = await startFakeTelegram();
+});
+afterAll(async () => {
+  await telegram.close();
+});
+
+describe("starting the service", () => {
+  it("in webhook mode registers the webhook with its secret and the command list", async () => {
+    telegram.clear();
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: {
+        BOT_MODE: "webhook",
+        PUBLIC_URL: "https://tasks.example.org/",
+        WEBHOOK_SECRET: "abc_DEF-123",
+        PORT: "0",
+      },
+    });
+    const { port } = await app.start();
+    try {
+      const [webhook] = telegram.callsOf("setWebhook");
+      expect(webhook?.payload).toMatchObject({
+        url: "https://tasks.example.org/telegram/webhook",
+        secret_token: "abc_DEF-123",
+        allowed_updates: [
+          "message",
+          "edited_message",
+          "callback_query",
+          "chat_member",
+          "my_chat_member",
+        ],
+      });
+      const [commands] = telegram.callsOf("setMyCommands");
+      const listed = (commands?.payload.commands ?? []) as Array<{ command: string }>;
+      const names = listed.map((c) => c.command);
+      expect(names).toEqual(["start", "help", "newtask", "tasks", "done", "task", "cancel"]);
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it("in polling mode takes updates from getUpdates and stops cleanly", async () => {
+    telegram.clear();
+    const { app } = createTestBot({ sql: db.sql, telegram, env: { PORT: "0" } });
+    await app.start();
+    try {
+      expect(telegram.callsOf("deleteWebhook")).toHaveLength(1);
+      telegram.pushUpdate(makeUpdates().privateText(alice, "/newtask Polled task"));
+      await telegram.waitForCalls((calls) =>
+        calls.some(
+          (c) => c.method === "sendMessage" && String(c.payload.text).includes("Polled task"),
+        ),
+      );
+    } finally {
+      await app.stop();
+    }
+    const rows = await db.sql`select title from tasks`;
+    expect(rows.map((r) => r.title)).toEqual(["Polled task"]);
+  });
+});

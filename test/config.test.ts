@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "#bot/config";
+
+const token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc";
+
+describe("loadConfig", () => {
+  it("applies the documented defaults", () => {
+    const config = loadConfig({ BOT_TOKEN: token });
+    expect(config).toMatchObject({
+      databaseUrl: undefined,
+      telegramApiRoot: "https://api.telegram.org",
+      botMode: "polling",
+      host: "127.0.0.1",
+      port: 3000,
+      redisUrl: undefined,
+      dataDir: "./data",
+      logLevel: "info",
+    });
+    expect([...config.adminIds]).toEqual([]);
+  });
+
+  it("parses every variable", () => {
+    const config = loadConfig({
+      BOT_TOKEN: token,
+      DATABASE_URL: "postgres://u@db:5432/tasks",
+      TELEGRAM_API_ROOT: "http://127.0.0.1:8081/",
+      BOT_MODE: "webhook",
+      PUBLIC_URL: "https://tasks.example.org/",
+      WEBHOOK_SECRET: "abc-DEF_123",
+      HOST: "0.0.0.0",
+      PORT: "8080",
+      ADMIN_IDS: "1, 22,333",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      DATA_DIR: "/var/lib/tasks",
+      LOG_LEVEL: "debug",
+    });
+    expect(config).toMatchObject({
+      telegramApiRoot: "http://127.0.0.1:8081",
+      publicUrl: "https://tasks.example.org",
+      port: 8080,
+      botMode: "webhook",
+    });
+    expect([...config.adminIds]).toEqual([1, 22, 333]);
+  });
+
+  it.each([
+    [{}, "BOT_TOKEN is required"],
+    [{ BOT_TOKEN: "nope" }, "BOT_TOKEN must look like"],
+    [{ BOT_TOKEN: token, PORT: "eighty" }, "PORT must be a port number (0-65535)"],
+    [{ BOT_TOKEN: token, BOT_MODE: "push" }, "BOT_MODE"],
+    [
+      { BOT_TOKEN: token, BOT_MODE: "webhook", WEBHOOK_SECRET: "x" },
+      "PUBLIC_URL is required when BOT_MODE=webhook",
+    ],
+    [
+      { BOT_TOKEN: token, BOT_MODE: "webhook", PUBLIC_URL: "https://x.org" },
+      "WEBHOOK_SECRET is required when BOT_MODE=webhook",
+    ],
+    [{ BOT_TOKEN: token, WEBHOOK_SECRET: "has space" }, "WEBHOOK_SECRET must be 1-256 characters"],
+    [
+      { BOT_TOKEN: token, ADMIN_IDS: "1,alice" },
+      "ADMIN_IDS must be comma-separated Telegram user ids",
+    ],
+    [{ BOT_TOKEN: token, DATABASE_URL: "mysql://x" }, "DATABASE_URL must be a postgres:// URL"],
+  ])("stops with one line naming the variable: %j", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain("\n");
+    }
+  });
+
+  it("treats empty values as unset, as .env files write them", () => {
+    expect(loadConfig({ BOT_TOKEN: token, DATABASE_URL: "", PORT: "" }).port).toBe(3000);
+  });
+});

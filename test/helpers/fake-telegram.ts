@@ -1,0 +1,614 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { UserFromGetMe } from "grammy/types";
+
+/**
+ * A fake Telegram Bot API server. The bot under test talks real HTTP to it (grammY's
+ * `client.apiRoot`), so everything between our handlers and the wire is exercised.
+ */
+
+export const TEST_BOT_TOKEN = "123456:TEST-token-for-the-fake-api";
+
+const DEFAULT_BOT_ID = 123456;
+const DEFAULT_BOT_USERNAME = "task_tracker_test_bot";
+
+export const TEST_BOT_INFO: UserFromGetMe = botInfoFor(DEFAULT_BOT_ID, DEFAULT_BOT_USERNAME);
+
+export interface ApiCall {
+  method: string;
+  payload: Record<string, unknown>;
+  token: string;
+  /** What the fake answered; undefined only while a getUpdates long poll is still open. */
+  response?: ApiResponse;
+}
+
+export type ApiResponse = { ok: true; result: unknown } | ({ ok: false } & ApiError);
+
+export interface ApiError {
+  error_code: number;
+  description: string;
+  parameters?: { retry_after?: number; migrate_to_chat_id?: number };
+}
+
+/** A message the bot sent, in its current state (edits applied). */
+export interface BotMessage {
+  message_id: number;
+  date: number;
+  chat: { id: number; type: "private" | "supergroup" };
+  from: UserFromGetMe;
+  text?: string;
+  caption?: string;
+  reply_markup?: unknown;
+  [field: string]: unknown;
+}
+
+/** A file part of a multipart upload, put where grammY's `attach://` reference was. */
+export interface UploadedFile {
+  filename: string;
+  size: number;
+  text: string;
+}
+
+export interface FakeTelegram {
+  /** "http://127.0.0.1:PORT", for grammY's `client.apiRoot`. */
+  apiRoot: string;
+  botInfo: UserFromGetMe;
+  /** Every call in arrival order, failed ones included. */
+  calls: ApiCall[];
+  callsOf(method: string): ApiCall[];
+  /** Successful calls that put text in front of a user. */
+  sent(): ApiCall[];
+  /** Texts and captions that reached the chat (failed sends excluded), in order. */
+  textsTo(chatId: number): string[];
+  /** The latest message the bot sent to the chat, with edits applied; throws if none. */
+  lastMessageTo(chatId: number): BotMessage;
+  /** Forgets calls, messages (ids restart at 1000), queued failures, blocks and updates. */
+  clear(): void;
+  failNext(method: string, error: ApiError, options?: { chatId?: number; times?: number }): void;
+  blockChat(chatId: number): void;
+  waitForCalls(predicate: (calls: ApiCall[]) => boolean, timeoutMs?: number): Promise<void>;
+  pushUpdate(update: unknown): void;
+  close(): Promise<void>;
+}
+
+interface PlannedFailure {
+  method: string;
+  error: ApiError;
+  chatId: number | undefined;
+  remaining: number;
+}
+
+interface OpenPoll {
+  offset: number;
+  limit: number;
+  res: ServerResponse;
+  answer(updates: unknown[]): void;
+}
+
+const FIRST_MESSAGE_ID = 1000;
+const LONG_POLL_CAP_MS = 1000;
+const TEXT_METHODS = new Set(["sendMessage", "editMessageText", "sendDocument"]);
+const USER_FACING_METHODS = new Set([
+  "sendMessage",
+  "editMessageText",
+  "sendDocument",
+  "answerCallbackQuery",
+  "editMessageReplyMarkup",
+]);
+
+export async function startFakeTelegram(
+  options: { botId?: number; botUsername?: string } = {},
+): Promise<FakeTelegram> {
+  const bot = botInfoFor(
+    options.botId ?? DEFAULT_BOT_ID,
+    options.botUsername ?? DEFAULT_BOT_USERNAME,
+  );
+  const calls: ApiCall[] = [];
+  const listeners = new Set<() => void>();
+  const openPolls = new Set<OpenPoll>();
+  let failures: PlannedFailure[] = [];
+  let blocked = new Set<number>();
+  let nextMessageId = new Map<number, number>();
+  let messages = new Map<string, BotMessage>();
+  let queuedUpdates: unknown[] = [];
+  let webhookUrl = "";
+
+  function record(call: ApiCall): void {
+    calls.push(call);
+    notify();
+  }
+
+  function notify(): void {
+    for (const listener of [...listeners]) listener();
+  }
+
+  function answer(
+    method: string,
+    payload: Record<string, unknown>,
+  ): ApiResponse | "long-poll" | undefined {
+    const chatId = numberOrUndefined(payload.chat_id);
+    const failure = failures.find(
+      (f) =>
+        f.remaining > 0 && f.method === method && (f.chatId === undefined || f.chatId === chatId),
+    );
+    if (failure) {
+      failure.remaining--;
+      failures = failures.filter((f) => f.remaining > 0);
+      return { ok: false, ...failure.error };
+    }
+    if (chatId !== undefined && blocked.has(chatId) && !method.startsWith("get")) {
+      return { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" };
+    }
+    const ok = (result: unknown): ApiResponse => ({ ok: true, result });
+    switch (method) {
+      case "getMe":
+        return ok(bot);
+      case "sendMessage":
+        return ok(storeNewMessage(payload, { text: stringOrUndefined(payload.text) ?? "" }));
+      case "sendDocument":
+        return ok(storeNewMessage(payload, documentFields(payload)));
+      case "editMessageText":
+        return editMessage(payload, { text: stringOrUndefined(payload.text) ?? "" });
+      case "editMessageReplyMarkup":
+        return editMessage(payload, {});
+      case "answerCallbackQuery":
+      case "sendChatAction":
+      case "setMyCommands":
+      case "setChatMenuButton":
+      case "deleteMessage":
+        return ok(true);
+      case "setWebhook":
+        webhookUrl = stringOrUndefined(payload.url) ?? "";
+        return ok(true);
+      case "deleteWebhook":
+        webhookUrl = "";
+        if (payload.drop_pending_updates === true) queuedUpdates = [];
+        return ok(true);
+      case "getWebhookInfo":
+        return ok({
+          url: webhookUrl,
+          has_custom_certificate: false,
+          pending_update_count: queuedUpdates.length,
+        });
+      case "getChatMember":
+        return ok({
+          status: "member",
+          user: { id: payload.user_id, is_bot: false, first_name: "User" },
+        });
+      case "getUpdates":
+        return "long-poll";
+      default:
+        return undefined;
+    }
+  }
+
+  function storeNewMessage(
+    payload: Record<string, unknown>,
+    content: Record<string, unknown>,
+  ): BotMessage {
+    const chatId = numberOrUndefined(payload.chat_id) ?? 0;
+    const messageId = nextMessageId.get(chatId) ?? FIRST_MESSAGE_ID;
+    nextMessageId.set(chatId, messageId + 1);
+    const message: BotMessage = {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
+      from: bot,
+      ...content,
+      ...(payload.reply_markup === undefined ? {} : { reply_markup: payload.reply_markup }),
+    };
+    messages.set(messageKey(chatId, messageId), message);
+    return message;
+  }
+
+  function editMessage(
+    payload: Record<string, unknown>,
+    content: Record<string, unknown>,
+  ): ApiResponse {
+    // Telegram answers `true` for messages sent via inline mode: there is no Message to return.
+    if (payload.inline_message_id !== undefined) return { ok: true, result: true };
+    const chatId = numberOrUndefined(payload.chat_id) ?? 0;
+    const messageId = numberOrUndefined(payload.message_id) ?? 0;
+    const previous = messages.get(messageKey(chatId, messageId)) ?? {
+      message_id: messageId,
+      date: Math.floor(Date.now() / 1000),
+      chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
+      from: bot,
+    };
+    // Telegram removes the keyboard when an edit does not repeat it.
+    const { reply_markup: _dropped, ...rest } = previous;
+    const edited: BotMessage = {
+      ...rest,
+      ...content,
+      edit_date: Math.floor(Date.now() / 1000),
+      ...(payload.reply_markup === undefined ? {} : { reply_markup: payload.reply_markup }),
+    };
+    messages.set(messageKey(chatId, messageId), edited);
+    return { ok: true, result: edited };
+  }
+
+  function pendingUpdates(offset: number, limit: number): unknown[] {
+    // A getUpdates offset confirms every update below it, as on the real server.
+    queuedUpdates = queuedUpdates.filter((u) => updateIdOf(u) >= offset);
+    return queuedUpdates.slice(0, limit);
+  }
+
+  function longPoll(call: ApiCall, res: ServerResponse): void {
+    const offset = numberOrUndefined(call.payload.offset) ?? 0;
+    const limit = Math.min(Math.max(numberOrUndefined(call.payload.limit) ?? 100, 1), 100);
+    const timeoutMs = Math.min(
+      (numberOrUndefined(call.payload.timeout) ?? 0) * 1000,
+      LONG_POLL_CAP_MS,
+    );
+    const ready = pendingUpdates(offset, limit);
+    if (ready.length > 0 || timeoutMs <= 0) {
+      finish(ready);
+      return;
+    }
+    const timer = setTimeout(() => poll.answer([]), timeoutMs);
+    const poll: OpenPoll = {
+      offset,
+      limit,
+      res,
+      answer: (updates) => {
+        clearTimeout(timer);
+        openPolls.delete(poll);
+        finish(updates);
+      },
+    };
+    openPolls.add(poll);
+    // grammY aborts its open poll on bot.stop(): forget it instead of answering a dead socket.
+    res.on("close", () => {
+      clearTimeout(timer);
+      openPolls.delete(poll);
+    });
+
+    function finish(updates: unknown[]): void {
+      call.response = { ok: true, result: updates };
+      reply(res, call.response);
+      notify();
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const route = /^\/bot([^/]+)\/(?:test\/)?([A-Za-z]+)$/.exec(req.url ?? "");
+    const body = await readBody(req);
+    if (!route?.[1] || !route[2]) {
+      reply(res, { ok: false, error_code: 404, description: "Not Found" });
+      return;
+    }
+    const call: ApiCall = {
+      method: route[2],
+      token: route[1],
+      payload: parsePayload(req.headers["content-type"] ?? "", body),
+    };
+    const response = answer(call.method, call.payload);
+    if (response === "long-poll") {
+      record(call);
+      longPoll(call, res);
+      return;
+    }
+    call.response = response ?? {
+      ok: false,
+      error_code: 404,
+      description: "Not Found: method not found",
+    };
+    record(call);
+    reply(res, call.response);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const description = error instanceof Error ? error.message : String(error);
+      reply(res, {
+        ok: false,
+        error_code: 500,
+        description: `Fake Telegram failed: ${description}`,
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    apiRoot: `http://127.0.0.1:${port}`,
+    botInfo: bot,
+    calls,
+    callsOf: (method) => calls.filter((c) => c.method === method),
+    sent: () => calls.filter(isUserFacing),
+    textsTo: (chatId) =>
+      calls
+        .filter((c) => TEXT_METHODS.has(c.method) && c.response?.ok === true)
+        .filter((c) => numberOrUndefined(c.payload.chat_id) === chatId)
+        .flatMap((c) => {
+          const text = stringOrUndefined(c.payload.text) ?? stringOrUndefined(c.payload.caption);
+          return text === undefined ? [] : [text];
+        }),
+    lastMessageTo: (chatId) => {
+      const inChat = [...messages.values()].filter((m) => m.chat.id === chatId);
+      const last = inChat.sort((a, b) => a.message_id - b.message_id).at(-1);
+      if (!last) throw new Error(`The bot has sent no message to chat ${chatId}.`);
+      return last;
+    },
+    clear: () => {
+      calls.length = 0;
+      failures = [];
+      blocked = new Set();
+      nextMessageId = new Map();
+      messages = new Map();
+      queuedUpdates = [];
+    },
+    failNext: (method, error, options = {}) => {
+      failures.push({ method, error, chatId: options.chatId, remaining: options.times ?? 1 });
+    },
+    blockChat: (chatId) => {
+      blocked.add(chatId);
+    },
+    waitForCalls: (predicate, timeoutMs = 3000) =>
+      new Promise<void>((resolve, reject) => {
+        if (predicate(calls)) {
+          resolve();
+          return;
+        }
+        const check = () => {
+          if (!predicate(calls)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(
+            new Error(
+              `waitForCalls: condition not met within ${timeoutMs} ms. Calls so far:\n${describeCalls(calls)}`,
+            ),
+          );
+        }, timeoutMs);
+        listeners.add(check);
+      }),
+    pushUpdate: (update) => {
+      queuedUpdates.push(update);
+      queuedUpdates.sort((a, b) => updateIdOf(a) - updateIdOf(b));
+      for (const poll of [...openPolls]) {
+        const ready = pendingUpdates(poll.offset, poll.limit);
+        if (ready.length > 0) poll.answer(ready);
+      }
+    },
+    close: async () => {
+      // Let open long polls hear "no updates" before their sockets are cut.
+      const answered = [...openPolls].map((poll) => {
+        const done = new Promise<void>((resolve) => {
+          poll.res.once("finish", resolve);
+          poll.res.once("close", resolve);
+        });
+        poll.answer([]);
+        return done;
+      });
+      await Promise.all(answered);
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // grammY keeps connections alive; without this, close() waits for its idle sockets to time out.
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function botInfoFor(id: number, username: string): UserFromGetMe {
+  return {
+    id,
+    is_bot: true,
+    first_name: "Task Tracker",
+    username,
+    can_join_groups: true,
+    can_read_all_group_messages: true,
+    supports_inline_queries: false,
+    can_connect_to_business: false,
+    has_main_web_app: false,
+    has_topics_enabled: false,
+    allows_users_to_create_topics: false,
+    can_manage_bots: false,
+    supports_join_request_queries: false,
+  };
+}
+
+function isUserFacing(call: ApiCall): boolean {
+  if (!USER_FACING_METHODS.has(call.method) || call.response?.ok !== true) return false;
+  if (call.method === "answerCallbackQuery") return typeof call.payload.text === "string";
+  return true;
+}
+
+function documentFields(payload: Record<string, unknown>): Record<string, unknown> {
+  const file = payload.document;
+  const document = isUploadedFile(file)
+    ? {
+        file_id: `fake-file-${file.filename}`,
+        file_unique_id: `fake-${file.filename}`,
+        file_name: file.filename,
+        file_size: file.size,
+      }
+    : { file_id: String(file), file_unique_id: String(file) };
+  const caption = stringOrUndefined(payload.caption);
+  return caption === undefined ? { document } : { document, caption };
+}
+
+function describeCalls(calls: ApiCall[]): string {
+  if (calls.length === 0) return "  (none)";
+  return calls
+    .map((c) => {
+      const chat = c.payload.chat_id === undefined ? "" : ` chat=${String(c.payload.chat_id)}`;
+      const text = stringOrUndefined(c.payload.text) ?? stringOrUndefined(c.payload.caption);
+      const outcome = c.response && !c.response.ok ? ` -> ${c.response.error_code}` : "";
+      return `  ${c.method}${chat}${text === undefined ? "" : ` ${JSON.stringify(text)}`}${outcome}`;
+    })
+    .join("\n");
+}
+
+function reply(res: ServerResponse, response: ApiResponse): void {
+  if (res.writableEnded || res.destroyed) return;
+  res.writeHead(response.ok ? 200 : response.error_code, { "content-type": "application/json" });
+  res.end(JSON.stringify(response));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+function parsePayload(contentType: string, body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
+  if (contentType.startsWith("multipart/form-data") && boundary) {
+    return multipartPayload(body, boundary);
+  }
+  const parsed: unknown = JSON.parse(body.toString("utf8"));
+  return isRecord(parsed) ? parsed : {};
+}
+
+/** Fields that carry user text: a caption "42" must stay a string. */
+const FREE_TEXT_FIELDS = new Set([
+  "text",
+  "caption",
+  "title",
+  "description",
+  "short_description",
+  "question",
+  "filename",
+  "inline_message_id",
+  "business_connection_id",
+  "callback_query_id",
+  "url",
+  "secret_token",
+]);
+
+/**
+ * grammY sends every field of a multipart upload as a string (objects as JSON) and files as
+ * parts referenced by `attach://<id>`. Turn that back into the shape of a JSON call, so tests
+ * assert on both kinds of call the same way.
+ */
+function multipartPayload(body: Buffer, boundary: string): Record<string, unknown> {
+  const parts = parseMultipart(body, boundary);
+  const files = new Map<string, UploadedFile>();
+  for (const part of parts) {
+    if (part.filename === undefined) continue;
+    files.set(part.name, {
+      filename: part.filename,
+      size: part.content.length,
+      text: part.content.toString("utf8"),
+    });
+  }
+  const fields: Record<string, unknown> = {};
+  for (const part of parts) {
+    if (part.filename !== undefined) continue;
+    const value = part.content.toString("utf8");
+    fields[part.name] = FREE_TEXT_FIELDS.has(part.name) ? value : jsonOrString(value);
+  }
+  const referenced = JSON.stringify(fields);
+  const payload: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    payload[name] = resolveAttachments(value, files);
+  }
+  // A file nothing refers to is kept under its part name, so no upload goes unseen.
+  for (const [name, file] of files) {
+    if (!referenced.includes(`attach://${name}`)) payload[name] = file;
+  }
+  return payload;
+}
+
+function resolveAttachments(value: unknown, files: Map<string, UploadedFile>): unknown {
+  if (typeof value === "string" && value.startsWith("attach://")) {
+    return files.get(value.slice("attach://".length)) ?? value;
+  }
+  if (Array.isArray(value)) return value.map((v) => resolveAttachments(v, files));
+  if (isRecord(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, resolveAttachments(v, files)]),
+    );
+  }
+  return value;
+}
+
+interface MultipartPart {
+  name: string;
+  filename?: string;
+  content: Buffer;
+}
+
+/**
+ * grammY writes part headers as `content-disposition:form-data;name="x";filename=a.csv`
+ * (no spaces, unquoted filename), which undici's `Request.formData()` rejects in Node 20,
+ * so the fake reads multipart bodies itself.
+ */
+function parseMultipart(body: Buffer, boundary: string): MultipartPart[] {
+  const delimiter = Buffer.from(`--${boundary}`);
+  const parts: MultipartPart[] = [];
+  let start = body.indexOf(delimiter);
+  while (start !== -1) {
+    const afterDelimiter = start + delimiter.length;
+    if (body.subarray(afterDelimiter, afterDelimiter + 2).toString() === "--") break;
+    const next = body.indexOf(delimiter, afterDelimiter);
+    if (next === -1) break;
+    // Each part sits between "<delimiter>\r\n" and "\r\n<next delimiter>".
+    const raw = body.subarray(afterDelimiter + 2, next - 2);
+    const headerEnd = raw.indexOf("\r\n\r\n");
+    if (headerEnd !== -1) {
+      const part = partFrom(
+        raw.subarray(0, headerEnd).toString("utf8"),
+        raw.subarray(headerEnd + 4),
+      );
+      if (part) parts.push(part);
+    }
+    start = next;
+  }
+  return parts;
+}
+
+function partFrom(headers: string, content: Buffer): MultipartPart | undefined {
+  const disposition = headers
+    .split("\r\n")
+    .find((line) => line.toLowerCase().startsWith("content-disposition"));
+  if (!disposition) return undefined;
+  const name = /;\s*name="([^"]*)"/i.exec(disposition)?.[1];
+  if (name === undefined) return undefined;
+  const filename = /;\s*filename=(.*)$/i.exec(disposition)?.[1]?.trim();
+  if (filename === undefined) return { name, content };
+  return { name, filename: filename.replace(/^"(.*)"$/, "$1"), content };
+}
+
+function jsonOrString(value: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return parsed;
+  } catch {
+    return value;
+  }
+}
+
+function messageKey(chatId: number, messageId: number): string {
+  return `${chatId}:${messageId}`;
+}
+
+function updateIdOf(update: unknown): number {
+  return isRecord(update) && typeof update.update_id === "number" ? update.update_id : 0;
+}
+
+function isUploadedFile(value: unknown): value is UploadedFile {
+  return isRecord(value) && typeof value.filename === "string" && typeof value.size === "number";
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && /^-?\d+$/.test(value)) return Number(value);
+  return undefined;
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === "string" ? value : undefined;
+}

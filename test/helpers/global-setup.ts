@@ -1,0 +1,162 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import postgres from "postgres";
+import type { TestProject } from "vitest/node";
+import { createSql } from "#db/client";
+import { DataDirectoryInUseError, type EmbeddedServer, startEmbeddedPostgres } from "#db/embedded";
+import { migrate, migrationsChecksum } from "#db/migrate";
+import { databaseUrl, isStaleTestDatabase, withAdmin } from "#test/helpers/db";
+
+/**
+ * Once per `vitest run`: find a PostgreSQL server (TEST_DATABASE_URL, the local one, or an
+ * embedded one started here), make sure a migrated template database exists for the current
+ * migrations, and hand both to the test files through `inject`.
+ */
+
+declare module "vitest" {
+  interface ProvidedContext {
+    /** A superuser URL on the maintenance database, for creating and dropping databases. */
+    testDatabaseAdminUrl: string;
+    /** The migrated template that each test database is cloned from. */
+    testDatabaseTemplate: string;
+  }
+}
+
+const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+/** Serialises template creation between vitest runs that start together. */
+const TEMPLATE_LOCK_KEY = 7_461_329_810_022;
+const STALE_AFTER_MS = 60 * 60 * 1000;
+const EMBEDDED_DIR = join(tmpdir(), "task-tracker-test-pg");
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const server = await findServer();
+  try {
+    const template = `tt_tpl_${migrationsChecksum().slice(0, 12)}`;
+    await prepareTemplate(server.adminUrl, template);
+    await dropStaleTestDatabases(server.adminUrl);
+    project.provide("testDatabaseAdminUrl", server.adminUrl);
+    project.provide("testDatabaseTemplate", template);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server.stop;
+}
+
+interface TestServer {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * TEST_DATABASE_URL when set (`embedded` forces the embedded server); otherwise the local
+ * server, or an embedded one when nothing answers there.
+ */
+async function findServer(): Promise<TestServer> {
+  const configured = process.env.TEST_DATABASE_URL;
+  if (configured === "embedded") return startEmbedded();
+
+  const adminUrl = configured || DEFAULT_URL;
+  const problem = await unreachable(adminUrl);
+  if (problem === undefined) return { adminUrl, stop: async () => {} };
+  if (configured) {
+    throw new Error(`TEST_DATABASE_URL does not answer: ${problem}`);
+  }
+  process.stderr.write(`[test db] no PostgreSQL at ${DEFAULT_URL} (${problem}); starting one\n`);
+  return startEmbedded();
+}
+
+async function unreachable(url: string): Promise<string | undefined> {
+  const sql = postgres(url, { max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
+}
+
+/**
+ * The shared data directory is reused across runs, so only the first run pays for initdb.
+ * A second run started while the first one still uses it gets a private directory instead.
+ */
+async function startEmbedded(): Promise<TestServer> {
+  try {
+    return await startEmbeddedPostgres(EMBEDDED_DIR);
+  } catch (error) {
+    if (!(error instanceof DataDirectoryInUseError)) throw error;
+  }
+  const root = await mkdtemp(join(tmpdir(), "task-tracker-test-pg-"));
+  // mkdtemp makes it 0700; postgres runs as its own user and must reach the data dir inside.
+  await chmod(root, 0o755);
+  let server: EmbeddedServer;
+  try {
+    server = await startEmbeddedPostgres(join(root, "data"));
+  } catch (error) {
+    await rm(root, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    adminUrl: server.adminUrl,
+    stop: async () => {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Creates and migrates the template unless a finished one exists. Finished means marked as a
+ * template, which happens last: a half-built one from a killed run is dropped and rebuilt.
+ * Afterwards nobody may connect to it, since a connected template cannot be cloned.
+ */
+async function prepareTemplate(adminUrl: string, template: string): Promise<void> {
+  await withAdmin(adminUrl, async (admin) => {
+    const conn = await admin.reserve();
+    try {
+      await conn`select pg_advisory_lock(${TEMPLATE_LOCK_KEY})`;
+      const [found] = await conn<{ ready: boolean }[]>`
+        select datistemplate as ready from pg_database where datname = ${template}
+      `;
+      if (found?.ready) return;
+      if (found) await conn`drop database ${conn(template)} with (force)`;
+
+      await conn`create database ${conn(template)}`;
+      const sql = createSql(databaseUrl(adminUrl, template), { max: 1 });
+      try {
+        await migrate(sql);
+      } finally {
+        await sql.end();
+      }
+      await conn`alter database ${conn(template)} with is_template true allow_connections false`;
+    } finally {
+      await conn`select pg_advisory_unlock(${TEMPLATE_LOCK_KEY})`.catch(() => {});
+      conn.release();
+    }
+  });
+}
+
+/**
+ * Test databases of crashed runs. One with connections is in use and stays: skipped up front,
+ * because DROP DATABASE waits 5 s for other sessions before it gives up.
+ */
+async function dropStaleTestDatabases(adminUrl: string): Promise<void> {
+  await withAdmin(adminUrl, async (admin) => {
+    const rows = await admin<{ name: string }[]>`
+      select datname as name from pg_database d
+      where datname like 'tt_test_%'
+        and not exists (select from pg_stat_activity a where a.datid = d.oid)
+    `;
+    const now = new Date();
+    for (const { name } of rows) {
+      if (!isStaleTestDatabase(name, now, STALE_AFTER_MS)) continue;
+      await admin`drop database ${admin(name)}`.catch((error: unknown) => {
+        // 55006 object_in_use: a run is still using it.
+        if (!(error instanceof postgres.PostgresError && error.code === "55006")) throw error;
+      });
+    }
+  });
+}
