@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createTestBot, type TestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
 import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
@@ -233,5 +233,23 @@ describe("/newtask guided conversation", () => {
     );
     await bot.send(updates.privateText(alice, "Still my title"));
     expect(lastText(alice.id)).toContain("Add a description");
+  });
+
+  it("lets a form left idle for 30 minutes go, so later messages are ordinary again", async () => {
+    // The conversations plugin measures idle time with Date.now, so only Date is faked.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-11-28T10:00:00Z") });
+    try {
+      await bot.send(updates.privateText(alice, "/newtask"));
+      await bot.send(updates.privateText(alice, "Forgotten title"));
+      vi.setSystemTime(new Date("2026-11-28T10:31:00Z"));
+      telegram.clear();
+      await bot.send(updates.privateText(alice, "just chatting"));
+      expect(telegram.textsTo(alice.id)).toEqual([]);
+      await bot.send(updates.privateText(alice, "/cancel"));
+      expect(telegram.textsTo(alice.id)).toEqual(["There is nothing to cancel."]);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await tasksInDb()).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestBot, type TestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
@@ -149,5 +150,28 @@ describe("rate limit", () => {
     // Other users are not affected.
     await limited.send(updates.privateText(bob, "/newtask Mine"));
     expect(await taskTitles()).toContain("Mine");
+  });
+});
+
+describe("rate limit shared through Redis", () => {
+  it("counts one user's updates across two instances as one limit", async () => {
+    const redis = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
+    await redis.connect();
+    // A user id of our own, so parallel runs do not share counters.
+    const user = { ...alice, id: 5_000_000 + Math.floor(Math.random() * 1_000_000) };
+    try {
+      const limit = { limit: 5, windowMs: 3000, store: redis };
+      const first = createTestBot({ sql: db.sql, telegram, rateLimit: limit });
+      const second = createTestBot({ sql: db.sql, telegram, rateLimit: limit });
+      for (let i = 1; i <= 8; i++) {
+        await (i % 2 === 0 ? first : second).send(
+          updates.privateText(user, `/newtask Shared ${i}`),
+        );
+      }
+      expect(await taskTitles()).toHaveLength(5);
+      expect(telegram.textsTo(user.id).filter((t) => t.startsWith("Slow down"))).toHaveLength(1);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
