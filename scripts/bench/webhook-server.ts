@@ -1,5 +1,6 @@
 import { type ServerType, serve } from "@hono/node-server";
 import { Bot } from "grammy";
+import type { Hono } from "hono";
 import { z } from "zod";
 import { createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
@@ -24,25 +25,66 @@ import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 export type ServerMode = "app" | "baseline";
 
 /** What the parent sends. */
-export type ParentMessage = { type: "stats" } | { type: "stop" };
+export type ParentMessage = { type: "stats" } | { type: "drain" } | { type: "stop" };
 
 /** What this process sends back. */
 export type ChildMessage =
   | { type: "ready"; port: number }
   | { type: "stats"; peakRssBytes: number; rssBytes: number; cpuMicros: number }
+  /** Every request had finished (`inFlight` 0), or the wait gave up after `ms`. */
+  | { type: "drained"; ms: number; inFlight: number }
   | { type: "failed"; message: string };
 
 const parentMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("stats") }),
+  z.object({ type: z.literal("drain") }),
   z.object({ type: z.literal("stop") }),
 ]);
 
 const SAMPLE_EVERY_MS = 50;
+const DRAIN_TIMEOUT_MS = 10_000;
 
 interface Running {
   port: number;
   stop(): Promise<void>;
 }
+
+/**
+ * Counts requests being handled. A load generator that stops closes its sockets while
+ * updates are still queued behind their chat; the server no longer sees those requests,
+ * so stopping cleanly means waiting until they have finished.
+ */
+function countInFlight(http: Hono) {
+  const handle = http.fetch;
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  http.fetch = async (...args) => {
+    inFlight++;
+    try {
+      return await handle(...args);
+    } finally {
+      inFlight--;
+      if (inFlight === 0) wake?.();
+    }
+  };
+  return {
+    async idle(timeoutMs: number): Promise<{ ms: number; inFlight: number }> {
+      const started = performance.now();
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, timeoutMs);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+      }
+      return { ms: performance.now() - started, inFlight };
+    },
+  };
+}
+
+let requests: ReturnType<typeof countInFlight> | undefined;
 
 const send = (message: ChildMessage) => process.send?.(message);
 
@@ -74,6 +116,10 @@ process.on("message", (raw: unknown) => {
   if (!parsed.success) return;
   if (parsed.data.type === "stop") {
     void stop(0);
+    return;
+  }
+  if (parsed.data.type === "drain") {
+    void requests?.idle(DRAIN_TIMEOUT_MS).then((drained) => send({ type: "drained", ...drained }));
     return;
   }
   const cpu = process.cpuUsage();
@@ -110,6 +156,8 @@ async function startApp(): Promise<Running> {
     throttle: false,
     rateLimit: { limit: 1_000_000, windowMs: 1000 },
   });
+  // Before start(): it hands http.fetch to the server.
+  requests = countInFlight(app.http);
   const { port } = await app.start();
   return {
     port,
@@ -134,6 +182,7 @@ async function startBaseline(): Promise<Running> {
   // /readyz is the only route that queries; the pool opens no connection until then.
   const sql = createSql(config.databaseUrl ?? "postgres://127.0.0.1/none");
   const http = createHttpApp(sql, log, [webhookRoutes(bot, config.webhookSecret ?? "")]);
+  requests = countInFlight(http);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {
     server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
