@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import type { Sql } from "postgres";
 import type { Logger } from "#bot/lib/logger";
-import { describeError } from "#bot/telegram/updates";
+import { describeError } from "#bot/lib/logger";
 
 const error = (code: string, message: string) => ({ error: { code, message } });
 

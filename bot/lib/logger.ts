@@ -27,3 +27,27 @@ export type IdHasher = (id: number) => string;
 export function createIdHasher(key: string): IdHasher {
   return (id) => createHmac("sha256", key).update(String(id)).digest("base64url").slice(0, 16);
 }
+
+/**
+ * An error summary safe for logs: its name, Telegram's own description (it carries no
+ * user text), Postgres's SQLSTATE code, and stack frames without the message line.
+ */
+export function describeError(error: unknown): {
+  name: string;
+  message?: string;
+  code?: number | string;
+  stack?: string;
+} {
+  if (!(error instanceof Error)) return { name: typeof error };
+  const code =
+    (error as { error_code?: unknown; code?: unknown }).error_code ??
+    (error as { code?: unknown }).code;
+  // Postgres messages can quote input values, so only its SQLSTATE code is kept.
+  const trusted = error.name === "GrammyError" || error.name === "HttpError";
+  return {
+    name: error.name,
+    ...(trusted ? { message: error.message } : {}),
+    ...(typeof code === "number" || typeof code === "string" ? { code } : {}),
+    ...(error.stack ? { stack: error.stack.split("\n").slice(1, 8).join("\n") } : {}),
+  };
+}

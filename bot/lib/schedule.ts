@@ -1,4 +1,4 @@
-import type { Logger } from "./logger.ts";
+import { describeError, type Logger } from "./logger.ts";
 
 export interface Job {
   name: string;
@@ -24,7 +24,7 @@ export function startJobs(jobs: readonly Job[], log: Logger): Scheduler {
       const run = job
         .run()
         .catch((error: unknown) =>
-          log.error({ job: job.name, err: (error as Error).name }, "job failed"),
+          log.error({ job: job.name, err: describeError(error) }, "job failed"),
         )
         .finally(() => {
           busy.delete(job.name);

@@ -1,5 +1,6 @@
 import type { User as TelegramUser } from "grammy/types";
 import { escapeHtml } from "#bot/lib/html";
+import { describeError } from "#bot/lib/logger";
 import type { BotContext } from "#bot/telegram/context";
 import type { TaskView } from "#db/tasks";
 import { canMessage, getUser } from "#db/users";
@@ -43,7 +44,7 @@ export function notifyTaskEvent(
         .sendMessage(id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
         .catch((error: unknown) => {
           log.info(
-            { user: hashId(id), err: String((error as Error).name) },
+            { user: hashId(id), err: describeError(error) },
             "notification not delivered",
           );
         });

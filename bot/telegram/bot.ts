@@ -3,13 +3,14 @@ import { limit } from "@grammyjs/ratelimiter";
 import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { DomainError } from "#bot/lib/errors";
+import { describeError } from "#bot/lib/logger";
 import { taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { trackPeople } from "#bot/teams/track";
 import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
 import { deleteConversation, readConversation, writeConversation } from "#db/conversations";
 import { configureOutgoing } from "./api.ts";
 import type { BaseContext, BotContext, Services } from "./context.ts";
-import { describeError, exactlyOnce, perChatOrder } from "./updates.ts";
+import { exactlyOnce, perChatOrder } from "./updates.ts";
 
 /** The two Redis commands the rate limiter uses (ioredis provides them). */
 export interface RateLimitStore {

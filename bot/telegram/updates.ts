@@ -1,6 +1,7 @@
 import { sequentialize } from "@grammyjs/runner";
 import type { Context, MiddlewareFn, NextFunction } from "grammy";
 import type { Sql } from "postgres";
+import { describeError } from "#bot/lib/logger";
 import { Semaphore } from "#bot/lib/semaphore";
 import { claimUpdate } from "#db/updates";
 import type { BotContext } from "./context.ts";
@@ -77,28 +78,4 @@ async function processOnce(
       );
     });
   }
-}
-
-/**
- * An error summary safe for logs: the name, Telegram's or Postgres's own description
- * (they carry no user text), and stack frames without the message line, which might.
- */
-export function describeError(error: unknown): {
-  name: string;
-  message?: string;
-  code?: number | string;
-  stack?: string;
-} {
-  if (!(error instanceof Error)) return { name: typeof error };
-  const code =
-    (error as { error_code?: unknown; code?: unknown }).error_code ??
-    (error as { code?: unknown }).code;
-  // Postgres messages can quote input values, so only its SQLSTATE code is kept.
-  const trusted = error.name === "GrammyError" || error.name === "HttpError";
-  return {
-    name: error.name,
-    ...(trusted ? { message: error.message } : {}),
-    ...(typeof code === "number" || typeof code === "string" ? { code } : {}),
-    ...(error.stack ? { stack: error.stack.split("\n").slice(1, 8).join("\n") } : {}),
-  };
 }

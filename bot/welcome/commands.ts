@@ -41,6 +41,20 @@ export function welcomeFeature(commands: readonly BotCommand[]): Composer<BotCon
       ),
     );
 
+  composer.on("message:new_chat_members", async (ctx, next) => {
+    if (ctx.message.new_chat_members.some((member) => member.id === ctx.me.id)) {
+      await ctx.reply(
+        [
+          "Hi everyone! I'm Task Tracker.",
+          "Create a task with /newtask (or reply /task to any message) and see the team's tasks with /tasks.",
+          "I learn who is in the team from your messages here; make me an admin so I also notice when someone leaves.",
+          "Start me in a private chat to hear when a task is assigned to you.",
+        ].join("\n"),
+      );
+    }
+    await next();
+  });
+
   composer.command("help", (ctx) =>
     ctx.reply(
       [

@@ -168,6 +168,24 @@ export function makeUpdates(options: { now?: () => Date; bot?: UserFromGetMe } =
       };
     },
 
+    /** A service message: `by` added `added` (users, or the bot itself) to the group. */
+    membersAdded(chat: TestChat, by: TestUser, added: Array<TestUser | UserFromGetMe>): Update {
+      return {
+        update_id: nextUpdateId(),
+        message: {
+          message_id: nextMessageId(),
+          date: unixNow(),
+          chat: groupChat(chat),
+          from: toUser(by),
+          new_chat_members: added.map((user) =>
+            "is_bot" in user
+              ? { id: user.id, is_bot: true, first_name: user.first_name, username: user.username }
+              : toUser(user),
+          ),
+        },
+      };
+    },
+
     editedGroupText(chat: TestChat, user: TestUser, messageId: number, text: string): Update {
       const entities = entitiesOf(text);
       return {

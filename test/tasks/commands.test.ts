@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createTestBot, type TestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
-import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
+import { type FakeTelegram, startFakeTelegram, TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { alice, bob, carol, makeUpdates, otherTeam, team } from "#test/helpers/updates";
 
 const db = useTestDatabase();
@@ -384,5 +384,22 @@ describe("who may do what", () => {
       }),
     );
     expect(toast()).toBe("This button no longer works.");
+  });
+});
+
+describe("joining a group", () => {
+  it("introduces itself when added, and learns the members who were added with it", async () => {
+    await bot.send(updates.membersAdded(team, alice, [TEST_BOT_INFO, bob]));
+    const intro = lastText(team.id);
+    expect(intro).toContain("Hi everyone! I'm Task Tracker.");
+    expect(intro).toContain("/newtask");
+    const members =
+      await db.sql`select user_id from team_members where team_id = ${team.id} order by user_id`;
+    expect(members.map((m) => m.userId)).toEqual([alice.id, bob.id]);
+  });
+
+  it("says nothing when someone else joins", async () => {
+    await bot.send(updates.membersAdded(team, alice, [carol]));
+    expect(telegram.textsTo(team.id)).toEqual([]);
   });
 });
