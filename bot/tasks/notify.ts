@@ -43,10 +43,7 @@ export function notifyTaskEvent(
       await ctx.api
         .sendMessage(id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
         .catch((error: unknown) => {
-          log.info(
-            { user: hashId(id), err: describeError(error) },
-            "notification not delivered",
-          );
+          log.info({ user: hashId(id), err: describeError(error) }, "notification not delivered");
         });
     }
   });
