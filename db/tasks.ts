@@ -63,10 +63,10 @@ function toView(row: TaskViewRow): TaskView {
   };
 }
 
-function selectViews(db: Db) {
+function selectViews(db: Db, extra = db``) {
   return db`
     select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
-           tm.title as team_title
+           tm.title as team_title ${extra}
     from tasks t
     left join users a on a.id = t.assignee_id
     left join teams tm on tm.id = t.team_id
@@ -89,20 +89,51 @@ export async function getTask(db: Db, id: number): Promise<TaskView | null> {
   return row ? toView(row) : null;
 }
 
-/** Sets the status; returns null when it already had it (so a double tap changes nothing). */
+/** A task with whether the viewer is a member of its team, in one round trip. */
+export async function getTaskForViewer(
+  db: Db,
+  id: number,
+  viewerId: number,
+): Promise<{ task: TaskView; viewerIsMember: boolean } | null> {
+  const [row] = await db<(TaskViewRow & { viewerIsMember: boolean })[]>`
+    select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
+           tm.title as team_title,
+           exists (select 1 from team_members m
+                   where m.team_id = t.team_id and m.user_id = ${viewerId}) as viewer_is_member
+    from tasks t
+    left join users a on a.id = t.assignee_id
+    left join teams tm on tm.id = t.team_id
+    where t.id = ${id}
+  `;
+  if (!row) return null;
+  const { viewerIsMember, ...task } = row;
+  return { task: toView(task), viewerIsMember };
+}
+
+/**
+ * Sets the status and returns the updated task, or null when it already had that status
+ * (so a double tap changes nothing and tells nobody twice).
+ */
 export async function setTaskStatus(
   db: Db,
   id: number,
   status: TaskStatus,
   now: Date,
-): Promise<boolean> {
+): Promise<TaskView | null> {
   const doneAt = status === "done" ? now : null;
-  const rows = await db`
-    update tasks set status = ${status}, done_at = ${doneAt}, updated_at = ${now}
-    where id = ${id} and status <> ${status}
-    returning id
+  const [row] = await db<TaskViewRow[]>`
+    with t as (
+      update tasks set status = ${status}, done_at = ${doneAt}, updated_at = ${now}
+      where id = ${id} and status <> ${status}
+      returning *
+    )
+    select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
+           tm.title as team_title
+    from t
+    left join users a on a.id = t.assignee_id
+    left join teams tm on tm.id = t.team_id
   `;
-  return rows.length > 0;
+  return row ? toView(row) : null;
 }
 
 export type TaskScope = { kind: "team"; teamId: number } | { kind: "personal"; userId: number };
@@ -113,9 +144,9 @@ export interface TaskPage {
 }
 
 /**
- * One page of a chat's list. Open tasks: newest first. Done tasks: most recently
- * completed first. A personal list holds the tasks I created or am assigned to, but
- * only those of teams I still belong to.
+ * One page of a chat's list, with the total in the same query. Open tasks: newest first.
+ * Done tasks: most recently completed first. A personal list holds the tasks I created or
+ * am assigned to, but only those of teams I still belong to.
  */
 export async function listTasks(
   db: Db,
@@ -131,12 +162,16 @@ export async function listTasks(
            and (t.team_id is null or exists (
              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${scope.userId}))`;
   const order = status === "done" ? db`t.done_at desc, t.id desc` : db`t.id desc`;
-  const [rows, [count]] = await Promise.all([
-    db<TaskViewRow[]>`
-      ${selectViews(db)} where ${where} order by ${order}
-      limit ${page.limit} offset ${page.offset}
-    `,
-    db<{ total: number }[]>`select count(*)::int as total from tasks t where ${where}`,
-  ]);
-  return { tasks: rows.map(toView), total: count?.total ?? 0 };
+  const rows = await db<(TaskViewRow & { total: number })[]>`
+    ${selectViews(db, db`, count(*) over ()::int as total`)} where ${where} order by ${order}
+    limit ${page.limit} offset ${page.offset}
+  `;
+  if (rows.length > 0 || page.offset === 0) {
+    return { tasks: rows.map(({ total: _, ...row }) => toView(row)), total: rows[0]?.total ?? 0 };
+  }
+  // Past the end (tasks moved off the last page): only the total is needed.
+  const [count] = await db<
+    { total: number }[]
+  >`select count(*)::int as total from tasks t where ${where}`;
+  return { tasks: [], total: count?.total ?? 0 };
 }

@@ -1,7 +1,6 @@
 import { notFound } from "#bot/lib/errors";
 import type { Db } from "#db/client";
-import { getTask, setTaskStatus, type TaskStatus, type TaskView } from "#db/tasks";
-import { isMember } from "#db/teams";
+import { getTaskForViewer, setTaskStatus, type TaskStatus, type TaskView } from "#db/tasks";
 import { belongsInChat, type ChatScope, canSeeTask, NO_SUCH_TASK } from "./rules.ts";
 
 /** Loads a task the user may see from this chat, or throws "No such task." */
@@ -11,11 +10,10 @@ export async function findVisibleTask(
   taskId: number,
   chat: ChatScope,
 ): Promise<TaskView> {
-  const task = await getTask(db, taskId);
-  if (!task || !belongsInChat(task, chat)) throw notFound(NO_SUCH_TASK);
-  const member = task.teamId !== null && (await isMember(db, task.teamId, userId));
-  if (!canSeeTask(task, userId, member)) throw notFound(NO_SUCH_TASK);
-  return task;
+  const found = await getTaskForViewer(db, taskId, userId);
+  if (!found || !belongsInChat(found.task, chat)) throw notFound(NO_SUCH_TASK);
+  if (!canSeeTask(found.task, userId, found.viewerIsMember)) throw notFound(NO_SUCH_TASK);
+  return found.task;
 }
 
 export interface StatusChange {
@@ -32,9 +30,7 @@ export async function changeTaskStatus(
   chat: ChatScope,
   now: Date,
 ): Promise<StatusChange> {
-  await findVisibleTask(db, actorId, taskId, chat);
-  const changed = await setTaskStatus(db, taskId, status, now);
-  const task = await getTask(db, taskId);
-  if (!task) throw notFound(NO_SUCH_TASK);
-  return { task, changed };
+  const current = await findVisibleTask(db, actorId, taskId, chat);
+  const updated = await setTaskStatus(db, taskId, status, now);
+  return updated ? { task: updated, changed: true } : { task: current, changed: false };
 }

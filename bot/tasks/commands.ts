@@ -4,7 +4,6 @@ import type { BotCommand } from "grammy/types";
 import { invalid } from "#bot/lib/errors";
 import type { BotContext } from "#bot/telegram/context";
 import { createTask, listTasks, type TaskScope } from "#db/tasks";
-import { getTeam } from "#db/teams";
 import { getUser } from "#db/users";
 import { changeTaskStatus } from "./actions.ts";
 import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
@@ -29,6 +28,11 @@ export const taskCommands: BotCommand[] = [
   { command: "task", description: "Reply to a message to turn it into a task" },
   { command: "cancel", description: "Leave the task you are creating" },
 ];
+
+function chatTitle(ctx: BotContext): string {
+  const chat = ctx.chat;
+  return (chat && "title" in chat ? chat.title : undefined) ?? "this group";
+}
 
 function chatScope(ctx: BotContext): ChatScope | null {
   const chat = ctx.chat;
@@ -93,10 +97,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
       limit: PAGE_SIZE,
     });
   }
-  const heading =
-    scope.kind === "team"
-      ? ((await getTeam(ctx.db, scope.teamId))?.title ?? "this group")
-      : "yours";
+  const heading = scope.kind === "team" ? chatTitle(ctx) : "yours";
   return renderList(page, list, await cardView(ctx, scope), heading);
 }
 
@@ -136,7 +137,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   );
   const card = renderCard(task, view);
   await ctx.reply(card.text, replyOptions(ctx, card));
-  notifyTaskEvent(ctx, task, "assigned", from);
+  await notifyTaskEvent(ctx, task, "assigned", from);
 }
 
 /** Tasks: create (guided, one line, from a reply), list with paging, complete and reopen. */
@@ -230,7 +231,7 @@ export function tasksFeature(): Composer<BotContext> {
     );
     const card = renderCard(task, await cardView(ctx, scope));
     await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
-    if (changed) notifyTaskEvent(ctx, task, "done", from);
+    if (changed) await notifyTaskEvent(ctx, task, "done", from);
   });
 
   composer.callbackQuery(TASK_CALLBACK, async (ctx) => {
@@ -264,7 +265,7 @@ export function tasksFeature(): Composer<BotContext> {
       text: changed ? `#${task.id} ${verb}` : `#${task.id} was already ${verb}`,
     });
     if (changed)
-      notifyTaskEvent(ctx, task, action.status === "done" ? "done" : "reopened", ctx.from);
+      await notifyTaskEvent(ctx, task, action.status === "done" ? "done" : "reopened", ctx.from);
   });
 
   // Buttons of a /newtask form that has ended, or that belongs to another member.

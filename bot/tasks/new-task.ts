@@ -286,6 +286,6 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       parse_mode: "HTML",
       reply_markup: card.keyboard,
     });
-    notifyTaskEvent(outer, task, "assigned", user);
+    await notifyTaskEvent(outer, task, "assigned", user);
   });
 }

@@ -3,7 +3,7 @@ import { escapeHtml } from "#bot/lib/html";
 import { describeError } from "#bot/lib/logger";
 import type { BotContext } from "#bot/telegram/context";
 import type { TaskView } from "#db/tasks";
-import { canMessage, getUser } from "#db/users";
+import { canMessage, getUsers } from "#db/users";
 import { renderCard } from "./card.ts";
 
 export type TaskEvent = "assigned" | "done" | "reopened";
@@ -23,27 +23,31 @@ export function recipientsOf(task: TaskView, event: TaskEvent, actorId: number):
 
 /**
  * Tells the people concerned, in their private chats, once the change has committed.
- * Only users who started the bot and have not blocked it are written to.
+ * Only users who started the bot and have not blocked it are written to; who they are is
+ * read in the update's transaction, the sending waits for the commit.
  */
-export function notifyTaskEvent(
+export async function notifyTaskEvent(
   ctx: BotContext,
   task: TaskView,
   event: TaskEvent,
   actor: TelegramUser,
-): void {
-  const recipients = recipientsOf(task, event, actor.id);
+): Promise<void> {
+  const ids = recipientsOf(task, event, actor.id);
+  if (ids.length === 0) return;
+  const recipients = (await getUsers(ctx.db, ids)).filter(canMessage);
   if (recipients.length === 0) return;
-  const { sql, clock, log, hashId } = ctx.app;
+  const { clock, log, hashId } = ctx.app;
   ctx.afterCommit(async () => {
-    for (const id of recipients) {
-      const user = await getUser(sql, id);
-      if (!user || !canMessage(user)) continue;
+    for (const user of recipients) {
       const card = renderCard(task, { now: clock.now(), timeZone: user.timezone, showTeam: true });
       const text = `${escapeHtml(actor.first_name)} ${VERB[event]}:\n\n${card.text}`;
       await ctx.api
-        .sendMessage(id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
+        .sendMessage(user.id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
         .catch((error: unknown) => {
-          log.info({ user: hashId(id), err: describeError(error) }, "notification not delivered");
+          log.info(
+            { user: hashId(user.id), err: describeError(error) },
+            "notification not delivered",
+          );
         });
     }
   });

@@ -24,10 +24,10 @@ export type HandlerErrorReporter = (ctx: BotContext, error: unknown) => Promise<
 /**
  * Exactly-once and ordered across instances: each update runs in one transaction that
  * first takes the chat's advisory lock and records the update id. A duplicate waits
- * for the original, then sees its id and is dropped. Handlers run in a savepoint: when
- * one fails, its writes roll back (nothing half-saved) but the update stays processed,
- * so a poison update is not retried forever. Messages to other people wait until the
- * transaction has committed.
+ * for the original, then sees its id and is dropped. When a handler fails, its writes
+ * roll back with the transaction (nothing half-saved); a second, small transaction then
+ * records the update and reports the error, so a poison update is not retried forever.
+ * Messages to other people wait until the transaction has committed.
  */
 export function exactlyOnce(
   sql: Sql,
@@ -47,25 +47,30 @@ async function processOnce(
   next: NextFunction,
 ): Promise<void> {
   const effects: Array<() => Promise<unknown>> = [];
+  const updateId = ctx.update.update_id;
   const lockKey = orderingKey(ctx) ?? 0;
+  ctx.afterCommit = (effect) => {
+    effects.push(effect);
+  };
   let fresh = false;
-  await sql.begin(async (tx) => {
-    fresh = await claimUpdate(tx, ctx.update.update_id, lockKey, ctx.app.clock.now());
-    if (!fresh) return;
-    ctx.afterCommit = (effect) => {
-      effects.push(effect);
-    };
-    try {
-      await tx.savepoint(async (savepoint) => {
-        ctx.db = savepoint;
-        await next();
-      });
-    } catch (error) {
-      effects.length = 0;
+  try {
+    await sql.begin(async (tx) => {
+      fresh = await claimUpdate(tx, updateId, lockKey, ctx.app.clock.now());
+      if (!fresh) return;
+      ctx.db = tx;
+      await next();
+    });
+  } catch (error) {
+    // Without a claim the database itself failed: let Telegram deliver the update again.
+    if (!fresh) throw error;
+    effects.length = 0;
+    await sql.begin(async (tx) => {
+      if (!(await claimUpdate(tx, updateId, lockKey, ctx.app.clock.now()))) return;
       ctx.db = tx;
       await onError(ctx, error);
-    }
-  });
+    });
+    return;
+  }
   if (!fresh) {
     ctx.app.log.debug({ updateId: ctx.update.update_id }, "duplicate update dropped");
     return;
