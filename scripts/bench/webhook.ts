@@ -1,9 +1,9 @@
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
@@ -131,10 +131,17 @@ async function main(): Promise<number> {
     REDIS_URL: "",
   };
 
-  const traffic = createTraffic(seed);
-  const baseline = await runMode("baseline", childEnv, secret, traffic, tally);
+  // Fresh traffic per mode: the baseline changes no task, so its idea of which button comes
+  // next must not carry over.
+  const baseline = await runMode(
+    "baseline",
+    childEnv,
+    secret,
+    createTraffic(seed, 1_000_000),
+    tally,
+  );
   const beforeApp = await countWork(database.sql);
-  const app = await runMode("app", childEnv, secret, traffic, tally);
+  const app = await runMode("app", childEnv, secret, createTraffic(seed, 10_000_000), tally);
   const afterApp = await countWork(database.sql);
 
   const verdicts = report(baseline, app, beforeApp, afterApp, seed);
@@ -150,8 +157,12 @@ interface DatabaseServer {
   stop(): Promise<void>;
 }
 
-/** BENCH_DATABASE_URL, else the local server when it answers, else an embedded one. */
+/**
+ * BENCH_DATABASE_URL (`embedded` forces the embedded server, as TEST_DATABASE_URL does for
+ * the tests), else the local server when it answers, else an embedded one.
+ */
 async function findDatabaseServer(): Promise<DatabaseServer> {
+  if (env.BENCH_DATABASE_URL === "embedded") return startEmbedded("BENCH_DATABASE_URL=embedded");
   if (env.BENCH_DATABASE_URL) {
     const problem = await unreachable(env.BENCH_DATABASE_URL);
     if (problem) throw new Error(`BENCH_DATABASE_URL does not answer: ${problem}`);
@@ -164,18 +175,27 @@ async function findDatabaseServer(): Promise<DatabaseServer> {
       stop: async () => {},
     };
   }
+  return startEmbedded("nothing answered on 5432");
+}
+
+async function startEmbedded(why: string): Promise<DatabaseServer> {
   const dir = await mkdtemp(join(tmpdir(), "tt-bench-pg-"));
   // Run as root, postgres runs as its own user, who must be able to enter the folder.
   await chmod(dir, 0o755);
-  const embedded = await startEmbeddedPostgres(join(dir, "pg"));
-  return {
-    label: `embedded PostgreSQL on 127.0.0.1:${embedded.port} (nothing answered on 5432)`,
-    adminUrl: embedded.adminUrl,
-    stop: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const embedded = await startEmbeddedPostgres(join(dir, "pg"));
+    return {
+      label: `embedded PostgreSQL on 127.0.0.1:${embedded.port} (${why})`,
+      adminUrl: embedded.adminUrl,
+      stop: async () => {
+        await embedded.stop();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 async function unreachable(url: string): Promise<string | undefined> {
@@ -358,7 +378,7 @@ async function seedDatabase(sql: Sql): Promise<Seed> {
 interface Traffic {
   /** The next update, as the JSON body Telegram would post. */
   next(): string;
-  /** Updates built so far, by kind (autocannon builds one more per connection than it sends). */
+  /** Updates built so far, by kind (autocannon builds each one just before sending it). */
   built: { text: number; tasks: number; button: number };
 }
 
@@ -371,12 +391,12 @@ const GROUP_TEXTS = [
 ];
 
 /** A member of a team writes, asks for /tasks, or taps Done/Reopen on one of its task cards. */
-function createTraffic(seed: Seed): Traffic {
+function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
   const random = mulberry32(7);
   const lastTapped = new Map<number, "d" | "o">();
   const botMessageOf = new Map<number, number>();
   const built = { text: 0, tasks: 0, button: 0 };
-  let updateId = 1_000_000;
+  let updateId = firstUpdateId;
   let messageId = 1;
   seed.chats.forEach((chat) => {
     chat.taskIds.forEach((taskId, i) => {
@@ -511,6 +531,7 @@ const childMessage = z.discriminatedUnion("type", [
     rssBytes: z.number(),
     cpuMicros: z.number(),
   }),
+  z.object({ type: z.literal("drained"), ms: z.number(), inFlight: z.number().int() }),
   z.object({ type: z.literal("failed"), message: z.string() }),
 ]) satisfies z.ZodType<ChildMessage>;
 
@@ -525,6 +546,8 @@ interface Service {
   port: number;
   log: ServiceLog;
   stats(): Promise<Extract<ChildMessage, { type: "stats" }>>;
+  /** Waits until the requests the load generator abandoned have finished. */
+  drain(): Promise<Extract<ChildMessage, { type: "drained" }>>;
   stop(): Promise<void>;
 }
 
@@ -565,6 +588,11 @@ async function startService(mode: ServerMode, childEnv: NodeJS.ProcessEnv): Prom
     stats: () => {
       const answer = nextMessage(child, "stats", 5000);
       send(child, { type: "stats" });
+      return answer;
+    },
+    drain: () => {
+      const answer = nextMessage(child, "drained", STOP_TIMEOUT_MS);
+      send(child, { type: "drain" });
       return answer;
     },
     stop,
@@ -633,12 +661,14 @@ function collectLog(stream: Readable | null, log: ServiceLog): void {
 interface ModeResult {
   mode: ServerMode;
   result: autocannon.Result;
-  built: number;
+  /** RSS once started, before any load. */
+  idleRssBytes: number;
   peakRssBytes: number;
-  /** The service's CPU use during the load, in cores (1.0 = one core busy). */
-  serviceCores: number;
-  /** This process's CPU (autocannon + fake Bot API) during the load, in cores. */
-  driverCores: number;
+  /** CPU used during the load, in cores (1.0 = one core busy), by whom. */
+  cpu: CpuShares;
+  /** Load average when the run began: other work on this machine skews the numbers. */
+  loadBefore: number;
+  drained: Extract<ChildMessage, { type: "drained" }>;
   log: ServiceLog;
   calls: ReturnType<CallTally["read"]>;
   mix: Traffic["built"];
@@ -653,10 +683,9 @@ async function runMode(
 ): Promise<ModeResult> {
   const service = await startService(mode, childEnv);
   tally.reset();
-  const builtBefore = { ...traffic.built };
+  const loadBefore = loadavg()[0] ?? 0;
   const before = await service.stats();
-  const driverBefore = process.cpuUsage();
-  const wallStarted = performance.now();
+  const cpuBefore = cpuSnapshot();
 
   const result = await autocannon({
     url: `http://127.0.0.1:${service.port}/telegram/webhook`,
@@ -671,27 +700,104 @@ async function runMode(
     requests: [{ setupRequest: (request) => ({ ...request, body: traffic.next() }) }],
   });
 
-  const wallSeconds = (performance.now() - wallStarted) / 1000;
-  const driver = process.cpuUsage(driverBefore);
   const after = await service.stats();
+  const cpu = cpuShares(cpuBefore, cpuSnapshot(), after.cpuMicros - before.cpuMicros);
+  const drained = await service.drain();
   const calls = tally.read();
   await service.stop();
-  const mix = {
-    text: traffic.built.text - builtBefore.text,
-    tasks: traffic.built.tasks - builtBefore.tasks,
-    button: traffic.built.button - builtBefore.button,
-  };
   return {
     mode,
     result,
-    built: mix.text + mix.tasks + mix.button,
+    idleRssBytes: before.rssBytes,
     peakRssBytes: after.peakRssBytes,
-    serviceCores: (after.cpuMicros - before.cpuMicros) / 1e6 / wallSeconds,
-    driverCores: (driver.user + driver.system) / 1e6 / wallSeconds,
+    cpu,
+    loadBefore,
+    drained,
     log: service.log,
     calls,
-    mix,
+    mix: traffic.built,
   };
+}
+
+// --- CPU accounting --------------------------------------------------------------------------
+
+interface CpuSnapshot {
+  at: number;
+  /** Busy jiffies of the whole machine (/proc/stat). */
+  machine: number;
+  /** Jiffies per postgres process (the server and its backends). */
+  postgres: Map<number, number>;
+  driver: NodeJS.CpuUsage;
+}
+
+interface CpuShares {
+  service: number;
+  postgres: number;
+  driver: number;
+  /** Everything else on the machine: other people's builds and tests skew a run. */
+  other: number;
+}
+
+const TICKS_PER_SECOND = clockTicks();
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+function cpuSnapshot(): CpuSnapshot {
+  const fields =
+    readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.trim().split(/\s+/).slice(1) ?? [];
+  const ticks = fields.map(Number);
+  const total = ticks.slice(0, 8).reduce((sum, n) => sum + n, 0);
+  // idle and iowait
+  const machine = total - (ticks[3] ?? 0) - (ticks[4] ?? 0);
+  const postgres = new Map<number, number>();
+  for (const { pid, comm, fields: stat } of processes()) {
+    if (comm === "postgres") postgres.set(pid, Number(stat[11]) + Number(stat[12]));
+  }
+  return { at: performance.now(), machine, postgres, driver: process.cpuUsage() };
+}
+
+function cpuShares(before: CpuSnapshot, after: CpuSnapshot, serviceMicros: number): CpuShares {
+  const wall = (after.at - before.at) / 1000;
+  let postgresTicks = 0;
+  for (const [pid, ticks] of after.postgres)
+    postgresTicks += ticks - (before.postgres.get(pid) ?? 0);
+  const driver = process.cpuUsage(before.driver);
+  const shares = {
+    service: serviceMicros / 1e6 / wall,
+    postgres: postgresTicks / TICKS_PER_SECOND / wall,
+    driver: (driver.user + driver.system) / 1e6 / wall,
+  };
+  const machine = (after.machine - before.machine) / TICKS_PER_SECOND / wall;
+  return {
+    ...shares,
+    other: Math.max(0, machine - shares.service - shares.postgres - shares.driver),
+  };
+}
+
+/** /proc/<pid>/stat of every process: the fields after the command name (state, ppid, pgrp, …). */
+function processes(): Array<{ pid: number; comm: string; fields: string[] }> {
+  const found: Array<{ pid: number; comm: string; fields: string[] }> = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      found.push({
+        pid: Number(entry),
+        comm,
+        fields: stat.slice(stat.lastIndexOf(")") + 2).split(" "),
+      });
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return found;
 }
 
 // --- what the database holds -----------------------------------------------------------------
@@ -740,8 +846,7 @@ function report(
     "non-2xx",
     "errors",
     "timeouts",
-    "peak RSS",
-    "CPU",
+    "idle → peak RSS",
   ];
   const rows = [baseline, app].map((m) => [
     m.mode,
@@ -752,13 +857,28 @@ function report(
     fmt(m.result.non2xx, 0),
     fmt(m.result.errors, 0),
     fmt(m.result.timeouts, 0),
-    `${fmt(m.peakRssBytes / 2 ** 20, 0)} MB`,
-    `${fmt(m.serviceCores, 2)} cores`,
+    `${fmt(m.idleRssBytes / 2 ** 20, 0)} → ${fmt(m.peakRssBytes / 2 ** 20, 0)} MB`,
   ]);
   printTable(header, rows);
-  print(
-    `  (load generator + fake Bot API in this process used ${fmt(baseline.driverCores, 2)} / ${fmt(app.driverCores, 2)} cores; the machine has 2)`,
+  print("");
+  print("CPU during the load, in cores (this machine has 2; load average when each run began):");
+  printTable(
+    ["mode", "service", "ms CPU/request", "postgres", "autocannon+fake", "other", "load avg"],
+    [baseline, app].map((m) => [
+      m.mode,
+      fmt(m.cpu.service, 2),
+      fmt((m.cpu.service * m.result.duration * 1000) / Math.max(1, m.result.requests.total), 2),
+      fmt(m.cpu.postgres, 2),
+      fmt(m.cpu.driver, 2),
+      fmt(m.cpu.other, 2),
+      fmt(m.loadBefore, 2),
+    ]),
   );
+  for (const m of [baseline, app]) {
+    print(
+      `  ${m.mode}: after the load, ${m.drained.inFlight === 0 ? "the last abandoned requests finished" : `${m.drained.inFlight} requests were STILL running`} in ${fmt(m.drained.ms, 0)} ms`,
+    );
+  }
 
   const problems: string[] = [];
   for (const m of [baseline, app]) problems.push(...runProblems(m));
@@ -794,10 +914,13 @@ function report(
   const errorLines = serviceErrors.reduce((sum, [, n]) => sum + n, 0);
   if (errorLines > answered * 0.01) problems.push(`the service logged ${errorLines} errors`);
 
+  const valid = problems.length === 0;
   const ratio = app.result.requests.average / baseline.result.requests.average;
-  print("");
-  print(`ratio app/baseline = ${fmt(ratio, 2)} (${fmt(ratio * 100, 1)}% of the no-op ceiling)`);
   const rssMb = app.peakRssBytes / 2 ** 20;
+  print("");
+  if (!valid)
+    print("INVALID RUN (see the reasons below): these numbers are not those of working requests");
+  print(`ratio app/baseline = ${fmt(ratio, 2)} (${fmt(ratio * 100, 1)}% of the no-op ceiling)`);
   print(
     `app peak RSS = ${fmt(rssMb, 0)} MB (target < ${TARGET_RSS_MB} MB: ${rssMb < TARGET_RSS_MB ? "ok" : "MISSED"})`,
   );
@@ -810,13 +933,12 @@ function report(
       `${after.conversations} conversation rows`,
   );
   print(
-    `updates built for the app: ${app.mix.text} group texts, ${app.mix.tasks} /tasks, ${app.mix.button} button presses ` +
-      `(autocannon builds one per connection it never sends)`,
+    `updates sent to the app: ${app.mix.text} group texts, ${app.mix.tasks} /tasks, ${app.mix.button} button presses`,
   );
   print(`Bot API calls the app made: ${describeMethods(app.calls.methods)}`);
   print(
     `button answers: ${[...answers].map(([kind, n]) => `${kind} ${n}`).join(", ") || "none"}` +
-      ` (${changedAnswers} changed a task)`,
+      ` (${changedAnswers} changed a task${answers.has("already") ? '; "already": two taps on one task overtook each other' : ""})`,
   );
   const logSummary = [...app.log.counts].map(([key, n]) => `${key} ×${n}`).join("; ");
   print(`service log at warn and above: ${logSummary || "nothing"}`);
@@ -826,7 +948,6 @@ function report(
   }
 
   print("");
-  const valid = problems.length === 0;
   if (!valid) {
     print("INVALID RUN: the numbers above do not measure working requests:");
     for (const problem of problems) print(`  - ${problem}`);
@@ -870,6 +991,10 @@ function describeMethods(methods: Map<string, { ok: number; failed: number }>): 
 
 interface StartupRun {
   ms: number;
+  /** When the embedded server's postmaster.pid appeared: the rest is Node, migrations, the bot. */
+  postgresMs?: number;
+  /** From SIGTERM until npm, its children and the embedded server had all exited. */
+  stopMs?: number;
   problem?: string;
 }
 
@@ -892,15 +1017,24 @@ async function measureStartups(fake: FakeTelegram): Promise<{ ok: boolean }> {
   if (fresh.problem) return { ok: false };
   const again = await startOnce(fake, dataDir);
   const fast = again.ms < TARGET_START_MS;
-  print(
-    `  existing data dir: ${describeStartup(again)}` +
-      (again.problem ? "" : ` (target < ${TARGET_START_MS / 1000} s: ${fast ? "ok" : "MISSED"})`),
-  );
+  print(`  existing data dir: ${describeStartup(again)}`);
+  if (!again.problem) {
+    print(
+      `  start-up on an existing data dir < ${TARGET_START_MS / 1000} s: ${fast ? "ok" : "MISSED"}`,
+    );
+  }
   return { ok: !again.problem };
 }
 
 function describeStartup(run: StartupRun): string {
-  return run.problem ? `FAILED after ${seconds(run.ms)}: ${run.problem}` : seconds(run.ms);
+  if (run.problem) return `FAILED after ${seconds(run.ms)}: ${run.problem}`;
+  const postgres =
+    run.postgresMs === undefined ? "" : `; postmaster.pid appeared at ${seconds(run.postgresMs)}`;
+  const stopped =
+    run.stopMs === undefined
+      ? ""
+      : `; SIGTERM → all exited, postmaster.pid gone in ${seconds(run.stopMs)}`;
+  return `${seconds(run.ms)}${postgres}${stopped}`;
 }
 
 async function startOnce(fake: FakeTelegram, dataDir: string): Promise<StartupRun> {
@@ -942,8 +1076,11 @@ async function startOnce(fake: FakeTelegram, dataDir: string): Promise<StartupRu
 
   let ms = 0;
   let problem: string | undefined;
+  let postgresMs: number | undefined;
+  const pidFile = join(dataDir, "pg", "postmaster.pid");
   const deadline = started + START_TIMEOUT_MS;
   for (;;) {
+    if (postgresMs === undefined && existsSync(pidFile)) postgresMs = performance.now() - started;
     if (exitCode !== undefined) {
       problem = `it exited with code ${exitCode} before answering`;
       break;
@@ -962,11 +1099,14 @@ async function startOnce(fake: FakeTelegram, dataDir: string): Promise<StartupRu
     ms = performance.now() - started;
     problem += `; its output ends with:\n${log.tail.map((l) => `      ${l}`).join("\n")}`;
   }
+  const stopping = performance.now();
   const stopProblem = await stop();
+  const stopMs = performance.now() - stopping;
   const index = cleanups.findIndex((c) => c.run === stop);
   if (index !== -1) cleanups.splice(index, 1);
   if (stopProblem) problem = problem ? `${problem}; ${stopProblem}` : stopProblem;
-  return problem ? { ms, problem } : { ms };
+  if (problem) return { ms, problem };
+  return postgresMs === undefined ? { ms, stopMs } : { ms, postgresMs, stopMs };
 }
 
 async function healthy(port: number): Promise<boolean> {
@@ -1018,18 +1158,9 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
 
 /** Live processes (zombies excluded) in a process group, from /proc. */
 function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid && fields[0] !== "Z") members.push(Number(entry));
-    } catch {
-      // Exited while we looked.
-    }
-  }
-  return members;
+  return processes()
+    .filter((p) => Number(p.fields[2]) === pgid && p.fields[0] !== "Z")
+    .map((p) => p.pid);
 }
 
 /** Polls a condition (processes that are not our children send no event) until a bound. */
