@@ -20,33 +20,41 @@ export function canMessage(user: Pick<User, "startedAt" | "blockedAt">): boolean
 }
 
 /**
- * Records who wrote to us. `wrotePrivately` marks that they started the bot (so we may
- * message them) and lifts a block: writing to the bot is how a user unblocks it.
+ * Records who wrote to us and returns their timezone, in one round trip. `wrotePrivately`
+ * marks that they started the bot (so we may message them) and lifts a block: writing to
+ * the bot is how a user unblocks it. Unchanged rows are not rewritten.
  */
 export async function upsertUser(
   db: Db,
   profile: TelegramProfile,
   wrotePrivately: boolean,
   now: Date,
-): Promise<void> {
+): Promise<{ timezone: string }> {
   const startedAt = wrotePrivately ? now : null;
-  await db`
-    insert into users (id, first_name, last_name, username, language_code, started_at, updated_at)
-    values (${profile.id}, ${profile.firstName}, ${profile.lastName}, ${profile.username},
-            ${profile.languageCode}, ${startedAt}, ${now})
-    on conflict (id) do update set
-      first_name = excluded.first_name,
-      last_name = excluded.last_name,
-      username = excluded.username,
-      language_code = excluded.language_code,
-      started_at = coalesce(users.started_at, excluded.started_at),
-      blocked_at = case when ${wrotePrivately} then null else users.blocked_at end,
-      updated_at = excluded.updated_at
-    where (users.first_name, users.last_name, users.username, users.language_code)
-          is distinct from
-          (excluded.first_name, excluded.last_name, excluded.username, excluded.language_code)
-       or (${wrotePrivately} and (users.started_at is null or users.blocked_at is not null))
+  const [row] = await db<{ timezone: string }[]>`
+    with written as (
+      insert into users (id, first_name, last_name, username, language_code, started_at, updated_at)
+      values (${profile.id}, ${profile.firstName}, ${profile.lastName}, ${profile.username},
+              ${profile.languageCode}, ${startedAt}, ${now})
+      on conflict (id) do update set
+        first_name = excluded.first_name,
+        last_name = excluded.last_name,
+        username = excluded.username,
+        language_code = excluded.language_code,
+        started_at = coalesce(users.started_at, excluded.started_at),
+        blocked_at = case when ${wrotePrivately} then null else users.blocked_at end,
+        updated_at = excluded.updated_at
+      where (users.first_name, users.last_name, users.username, users.language_code)
+            is distinct from
+            (excluded.first_name, excluded.last_name, excluded.username, excluded.language_code)
+         or (${wrotePrivately} and (users.started_at is null or users.blocked_at is not null))
+      returning timezone
+    )
+    select timezone from written
+    union all
+    select timezone from users where id = ${profile.id} and not exists (select 1 from written)
   `;
+  return { timezone: row?.timezone ?? "UTC" };
 }
 
 export async function getUser(db: Db, id: number): Promise<User | null> {

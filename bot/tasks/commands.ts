@@ -4,7 +4,6 @@ import type { BotCommand } from "grammy/types";
 import { invalid } from "#bot/lib/errors";
 import type { BotContext } from "#bot/telegram/context";
 import { createTask, listTasks, type TaskScope } from "#db/tasks";
-import { getUser } from "#db/users";
 import { changeTaskStatus } from "./actions.ts";
 import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
 import {
@@ -42,11 +41,10 @@ function chatScope(ctx: BotContext): ChatScope | null {
   return null;
 }
 
-async function cardView(ctx: BotContext, scope: ChatScope): Promise<CardView> {
-  const user = ctx.from ? await getUser(ctx.db, ctx.from.id) : null;
+function cardView(ctx: BotContext, scope: ChatScope): CardView {
   return {
     now: ctx.app.clock.now(),
-    timeZone: user?.timezone ?? "UTC",
+    timeZone: ctx.viewerTimeZone,
     showTeam: scope.kind === "private",
   };
 }
@@ -98,13 +96,13 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
     });
   }
   const heading = scope.kind === "team" ? chatTitle(ctx) : "yours";
-  return renderList(page, list, await cardView(ctx, scope), heading);
+  return renderList(page, list, cardView(ctx, scope), heading);
 }
 
 async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {
   const from = ctx.from;
   if (!from) return;
-  const view = await cardView(ctx, scope);
+  const view = cardView(ctx, scope);
   const parsed = parseOneLineTask(line, view.now, view.timeZone);
   if (!parsed.ok) throw invalid(parsed.reason);
   const teamId = scope.kind === "team" ? scope.teamId : null;
@@ -140,15 +138,17 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   await notifyTaskEvent(ctx, task, "assigned", from);
 }
 
+/** The /newtask form; installed where form state is read (see telegram/bot.ts). */
+export function newTaskForm() {
+  return createConversation(newTaskConversation, {
+    id: NEW_TASK,
+    maxMillisecondsToWait: NEW_TASK_IDLE_MS,
+  });
+}
+
 /** Tasks: create (guided, one line, from a reply), list with paging, complete and reopen. */
 export function tasksFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
-  composer.use(
-    createConversation(newTaskConversation, {
-      id: NEW_TASK,
-      maxMillisecondsToWait: NEW_TASK_IDLE_MS,
-    }),
-  );
 
   composer.command("newtask", async (ctx) => {
     const scope = chatScope(ctx);
@@ -176,7 +176,7 @@ export function tasksFeature(): Composer<BotContext> {
     const text = source.text ?? source.caption;
     if (!text?.trim()) throw invalid("That message has no text to make a task from.");
     const { title, description } = splitMessageIntoTask(text);
-    const view = await cardView(ctx, scope);
+    const view = cardView(ctx, scope);
     const task = await createTask(
       ctx.db,
       {
@@ -229,7 +229,7 @@ export function tasksFeature(): Composer<BotContext> {
       scope,
       ctx.app.clock.now(),
     );
-    const card = renderCard(task, await cardView(ctx, scope));
+    const card = renderCard(task, cardView(ctx, scope));
     await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
     if (changed) await notifyTaskEvent(ctx, task, "done", from);
   });
@@ -258,7 +258,7 @@ export function tasksFeature(): Composer<BotContext> {
     const rendered =
       action.kind === "list-status"
         ? await renderChatList(ctx, scope, action.list)
-        : renderCard(task, await cardView(ctx, scope));
+        : renderCard(task, cardView(ctx, scope));
     await editInPlace(ctx, rendered.text, rendered.keyboard);
     const verb = action.status === "done" ? "done" : "reopened";
     await ctx.answerCallbackQuery({

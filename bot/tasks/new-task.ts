@@ -4,7 +4,6 @@ import { escapeHtml } from "#bot/lib/html";
 import type { BotContext } from "#bot/telegram/context";
 import { createTask, type TaskPriority } from "#db/tasks";
 import { listMembers } from "#db/teams";
-import { getUser } from "#db/users";
 import { personLabel, renderCard } from "./card.ts";
 import { formatDue, parseDue } from "./due.ts";
 import { notifyTaskEvent } from "./notify.ts";
@@ -12,6 +11,8 @@ import { validateDescription, validateTitle } from "./parse.ts";
 import { resolveAssignee, resolveAssigneeId } from "./people.ts";
 
 export const NEW_TASK = "new-task";
+/** Every button of the form carries this prefix in its callback data. */
+export const FORM_BUTTON_PREFIX = "nt:";
 /** A forgotten form must not swallow a member's chat messages hours later. */
 export const NEW_TASK_IDLE_MS = 30 * 60 * 1000;
 
@@ -84,7 +85,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       const next = await conversation.wait();
       const data = next.callbackQuery?.data;
       if (data !== undefined) {
-        if (!data.startsWith("nt:")) await conversation.skip({ next: true });
+        if (!data.startsWith(FORM_BUTTON_PREFIX)) await conversation.skip({ next: true });
         const current =
           data === "nt:cancel" ||
           (data === "nt:skip" && optional) ||
@@ -204,7 +205,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const phrase = answer.kind === "button" ? answer.data : answer.text;
     const result = await conversation.external(async (outer) => {
       const now = outer.app.clock.now();
-      const timeZone = (await getUser(outer.db, user.id))?.timezone ?? "UTC";
+      const timeZone = outer.viewerTimeZone;
       const parsed = parseDue(phrase, now, timeZone);
       if (!parsed.ok) return parsed;
       return {
@@ -280,7 +281,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       },
       now,
     );
-    const timeZone = (await getUser(outer.db, user.id))?.timezone ?? "UTC";
+    const timeZone = outer.viewerTimeZone;
     const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
     await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
       parse_mode: "HTML",

@@ -5,6 +5,14 @@ import type { BotContext } from "#bot/telegram/context";
 import { addMember, moveTeam, removeMember, upsertTeam } from "#db/teams";
 import { type TelegramProfile, upsertUser } from "#db/users";
 
+interface KnownProfile {
+  signature: string;
+  timeZone: string;
+  checkedAt: number;
+}
+
+const PROFILE_FRESH_MS = 60_000;
+
 const isGroup = (chat: Chat | undefined): chat is Chat.GroupChat | Chat.SupergroupChat =>
   chat?.type === "group" || chat?.type === "supergroup";
 
@@ -36,7 +44,7 @@ function profileOf(user: TelegramUser): TelegramProfile {
  * the update commits, so a rolled-back update cannot leave a false memory.
  */
 export function trackPeople(): Composer<BotContext> {
-  const knownProfiles = new LruCache<number, string>(20_000);
+  const knownProfiles = new LruCache<number, KnownProfile>(20_000);
   const knownMembers = new LruCache<string, true>(50_000);
   const knownTeams = new LruCache<number, string>(5_000);
   const composer = new Composer<BotContext>();
@@ -46,13 +54,22 @@ export function trackPeople(): Composer<BotContext> {
     const from = ctx.from;
     const chat = ctx.chat;
     const wrotePrivately = chat?.type === "private" && ctx.message !== undefined;
+    ctx.viewerTimeZone = "UTC";
     if (from && !from.is_bot) {
       const profile = profileOf(from);
       const signature = JSON.stringify(profile);
+      const known = knownProfiles.get(from.id);
       // A private message always goes through: it may lift a block or mark a first start.
-      if (wrotePrivately || knownProfiles.get(from.id) !== signature) {
-        await upsertUser(ctx.db, profile, wrotePrivately, now);
-        ctx.afterCommit(async () => knownProfiles.set(from.id, signature));
+      // Timezones change rarely, and another instance may change one: a minute is fresh.
+      const fresh =
+        known?.signature === signature && now.getTime() - known.checkedAt < PROFILE_FRESH_MS;
+      if (fresh && !wrotePrivately) {
+        ctx.viewerTimeZone = known.timeZone;
+      } else {
+        const { timezone } = await upsertUser(ctx.db, profile, wrotePrivately, now);
+        ctx.viewerTimeZone = timezone;
+        const entry = { signature, timeZone: timezone, checkedAt: now.getTime() };
+        ctx.afterCommit(async () => knownProfiles.set(from.id, entry));
       }
     }
     if (isGroup(chat)) {

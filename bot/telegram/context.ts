@@ -21,6 +21,8 @@ export interface UpdateScope {
   db: Db;
   /** Runs once the update's transaction has committed (messages to other people). */
   afterCommit(effect: () => Promise<unknown>): void;
+  /** The IANA timezone of the user behind the update ("UTC" until they set one). */
+  viewerTimeZone: string;
 }
 
 export type BaseContext = Context & { app: Services } & UpdateScope;
