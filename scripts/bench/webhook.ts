@@ -555,7 +555,13 @@ async function startService(mode: ServerMode, childEnv: NodeJS.ProcessEnv): Prom
   const child = fork(SERVER_SCRIPT, [mode], {
     cwd: REPO_ROOT,
     env: childEnv,
-    execArgv: ["--import", "tsx", ...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])],
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(process.env.BENCH_CPU_PROF
+        ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`]
+        : []),
+    ],
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const log: ServiceLog = { counts: new Map(), tail: [] };
