@@ -3,7 +3,7 @@ import { type ServerType, serve } from "@hono/node-server";
 import type { Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import type { Config } from "./config.ts";
 import { createHttpApp } from "./http/server.ts";
@@ -50,12 +50,24 @@ const ALLOWED_UPDATES = [
 /** Builds the bot, the HTTP server and the jobs from explicit dependencies. */
 export function createApp(deps: AppDeps): App {
   const { config, sql, clock, log } = deps;
-  // Shared counters let several instances enforce one limit per user.
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { lazyConnect: true }) : undefined;
+  // Shared counters let several instances enforce one limit per user. ioredis is loaded
+  // only when configured (it costs ~130 ms of start-up), so the store connects in start().
+  let redis: Redis | undefined;
+  const connected = (): Redis => {
+    if (!redis) throw new Error("Redis is used before start()");
+    return redis;
+  };
   const rateLimit = deps.rateLimit ?? {
     limit: 5,
     windowMs: 3000,
-    ...(redis ? { store: redis } : {}),
+    ...(config.redisUrl
+      ? {
+          store: {
+            incr: (key: string) => connected().incr(key),
+            pexpire: (key: string, ms: number) => connected().pexpire(key, ms),
+          },
+        }
+      : {}),
   };
   const bot = createBot({
     token: config.botToken,
@@ -73,11 +85,12 @@ export function createApp(deps: AppDeps): App {
     throttle: deps.throttle ?? true,
     maxUpdatesInFlight: deps.maxUpdatesInFlight ?? 16,
   });
+  const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
   const http = createHttpApp(
     sql,
     log,
-    webhook ? [webhookRoutes(bot, config.webhookSecret ?? "")] : [],
+    webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : [],
   );
 
   let server: ServerType | undefined;
@@ -88,14 +101,19 @@ export function createApp(deps: AppDeps): App {
     bot,
     http,
     async start() {
-      await redis?.connect();
-      await bot.init();
+      if (config.redisUrl) {
+        const { Redis } = await import("ioredis");
+        redis = new Redis(config.redisUrl, { lazyConnect: true });
+        await redis.connect();
+      }
+      // Listen first: /healthz answers while the bot introduces itself to Telegram.
       const port = await new Promise<number>((resolve) => {
         server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
           resolve(info.port),
         );
       });
-      await bot.api.setMyCommands(allCommands);
+      await bot.init();
+      const commands = bot.api.setMyCommands(allCommands);
       if (config.botMode === "webhook") {
         await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
           secret_token: config.webhookSecret ?? "",
@@ -106,6 +124,7 @@ export function createApp(deps: AppDeps): App {
         await bot.api.deleteWebhook();
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
+      await commands;
       jobs = startJobs([updateStateCleanupJob(sql, clock, log)], log);
       log.info({ port, mode: config.botMode }, "service started");
       return { port };
@@ -116,6 +135,7 @@ export function createApp(deps: AppDeps): App {
         if (!server) return resolve();
         server.close(() => resolve());
       });
+      await Promise.allSettled([...webhookUpdates]);
       await jobs?.stop();
       redis?.disconnect();
     },

@@ -70,4 +70,44 @@ describe("starting the service", () => {
     const rows = await db.sql`select title from tasks`;
     expect(rows.map((r) => r.title)).toEqual(["Polled task"]);
   });
+
+  it("shares the per-user limit through Redis when REDIS_URL is set", async () => {
+    telegram.clear();
+    // A fresh update factory numbers from 1 again; earlier ids must not count as duplicates.
+    await db.sql`truncate processed_updates`;
+    const env = {
+      PORT: "0",
+      BOT_MODE: "webhook",
+      PUBLIC_URL: "https://x.org",
+      WEBHOOK_SECRET: "s",
+    };
+    const first = createTestBot({
+      sql: db.sql,
+      telegram,
+      rateLimit: "default",
+      env: { ...env, REDIS_URL: "redis://127.0.0.1:6379" },
+    });
+    const second = createTestBot({
+      sql: db.sql,
+      telegram,
+      rateLimit: "default",
+      env: { ...env, REDIS_URL: "redis://127.0.0.1:6379" },
+    });
+    await first.app.start();
+    await second.app.start();
+    // A user of our own, so parallel runs do not share counters.
+    const user = { ...alice, id: 7_000_000 + Math.floor(Math.random() * 1_000_000) };
+    const updates = makeUpdates();
+    try {
+      for (let i = 1; i <= 7; i++) {
+        await (i % 2 ? first : second).send(updates.privateText(user, `/newtask Limited ${i}`));
+      }
+    } finally {
+      await first.app.stop();
+      await second.app.stop();
+    }
+    const created = await db.sql`select 1 from tasks where creator_id = ${user.id}`;
+    expect(created.length).toBe(5);
+    expect(telegram.textsTo(user.id).filter((t) => t.startsWith("Slow down"))).toHaveLength(1);
+  });
 });

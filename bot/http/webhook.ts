@@ -25,7 +25,11 @@ const error = (code: string, message: string) => ({ error: { code, message } });
  * Telegram's deliveries. An update is answered 200 once handled (or found to be a
  * duplicate); a failure answers 500 so Telegram delivers it again later.
  */
-export function webhookRoutes(bot: Bot<BotContext>, secret: string): Hono {
+export function webhookRoutes(
+  bot: Bot<BotContext>,
+  secret: string,
+  inFlight: Set<Promise<void>>,
+): Hono {
   const routes = new Hono();
   routes.post(
     WEBHOOK_PATH,
@@ -40,7 +44,14 @@ export function webhookRoutes(bot: Bot<BotContext>, secret: string): Hono {
       const body: unknown = await c.req.json().catch(() => undefined);
       const parsed = updateSchema.safeParse(body);
       if (!parsed.success) return c.json(error("invalid", "Not a Telegram update."), 400);
-      await bot.handleUpdate(parsed.data as unknown as Update);
+      // Tracked so shutdown can finish updates whose sender has already hung up.
+      const handling = bot.handleUpdate(parsed.data as unknown as Update);
+      inFlight.add(handling);
+      try {
+        await handling;
+      } finally {
+        inFlight.delete(handling);
+      }
       return c.json({ ok: true });
     },
   );

@@ -181,7 +181,7 @@ async function startBaseline(): Promise<Running> {
   bot.use(() => {});
   // /readyz is the only route that queries; the pool opens no connection until then.
   const sql = createSql(config.databaseUrl ?? "postgres://127.0.0.1/none");
-  const http = createHttpApp(sql, log, [webhookRoutes(bot, config.webhookSecret ?? "")]);
+  const http = createHttpApp(sql, log, [webhookRoutes(bot, config.webhookSecret ?? "", new Set())]);
   requests = countInFlight(http);
   let server: ServerType | undefined;
   const port = await new Promise<number>((resolve) => {

@@ -32,7 +32,8 @@ export function createTestBot(options: {
   telegram: FakeTelegram;
   clock?: FakeClock;
   env?: Record<string, string>;
-  rateLimit?: RateLimit;
+  /** "default": the service's own limit (5 per 3 s, Redis when REDIS_URL is set). */
+  rateLimit?: RateLimit | "default";
 }): TestBot {
   const clock = options.clock ?? new FakeClock();
   const logs = captureLogs();
@@ -48,8 +49,10 @@ export function createTestBot(options: {
     clock,
     log: logs.log,
     botInfo: TEST_BOT_INFO,
-    // Tests send bursts from one user on purpose; the limiter has its own test.
-    rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 1000 },
+    // Tests send bursts from one user on purpose; the limiter has its own tests.
+    ...(options.rateLimit === "default"
+      ? {}
+      : { rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 1000 } }),
     throttle: false,
   });
   return { app, clock, logs, send: (update) => app.bot.handleUpdate(update) };
