@@ -50,6 +50,26 @@ describe("POST /telegram/webhook", () => {
     });
   });
 
+  it("refuses an update over 1 MiB by its declared length, and by its size without one", async () => {
+    const declared = await h.bot.app.http.request("/telegram/webhook", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "content-length": String(2 * 1024 * 1024),
+        "x-telegram-bot-api-secret-token": SECRET,
+      },
+      body: "{}",
+    });
+    expect(declared.status).toBe(413);
+    const big = JSON.stringify({ update_id: 1, padding: "x".repeat(1024 * 1024) });
+    const streamed = await deliver(JSON.parse(big), SECRET);
+    expect(streamed.status).toBe(413);
+    expect(await streamed.json()).toEqual({
+      error: { code: "too_large", message: "Update too large." },
+    });
+    expect(await taskCount()).toBe(0);
+  });
+
   it("answers a redelivery 200 without processing it again", async () => {
     const update = h.updates.privateText(alice, "/newtask Once");
     expect((await deliver(update, SECRET)).status).toBe(200);
