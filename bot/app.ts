@@ -79,7 +79,6 @@ export function createApp(deps: AppDeps): App {
       log,
       // Derived from the token so log ids stay stable per bot without another secret.
       hashId: createIdHasher(`log-ids:${config.botToken}`),
-      adminIds: config.adminIds,
     },
     rateLimit,
     throttle: deps.throttle ?? true,

@@ -67,8 +67,6 @@ const envSchema = z
     }
   });
 
-export type Env = z.infer<typeof envSchema>;
-
 export interface Config {
   botToken: string;
   databaseUrl: string | undefined;

@@ -37,11 +37,6 @@ export async function isMember(db: Db, teamId: number, userId: number): Promise<
   return rows.length > 0;
 }
 
-export async function getTeam(db: Db, id: number): Promise<Team | null> {
-  const [team] = await db<Team[]>`select id, title from teams where id = ${id}`;
-  return team ?? null;
-}
-
 /** Members in a stable order (first name, then id) for buttons and pickers. */
 export async function listMembers(db: Db, teamId: number, limit = 100): Promise<Member[]> {
   return db<Member[]>`

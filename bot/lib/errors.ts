@@ -4,7 +4,7 @@
  */
 export class DomainError extends Error {
   constructor(
-    readonly kind: "not_found" | "forbidden" | "invalid",
+    readonly kind: "not_found" | "invalid",
     message: string,
   ) {
     super(message);
@@ -13,5 +13,4 @@ export class DomainError extends Error {
 }
 
 export const notFound = (message: string) => new DomainError("not_found", message);
-export const forbidden = (message: string) => new DomainError("forbidden", message);
 export const invalid = (message: string) => new DomainError("invalid", message);

@@ -12,7 +12,6 @@ export interface Services {
   clock: Clock;
   log: Logger;
   hashId: IdHasher;
-  adminIds: ReadonlySet<number>;
 }
 
 /** Per-update state set by the exactly-once middleware. */
