@@ -21,9 +21,11 @@ try {
 }
 
 const log = createLogger(config.logLevel);
+// The server's own output can quote values from failed statements: debug level only.
 const embedded = config.databaseUrl
   ? undefined
-  : await startEmbeddedPostgres(join(config.dataDir, "pg"), (message) => log.info(message));
+  : await startEmbeddedPostgres(join(config.dataDir, "pg"), (message) => log.debug(message));
+if (embedded) log.info({ dataDir: join(config.dataDir, "pg") }, "embedded PostgreSQL started");
 const sql = createSql(config.databaseUrl ?? embedded?.url ?? "");
 await migrate(sql, { log: (message) => log.info(message) });
 const app = createApp({ config, sql, clock: systemClock, log });
