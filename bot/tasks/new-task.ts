@@ -12,7 +12,7 @@ import { resolveAssignee, resolveAssigneeId } from "./people.ts";
 
 export const NEW_TASK = "new-task";
 /** Every button of the form carries this prefix in its callback data. */
-export const FORM_BUTTON_PREFIX = "nt:";
+const FORM_BUTTON_PREFIX = "nt:";
 /** A forgotten form must not swallow a member's chat messages hours later. */
 export const NEW_TASK_IDLE_MS = 30 * 60 * 1000;
 
@@ -41,8 +41,24 @@ const Q = {
   confirm: "Create this task?",
 };
 
+/** The command a message starts with ("/skip@my_bot" → "skip"), or null. */
 const commandOf = (text: string): string | null =>
   /^\/([a-z_]+)(@\w+)?(\s|$)/i.exec(text)?.[1]?.toLowerCase() ?? null;
+
+/** Commands a form handles itself; every other command passes a form by. */
+const FORM_COMMANDS = new Set(["newtask", "skip", "cancel"]);
+
+/**
+ * Plain messages and form buttons may answer a form; other buttons and other commands
+ * never do (a form would pass them on), so they need not pay for reading form state.
+ */
+export function mayAnswerAForm(ctx: Context): boolean {
+  const data = ctx.callbackQuery?.data;
+  if (data !== undefined) return data.startsWith(FORM_BUTTON_PREFIX);
+  const text = ctx.message?.text;
+  const command = text === undefined ? null : commandOf(text);
+  return command === null || FORM_COMMANDS.has(command);
+}
 
 /**
  * The guided /newtask form. It replays on every update, so everything that touches the

@@ -5,7 +5,7 @@ import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
-import { FORM_BUTTON_PREFIX } from "#bot/tasks/new-task";
+import { mayAnswerAForm } from "#bot/tasks/new-task";
 import { trackPeople } from "#bot/teams/track";
 import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
 import { deleteConversation, readConversation, writeConversation } from "#db/conversations";
@@ -144,23 +144,6 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     );
   });
   return bot;
-}
-
-/** Commands that forms handle themselves; every other command passes a form by. */
-const FORM_COMMANDS = new Set(["newtask", "skip", "cancel"]);
-
-/**
- * Plain messages and form buttons may answer a form; other buttons and other commands
- * never do (a form would pass them on), so they skip the state read.
- */
-export function mayAnswerAForm(ctx: BaseContext): boolean {
-  const data = ctx.callbackQuery?.data;
-  if (data !== undefined) return data.startsWith(FORM_BUTTON_PREFIX);
-  const text = ctx.message?.text;
-  const command = text?.startsWith("/")
-    ? /^\/([a-z_]+)/i.exec(text)?.[1]?.toLowerCase()
-    : undefined;
-  return command === undefined || FORM_COMMANDS.has(command);
 }
 
 /** Conversation state is per member per chat, so group members each run their own form. */
