@@ -157,3 +157,25 @@ describe("rate limit shared through Redis", () => {
     }
   });
 });
+
+describe("outgoing calls", () => {
+  it("retries a call Telegram answered with 429 after retry_after, and delivers it once", async () => {
+    h.telegram.failNext(
+      "sendMessage",
+      {
+        error_code: 429,
+        description: "Too Many Requests: retry after 1",
+        parameters: { retry_after: 1 },
+      },
+      { chatId: alice.id },
+    );
+    await h.bot.send(h.updates.privateText(alice, "/newtask Patient task"));
+    const attempts = h.telegram
+      .callsOf("sendMessage")
+      .filter((c) => c.payload.chat_id === alice.id);
+    expect(attempts).toHaveLength(2);
+    expect(h.telegram.textsTo(alice.id)).toHaveLength(1);
+    expect(h.telegram.textsTo(alice.id)[0]).toContain("Patient task");
+    expect(await taskTitles()).toEqual(["Patient task"]);
+  });
+});
