@@ -23,7 +23,7 @@ import type { ChatScope } from "./rules.ts";
 export const taskCommands: BotCommand[] = [
   { command: "newtask", description: "Create a task step by step, or in one line" },
   { command: "tasks", description: "Open tasks (/tasks done: recently completed)" },
-  { command: "done", description: "Mark a task done: /done 12" },
+  { command: "done", description: "Mark a task done: /done 12, or reply /done to its card" },
   { command: "task", description: "Reply to a message to turn it into a task" },
   { command: "cancel", description: "Leave the task you are creating" },
 ];
@@ -58,6 +58,14 @@ function replyOptions(ctx: BotContext, rendered: Rendered) {
       ? { reply_parameters: { message_id: ctx.msgId, allow_sending_without_reply: true } }
       : {}),
   };
+}
+
+/** The task a replied-to card of ours shows ("#12 …" or "✅ #12 …"), if any. */
+function taskIdOfCard(ctx: BotContext): string | undefined {
+  if (ctx.match !== "" && ctx.match !== undefined) return undefined;
+  const replied = ctx.message?.reply_to_message;
+  if (!replied || replied.from?.id !== ctx.me.id) return undefined;
+  return /^(?:✅ )?#(\d{1,15}) /.exec(replied.text ?? "")?.[1];
 }
 
 /** Edits the message a button sits on; an unchanged message is not an error for us. */
@@ -216,9 +224,11 @@ export function tasksFeature(): Composer<BotContext> {
     const scope = chatScope(ctx);
     const from = ctx.from;
     if (!scope || !from) return;
-    const id = /^#?(\d{1,15})$/.exec(ctx.match.trim())?.[1];
+    const id = /^#?(\d{1,15})$/.exec(ctx.match.trim())?.[1] ?? taskIdOfCard(ctx);
     if (!id) {
-      await ctx.reply("Which task? Send /done and its number, for example /done 12.");
+      await ctx.reply(
+        "Which task? Send /done and its number, for example /done 12, or reply /done to a task card.",
+      );
       return;
     }
     const { task, changed } = await changeTaskStatus(

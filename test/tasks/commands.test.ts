@@ -1,3 +1,4 @@
+import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
@@ -302,7 +303,34 @@ describe("completing and reopening", () => {
     await h.bot.send(h.updates.groupText(team, alice, "/done 99999"));
     expect(lastText(team.id)).toBe("No such task.");
     await h.bot.send(h.updates.groupText(team, alice, "/done soon"));
-    expect(lastText(team.id)).toBe("Which task? Send /done and its number, for example /done 12.");
+    expect(lastText(team.id)).toBe(
+      "Which task? Send /done and its number, for example /done 12, or reply /done to a task card.",
+    );
+  });
+});
+
+describe("/done as a reply", () => {
+  it("completes the task of the card it replies to", async () => {
+    await meetTeam(alice);
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Sweep the floor"));
+    const id = await lastTaskId();
+    const card = h.telegram.lastMessageTo(team.id);
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/done", { replyTo: card as unknown as Message }),
+    );
+    expect(await task(id)).toMatchObject({ status: "done" });
+  });
+
+  it("ignores a reply to someone else's message that merely looks like a card", async () => {
+    await meetTeam(alice);
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Real task"));
+    const fake = h.updates.groupText(team, alice, `#${await lastTaskId()} looks like a card`);
+    await h.bot.send(fake);
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/done", { replyTo: h.updates.lastMessage(fake) }),
+    );
+    expect(lastText(team.id)).toMatch(/^Which task\?/);
+    expect(await task(await lastTaskId())).toMatchObject({ status: "open" });
   });
 });
 
