@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { freePort } from "#db/embedded";
 import { type FakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { collectLog, REPO_ROOT, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "./children.ts";
 import { onCleanUp } from "./cleanup.ts";
@@ -194,16 +194,4 @@ async function until(condition: () => boolean, timeoutMs: number): Promise<boole
     await delay(wait);
   }
   return true;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
 }
