@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createTestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
 import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
@@ -110,4 +111,50 @@ describe("starting the service", () => {
     expect(created.length).toBe(5);
     expect(telegram.textsTo(user.id).filter((t) => t.startsWith("Slow down"))).toHaveLength(1);
   });
+
+  it("finishes a webhook update on shutdown even when its sender has hung up", async () => {
+    telegram.clear();
+    await db.sql`truncate processed_updates`;
+    const secret = "shutdown_secret";
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: { BOT_MODE: "webhook", PUBLIC_URL: "https://x.org", WEBHOOK_SECRET: secret, PORT: "0" },
+    });
+    const { port } = await app.start();
+    const user = { ...alice, id: 8_000_001 };
+    // Hold the chat's lock so the update is still in flight when shutdown begins.
+    const holder = await db.sql.reserve();
+    await holder`select pg_advisory_lock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(user.id)}))`;
+    const sender = new AbortController();
+    const delivery = fetch(`http://127.0.0.1:${port}/telegram/webhook`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+      body: JSON.stringify(makeUpdates().privateText(user, "/newtask Survives shutdown")),
+      signal: sender.signal,
+    }).catch(() => "aborted");
+    try {
+      await waitUntilBlockedOnLock();
+      sender.abort();
+      expect(await delivery).toBe("aborted");
+      const stopped = app.stop();
+      await holder`select pg_advisory_unlock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(user.id)}))`;
+      await stopped;
+    } finally {
+      holder.release();
+    }
+    const rows = await db.sql`select title from tasks where creator_id = ${user.id}`;
+    expect(rows.map((r) => r.title)).toEqual(["Survives shutdown"]);
+  });
 });
+
+/** Returns once some session of this database waits on an advisory lock. */
+async function waitUntilBlockedOnLock(): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const waiting = await db.sql`
+      select 1 from pg_locks where locktype = 'advisory' and not granted
+        and database = (select oid from pg_database where datname = current_database())`;
+    if (waiting.length > 0) return;
+  }
+  throw new Error("the update never reached the chat lock");
+}
