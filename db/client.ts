@@ -31,3 +31,16 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     },
   });
 }
+
+/** Why no PostgreSQL answers at `url` within 2 s, or undefined when one does. */
+export async function whyUnreachable(url: string): Promise<string | undefined> {
+  const sql = postgres(url, { max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
+}

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { createSql } from "#db/client";
+import { createSql, whyUnreachable } from "#db/client";
 import { DataDirectoryInUseError, type EmbeddedServer, startEmbeddedPostgres } from "#db/embedded";
 import { migrate, migrationsChecksum } from "#db/migrate";
 import { databaseUrl, isStaleTestDatabase, withAdmin } from "#test/helpers/db";
@@ -58,25 +58,13 @@ async function findServer(): Promise<TestServer> {
   if (configured === "embedded") return startEmbedded();
 
   const adminUrl = configured || DEFAULT_URL;
-  const problem = await unreachable(adminUrl);
+  const problem = await whyUnreachable(adminUrl);
   if (problem === undefined) return { adminUrl, stop: async () => {} };
   if (configured) {
     throw new Error(`TEST_DATABASE_URL does not answer: ${problem}`);
   }
   process.stderr.write(`[test db] no PostgreSQL at ${DEFAULT_URL} (${problem}); starting one\n`);
   return startEmbedded();
-}
-
-async function unreachable(url: string): Promise<string | undefined> {
-  const sql = postgres(url, { max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error.message : String(error);
-  } finally {
-    await sql.end({ timeout: 0 });
-  }
 }
 
 /**

@@ -2,11 +2,10 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
-import { createSql } from "#db/client";
+import { createSql, whyUnreachable } from "#db/client";
 import { startEmbeddedPostgres } from "#db/embedded";
 import { migrate } from "#db/migrate";
 import { onCleanUp } from "./cleanup.ts";
-import { messageOf } from "./print.ts";
 
 /** Where the benchmark's database comes from, and the fresh database it runs on. */
 
@@ -26,11 +25,11 @@ export interface DatabaseServer {
 export async function findDatabaseServer(benchUrl: string | undefined): Promise<DatabaseServer> {
   if (benchUrl === "embedded") return startEmbedded("BENCH_DATABASE_URL=embedded");
   if (benchUrl) {
-    const problem = await unreachable(benchUrl);
+    const problem = await whyUnreachable(benchUrl);
     if (problem) throw new Error(`BENCH_DATABASE_URL does not answer: ${problem}`);
     return { label: "BENCH_DATABASE_URL", adminUrl: benchUrl, stop: async () => {} };
   }
-  if ((await unreachable(LOCAL_DATABASE_URL)) === undefined) {
+  if ((await whyUnreachable(LOCAL_DATABASE_URL)) === undefined) {
     return {
       label: "local PostgreSQL on 127.0.0.1:5432",
       adminUrl: LOCAL_DATABASE_URL,
@@ -63,18 +62,6 @@ async function startEmbedded(why: string): Promise<DatabaseServer> {
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;
-  }
-}
-
-async function unreachable(url: string): Promise<string | undefined> {
-  const sql = postgres(url, { max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
-  try {
-    await sql`select 1`;
-    return undefined;
-  } catch (error) {
-    return messageOf(error);
-  } finally {
-    await sql.end({ timeout: 0 });
   }
 }
 
