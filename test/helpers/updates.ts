@@ -96,6 +96,20 @@ export function makeUpdates(options: { now?: () => Date; bot?: UserFromGetMe } =
     };
   }
 
+  /** A service message in a group, `from` the member who caused it. */
+  function serviceMessage(chat: TestChat, from: TestUser, fields: Partial<Message>): Update {
+    return {
+      update_id: nextUpdateId(),
+      message: {
+        message_id: nextMessageId(),
+        date: unixNow(),
+        chat: groupChat(chat),
+        from: toUser(from),
+        ...fields,
+      } as IncomingMessage,
+    };
+  }
+
   return {
     privateText(user: TestUser, text: string): Update {
       return { update_id: nextUpdateId(), message: textMessage(privateChat(user), user, text) };
@@ -156,34 +170,18 @@ export function makeUpdates(options: { now?: () => Date; bot?: UserFromGetMe } =
     },
 
     leftChatMessage(chat: TestChat, user: TestUser): Update {
-      return {
-        update_id: nextUpdateId(),
-        message: {
-          message_id: nextMessageId(),
-          date: unixNow(),
-          chat: groupChat(chat),
-          from: toUser(user),
-          left_chat_member: toUser(user),
-        },
-      };
+      return serviceMessage(chat, user, { left_chat_member: toUser(user) });
     },
 
     /** A service message: `by` added `added` (users, or the bot itself) to the group. */
     membersAdded(chat: TestChat, by: TestUser, added: Array<TestUser | UserFromGetMe>): Update {
-      return {
-        update_id: nextUpdateId(),
-        message: {
-          message_id: nextMessageId(),
-          date: unixNow(),
-          chat: groupChat(chat),
-          from: toUser(by),
-          new_chat_members: added.map((user) =>
-            "is_bot" in user
-              ? { id: user.id, is_bot: true, first_name: user.first_name, username: user.username }
-              : toUser(user),
-          ),
-        },
-      };
+      return serviceMessage(chat, by, {
+        new_chat_members: added.map((user) =>
+          "is_bot" in user
+            ? { id: user.id, is_bot: true, first_name: user.first_name, username: user.username }
+            : toUser(user),
+        ),
+      });
     },
 
     editedGroupText(chat: TestChat, user: TestUser, messageId: number, text: string): Update {

@@ -1,4 +1,4 @@
-import type { Update, User } from "grammy/types";
+import type { MessageEntity, Update, User } from "grammy/types";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { mulberry32, pick } from "./random.ts";
 import type { Seed } from "./seed.ts";
@@ -49,31 +49,23 @@ export function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
     const date = Math.floor(Date.now() / 1000);
     const roll = random();
     let update: Update;
+    const groupMessage = (text: string, entities?: MessageEntity[]): Update => ({
+      update_id: ++updateId,
+      message: {
+        message_id: ++messageId,
+        date,
+        chat: groupChat,
+        from,
+        text,
+        ...(entities ? { entities } : {}),
+      },
+    });
     if (roll < MIX.text) {
       built.text++;
-      update = {
-        update_id: ++updateId,
-        message: {
-          message_id: ++messageId,
-          date,
-          chat: groupChat,
-          from,
-          text: pick(GROUP_TEXTS, random),
-        },
-      };
+      update = groupMessage(pick(GROUP_TEXTS, random));
     } else if (roll < MIX.text + MIX.tasks) {
       built.tasks++;
-      update = {
-        update_id: ++updateId,
-        message: {
-          message_id: ++messageId,
-          date,
-          chat: groupChat,
-          from,
-          text: "/tasks",
-          entities: [{ type: "bot_command", offset: 0, length: 6 }],
-        },
-      };
+      update = groupMessage("/tasks", [{ type: "bot_command", offset: 0, length: 6 }]);
     } else {
       built.button++;
       const taskId = pick(chat.taskIds, random);
