@@ -5,12 +5,14 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
+import { createVault } from "#db/vault";
 import type { Config } from "./config.ts";
 import { createHttpApp } from "./http/server.ts";
 import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import type { Secrets } from "./privacy/secrets.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import { updateStateCleanupJob } from "./telegram/cleanup.ts";
 import type { BotContext } from "./telegram/context.ts";
@@ -20,6 +22,7 @@ export interface AppDeps {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  secrets: Secrets;
   /** Skips getMe at start when known. */
   botInfo?: UserFromGetMe;
   /** Per-user update limit; defaults to 5 per 3 s. */
@@ -77,8 +80,9 @@ export function createApp(deps: AppDeps): App {
       sql,
       clock,
       log,
-      // Derived from the token so log ids stay stable per bot without another secret.
-      hashId: createIdHasher(`log-ids:${config.botToken}`),
+      hashId: createIdHasher(deps.secrets.hashSecret),
+      vault: createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
+      adminIds: config.adminIds,
     },
     rateLimit,
     throttle: deps.throttle ?? true,

@@ -48,8 +48,51 @@ const envSchema = z
     REDIS_URL: z.url({ protocol: /^rediss?$/, error: "must be a redis:// URL" }).optional(),
     DATA_DIR: z.string().min(1).default("./data"),
     LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+    NODE_ENV: z.string().optional(),
+    ENCRYPTION_KEYS: z
+      .string()
+      .transform((value, ctx) => {
+        const keys: Buffer[] = [];
+        for (const [index, part] of value.split(",").entries()) {
+          const key = decodeKey(part.trim());
+          if (!key) {
+            ctx.addIssue({
+              code: "custom",
+              message: `key ${index + 1} is not base64 of 32 bytes (make one with: openssl rand -base64 32)`,
+            });
+            return z.NEVER;
+          }
+          keys.push(key);
+        }
+        return keys;
+      })
+      .optional(),
+    HASH_SECRET: z
+      .string()
+      .transform((value, ctx) => {
+        const key = decodeKey(value.trim());
+        if (!key) {
+          ctx.addIssue({
+            code: "custom",
+            message: "is not base64 of 32 bytes (make one with: openssl rand -base64 32)",
+          });
+          return z.NEVER;
+        }
+        return key;
+      })
+      .optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.NODE_ENV === "production") {
+      for (const name of ["ENCRYPTION_KEYS", "HASH_SECRET"] as const) {
+        if (env[name]) continue;
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: "is required when NODE_ENV=production (make one with: openssl rand -base64 32)",
+        });
+      }
+    }
     if (env.BOT_MODE !== "webhook") return;
     if (!env.PUBLIC_URL) {
       ctx.addIssue({
@@ -80,6 +123,17 @@ export interface Config {
   redisUrl: string | undefined;
   dataDir: string;
   logLevel: (typeof LOG_LEVELS)[number];
+  production: boolean;
+  /** AES-256 keys, the first encrypts; undefined: main.ts uses the development key. */
+  encryptionKeys: Buffer[] | undefined;
+  /** Keys the HMACs of user ids (logs, audit) and lookups; same rule as encryptionKeys. */
+  hashSecret: Buffer | undefined;
+}
+
+function decodeKey(text: string): Buffer | undefined {
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(text)) return undefined;
+  const key = Buffer.from(text, "base64");
+  return key.length === 32 ? key : undefined;
 }
 
 export class ConfigError extends Error {
@@ -112,5 +166,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     redisUrl: e.REDIS_URL,
     dataDir: e.DATA_DIR,
     logLevel: e.LOG_LEVEL,
+    production: e.NODE_ENV === "production",
+    encryptionKeys: e.ENCRYPTION_KEYS,
+    hashSecret: e.HASH_SECRET,
   };
 }

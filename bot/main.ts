@@ -7,6 +7,7 @@ import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { resolveSecrets } from "./privacy/secrets.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.
 if (existsSync(".env")) process.loadEnvFile(".env");
@@ -21,6 +22,7 @@ try {
 }
 
 const log = createLogger(config.logLevel);
+const secrets = await resolveSecrets(config, (message) => log.warn(message));
 // The server's own output can quote values from failed statements: debug level only.
 const embedded = config.databaseUrl
   ? undefined
@@ -28,7 +30,7 @@ const embedded = config.databaseUrl
 if (embedded) log.info({ dataDir: join(config.dataDir, "pg") }, "embedded PostgreSQL started");
 const sql = createSql(config.databaseUrl ?? embedded?.url ?? "");
 await migrate(sql, { log: (message) => log.info(message) });
-const app = createApp({ config, sql, clock: systemClock, log });
+const app = createApp({ config, sql, clock: systemClock, log, secrets });
 
 let stopping = false;
 async function shutdown(signal: string) {

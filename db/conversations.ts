@@ -1,26 +1,36 @@
 import type { Db } from "./client.ts";
+import type { Vault } from "./vault.ts";
 
 export interface ConversationKey {
   chatId: number;
   userId: number;
 }
 
-export async function readConversation(db: Db, key: ConversationKey): Promise<unknown> {
-  const [row] = await db<{ state: unknown }[]>`
+const sealedAs = (key: ConversationKey) => `conversations:${key.chatId}:${key.userId}:state`;
+
+/** Form state holds the answers and the updates that gave them, so it is sealed. */
+export async function readConversation(
+  db: Db,
+  vault: Vault,
+  key: ConversationKey,
+): Promise<unknown> {
+  const [row] = await db<{ state: Buffer }[]>`
     select state from conversations where chat_id = ${key.chatId} and user_id = ${key.userId}
   `;
-  return row?.state;
+  return row ? JSON.parse(vault.open(row.state, sealedAs(key))) : undefined;
 }
 
 export async function writeConversation(
   db: Db,
+  vault: Vault,
   key: ConversationKey,
   state: unknown,
   now: Date,
 ): Promise<void> {
+  const sealed = vault.seal(JSON.stringify(state), sealedAs(key));
   await db`
     insert into conversations (chat_id, user_id, state, updated_at)
-    values (${key.chatId}, ${key.userId}, ${db.json(state as Parameters<Db["json"]>[0])}, ${now})
+    values (${key.chatId}, ${key.userId}, ${sealed}, ${now})
     on conflict (chat_id, user_id) do update set state = excluded.state, updated_at = excluded.updated_at
   `;
 }

@@ -1,4 +1,6 @@
 import type { Db } from "./client.ts";
+import { openName } from "./users.ts";
+import type { Vault } from "./vault.ts";
 
 export type TaskStatus = "open" | "done";
 export type TaskPriority = "low" | "normal" | "high";
@@ -47,19 +49,24 @@ export interface NewTask {
 }
 
 interface TaskViewRow extends Task {
-  assigneeFirstName: string | null;
-  assigneeUsername: string | null;
+  assigneeFirstName: Buffer | null;
+  assigneeUsername: Buffer | null;
   teamTitle: string | null;
 }
 
-function toView(row: TaskViewRow): TaskView {
+function toView(vault: Vault, row: TaskViewRow): TaskView {
   const { assigneeFirstName, assigneeUsername, ...task } = row;
+  const id = task.assigneeId;
   return {
     ...task,
     assignee:
-      task.assigneeId === null
+      id === null
         ? null
-        : { id: task.assigneeId, firstName: assigneeFirstName ?? "", username: assigneeUsername },
+        : {
+            id,
+            firstName: openName(vault, id, "first_name", assigneeFirstName) ?? "",
+            username: openName(vault, id, "username", assigneeUsername),
+          },
   };
 }
 
@@ -73,25 +80,31 @@ function selectViews(db: Db, extra = db``) {
   `;
 }
 
-export async function createTask(db: Db, task: NewTask, now: Date): Promise<TaskView> {
+export async function createTask(
+  db: Db,
+  vault: Vault,
+  task: NewTask,
+  now: Date,
+): Promise<TaskView> {
   const [row] = await db<{ id: number }[]>`
     insert into tasks ${db({ ...task, createdAt: now, updatedAt: now })}
     returning id
   `;
   if (!row) throw new Error("insert returned no row");
-  const view = await getTask(db, row.id);
+  const view = await getTask(db, vault, row.id);
   if (!view) throw new Error("created task vanished");
   return view;
 }
 
-export async function getTask(db: Db, id: number): Promise<TaskView | null> {
+export async function getTask(db: Db, vault: Vault, id: number): Promise<TaskView | null> {
   const [row] = await db<TaskViewRow[]>`${selectViews(db)} where t.id = ${id}`;
-  return row ? toView(row) : null;
+  return row ? toView(vault, row) : null;
 }
 
 /** A task with whether the viewer is a member of its team, in one round trip. */
 export async function getTaskForViewer(
   db: Db,
+  vault: Vault,
   id: number,
   viewerId: number,
 ): Promise<{ task: TaskView; viewerIsMember: boolean } | null> {
@@ -107,7 +120,7 @@ export async function getTaskForViewer(
   `;
   if (!row) return null;
   const { viewerIsMember, ...task } = row;
-  return { task: toView(task), viewerIsMember };
+  return { task: toView(vault, task), viewerIsMember };
 }
 
 /**
@@ -116,6 +129,7 @@ export async function getTaskForViewer(
  */
 export async function setTaskStatus(
   db: Db,
+  vault: Vault,
   id: number,
   status: TaskStatus,
   now: Date,
@@ -133,7 +147,7 @@ export async function setTaskStatus(
     left join users a on a.id = t.assignee_id
     left join teams tm on tm.id = t.team_id
   `;
-  return row ? toView(row) : null;
+  return row ? toView(vault, row) : null;
 }
 
 export type TaskScope = { kind: "team"; teamId: number } | { kind: "personal"; userId: number };
@@ -150,6 +164,7 @@ export interface TaskPage {
  */
 export async function listTasks(
   db: Db,
+  vault: Vault,
   scope: TaskScope,
   status: TaskStatus,
   page: { offset: number; limit: number },
@@ -167,7 +182,10 @@ export async function listTasks(
     limit ${page.limit} offset ${page.offset}
   `;
   if (rows.length > 0 || page.offset === 0) {
-    return { tasks: rows.map(({ total: _, ...row }) => toView(row)), total: rows[0]?.total ?? 0 };
+    return {
+      tasks: rows.map(({ total: _, ...row }) => toView(vault, row)),
+      total: rows[0]?.total ?? 0,
+    };
   }
   // Past the end (tasks moved off the last page): only the total is needed.
   const [count] = await db<

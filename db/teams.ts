@@ -1,4 +1,6 @@
 import type { Db } from "./client.ts";
+import { openName, type SealedName, usernameHash } from "./users.ts";
+import type { Vault } from "./vault.ts";
 
 export interface Team {
   id: number;
@@ -37,29 +39,49 @@ export async function isMember(db: Db, teamId: number, userId: number): Promise<
   return rows.length > 0;
 }
 
-/** Members in a stable order (first name, then id) for buttons and pickers. */
-export async function listMembers(db: Db, teamId: number, limit = 100): Promise<Member[]> {
-  return db<Member[]>`
+export function openMember(vault: Vault, row: SealedName): Member {
+  return {
+    id: row.id,
+    firstName: openName(vault, row.id, "first_name", row.firstName) ?? "",
+    username: openName(vault, row.id, "username", row.username),
+  };
+}
+
+/**
+ * Members in a stable order (first name, then id) for buttons and pickers. Names are sealed,
+ * so the first `limit` members who joined are read and sorted here.
+ */
+export async function listMembers(
+  db: Db,
+  vault: Vault,
+  teamId: number,
+  limit = 100,
+): Promise<Member[]> {
+  const rows = await db<SealedName[]>`
     select u.id, u.first_name, u.username
     from team_members m join users u on u.id = m.user_id
     where m.team_id = ${teamId}
-    order by u.first_name, u.id
+    order by m.joined_at, u.id
     limit ${limit}
   `;
+  return rows
+    .map((row) => openMember(vault, row))
+    .sort((a, b) => a.firstName.localeCompare(b.firstName) || a.id - b.id);
 }
 
 export async function findMemberByUsername(
   db: Db,
+  vault: Vault,
   teamId: number,
   username: string,
 ): Promise<Member | null> {
-  const [member] = await db<Member[]>`
+  const [row] = await db<SealedName[]>`
     select u.id, u.first_name, u.username
     from team_members m join users u on u.id = m.user_id
-    where m.team_id = ${teamId} and lower(u.username) = lower(${username})
+    where m.team_id = ${teamId} and u.username_hash = ${usernameHash(vault, username)}
     limit 1
   `;
-  return member ?? null;
+  return row ? openMember(vault, row) : null;
 }
 
 /** Whether two users share at least one team: the bar for assigning a private task. */
@@ -73,8 +95,8 @@ export async function shareATeam(db: Db, userId: number, otherId: number): Promi
 }
 
 /**
- * Moves a team to its new chat id (a group upgraded to a supergroup); memberships and
- * tasks follow. The new id may already be known if its first update came first.
+ * Moves a team to its new chat id (a group upgraded to a supergroup); memberships, tasks
+ * and stored messages follow (messages keep their original chat id: it is sealed into them). The new id may already be known if its first update came first.
  */
 export async function moveTeam(db: Db, fromId: number, toId: number): Promise<void> {
   await db`
@@ -88,5 +110,6 @@ export async function moveTeam(db: Db, fromId: number, toId: number): Promise<vo
     on conflict do nothing
   `;
   await db`update tasks set team_id = ${toId} where team_id = ${fromId}`;
+  await db`update messages set team_id = ${toId} where team_id = ${fromId}`;
   await db`delete from teams where id = ${fromId}`;
 }

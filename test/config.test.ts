@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "#bot/config";
 
 const token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc";
+const key32 = Buffer.alloc(32, 5).toString("base64");
 
 describe("loadConfig", () => {
   it("applies the documented defaults", () => {
@@ -41,6 +42,42 @@ describe("loadConfig", () => {
       botMode: "webhook",
     });
     expect([...config.adminIds]).toEqual([1, 22, 333]);
+  });
+
+  it("reads the encryption key ring and the hash secret", () => {
+    const first = Buffer.alloc(32, 1);
+    const second = Buffer.alloc(32, 2);
+    const config = loadConfig({
+      BOT_TOKEN: token,
+      ENCRYPTION_KEYS: `${first.toString("base64")}, ${second.toString("base64")}`,
+      HASH_SECRET: Buffer.alloc(32, 3).toString("base64"),
+      NODE_ENV: "production",
+    });
+    expect(config.encryptionKeys).toEqual([first, second]);
+    expect(config.hashSecret).toEqual(Buffer.alloc(32, 3));
+    expect(config.production).toBe(true);
+  });
+
+  it.each([
+    [
+      { BOT_TOKEN: token, ENCRYPTION_KEYS: `${key32},bm90LWEta2V5` },
+      "ENCRYPTION_KEYS key 2 is not base64 of 32 bytes",
+    ],
+    [
+      { BOT_TOKEN: token, ENCRYPTION_KEYS: Buffer.alloc(16).toString("base64") },
+      "ENCRYPTION_KEYS key 1 is not base64 of 32 bytes",
+    ],
+    [{ BOT_TOKEN: token, HASH_SECRET: "short" }, "HASH_SECRET is not base64 of 32 bytes"],
+    [
+      { BOT_TOKEN: token, NODE_ENV: "production", HASH_SECRET: key32 },
+      "ENCRYPTION_KEYS is required when NODE_ENV=production",
+    ],
+    [
+      { BOT_TOKEN: token, NODE_ENV: "production", ENCRYPTION_KEYS: key32 },
+      "HASH_SECRET is required when NODE_ENV=production",
+    ],
+  ])("refuses bad secrets: %o", (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it.each([

@@ -24,8 +24,8 @@ export type IdHasher = (id: number) => string;
  * A keyed hash lets us correlate log lines about one person without the logs
  * revealing who it is: without the key, ids cannot be brute-forced back.
  */
-export function createIdHasher(key: string): IdHasher {
-  return (id) => createHmac("sha256", key).update(String(id)).digest("base64url").slice(0, 16);
+export function createIdHasher(key: Buffer): IdHasher {
+  return (id) => createHmac("sha256", key).update(`user:${id}`).digest("base64url").slice(0, 16);
 }
 
 /**
@@ -43,7 +43,8 @@ export function describeError(error: unknown): {
     (error as { error_code?: unknown; code?: unknown }).error_code ??
     (error as { code?: unknown }).code;
   // Postgres messages can quote input values, so only its SQLSTATE code is kept.
-  const trusted = error.name === "GrammyError" || error.name === "HttpError";
+  // Vault errors name a key id and say what failed: no stored value is in them.
+  const trusted = ["GrammyError", "HttpError", "VaultError"].includes(error.name);
   return {
     name: error.name,
     ...(trusted ? { message: error.message } : {}),

@@ -44,7 +44,7 @@ function chatScope(ctx: BotContext): ChatScope | null {
 function cardView(ctx: BotContext, scope: ChatScope): CardView {
   return {
     now: ctx.app.clock.now(),
-    timeZone: ctx.viewerTimeZone,
+    timeZone: ctx.viewer.timeZone,
     showTeam: scope.kind === "private",
   };
 }
@@ -90,7 +90,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
     scope.kind === "team"
       ? { kind: "team", teamId: scope.teamId }
       : { kind: "personal", userId: from.id };
-  let page = await listTasks(ctx.db, taskScope, list.status, {
+  let page = await listTasks(ctx.db, ctx.app.vault, taskScope, list.status, {
     offset: list.page * PAGE_SIZE,
     limit: PAGE_SIZE,
   });
@@ -98,7 +98,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
   const last = pageCount(page.total) - 1;
   if (list.page > last) {
     list = { ...list, page: last };
-    page = await listTasks(ctx.db, taskScope, list.status, {
+    page = await listTasks(ctx.db, ctx.app.vault, taskScope, list.status, {
       offset: last * PAGE_SIZE,
       limit: PAGE_SIZE,
     });
@@ -118,6 +118,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   if (parsed.task.assigneeUsername) {
     const resolved = await resolveAssignee(
       ctx.db,
+      ctx.app.vault,
       `@${parsed.task.assigneeUsername}`,
       from.id,
       teamId,
@@ -127,6 +128,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   }
   const task = await createTask(
     ctx.db,
+    ctx.app.vault,
     {
       teamId,
       title: parsed.task.title,
@@ -187,6 +189,7 @@ export function tasksFeature(): Composer<BotContext> {
     const view = cardView(ctx, scope);
     const task = await createTask(
       ctx.db,
+      ctx.app.vault,
       {
         teamId: scope.kind === "team" ? scope.teamId : null,
         title,
@@ -233,6 +236,7 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed } = await changeTaskStatus(
       ctx.db,
+      ctx.app.vault,
       from.id,
       Number(id),
       "done",
@@ -259,6 +263,7 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed } = await changeTaskStatus(
       ctx.db,
+      ctx.app.vault,
       ctx.from.id,
       action.taskId,
       action.status,

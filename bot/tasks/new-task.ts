@@ -170,7 +170,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   const assigneeKeyboard = await conversation.external(async (outer) => {
     const keyboard = new InlineKeyboard().text("Me", "nt:a:me").text("Skip", "nt:skip").row();
     if (teamId === null) return keyboard.inline_keyboard;
-    const members = await listMembers(outer.db, teamId, 12);
+    const members = await listMembers(outer.db, outer.app.vault, teamId, 12);
     members.forEach((member, index) => {
       keyboard.text(personLabel(member), `nt:a:${member.id}`);
       if (index % 3 === 2) keyboard.row();
@@ -192,8 +192,8 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const result = await conversation.external(async (outer) => {
       const resolved =
         answer.kind === "button"
-          ? await resolveAssigneeId(outer.db, answer.data, user.id, teamId)
-          : await resolveAssignee(outer.db, answer.text, user.id, teamId);
+          ? await resolveAssigneeId(outer.db, outer.app.vault, answer.data, user.id, teamId)
+          : await resolveAssignee(outer.db, outer.app.vault, answer.text, user.id, teamId);
       return resolved.ok
         ? {
             ok: true as const,
@@ -221,7 +221,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const phrase = answer.kind === "button" ? answer.data : answer.text;
     const result = await conversation.external(async (outer) => {
       const now = outer.app.clock.now();
-      const timeZone = outer.viewerTimeZone;
+      const timeZone = outer.viewer.timeZone;
       const parsed = parseDue(phrase, now, timeZone);
       if (!parsed.ok) return parsed;
       return {
@@ -283,6 +283,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const now = outer.app.clock.now();
     const task = await createTask(
       outer.db,
+      outer.app.vault,
       {
         teamId,
         title,
@@ -297,7 +298,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       },
       now,
     );
-    const timeZone = outer.viewerTimeZone;
+    const timeZone = outer.viewer.timeZone;
     const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
     await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
       parse_mode: "HTML",

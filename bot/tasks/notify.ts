@@ -34,7 +34,7 @@ export async function notifyTaskEvent(
 ): Promise<void> {
   const ids = recipientsOf(task, event, actor.id);
   if (ids.length === 0) return;
-  const recipients = (await getUsers(ctx.db, ids)).filter(canMessage);
+  const recipients = (await getUsers(ctx.db, ctx.app.vault, ids)).filter(canMessage);
   if (recipients.length === 0) return;
   const { clock, log, hashId } = ctx.app;
   ctx.afterCommit(async () => {

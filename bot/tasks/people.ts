@@ -2,6 +2,7 @@ import type { Db } from "#db/client";
 import type { Person } from "#db/tasks";
 import { findMemberByUsername, isMember, shareATeam } from "#db/teams";
 import { findUserByUsername, getUser } from "#db/users";
+import type { Vault } from "#db/vault";
 
 export type AssigneeResult = { ok: true; person: Person } | { ok: false; reason: string };
 
@@ -14,23 +15,24 @@ const USERNAME = /^@?([a-z][a-z0-9_]{4,31})$/i;
  */
 export async function resolveAssignee(
   db: Db,
+  vault: Vault,
   answer: string,
   actorId: number,
   teamId: number | null,
 ): Promise<AssigneeResult> {
   const text = answer.trim();
-  if (text.toLowerCase() === "me") return resolveAssigneeId(db, "me", actorId, teamId);
+  if (text.toLowerCase() === "me") return resolveAssigneeId(db, vault, "me", actorId, teamId);
   const username = USERNAME.exec(text)?.[1];
   if (!username) return { ok: false, reason: "Send me, an @username, or /skip." };
   if (teamId !== null) {
-    const member = await findMemberByUsername(db, teamId, username);
+    const member = await findMemberByUsername(db, vault, teamId, username);
     if (member) return { ok: true, person: member };
     return {
       ok: false,
       reason: `I don't know @${username} in this group yet: they need to write here once.`,
     };
   }
-  const user = await findUserByUsername(db, username);
+  const user = await findUserByUsername(db, vault, username);
   if (user && (user.id === actorId || (await shareATeam(db, actorId, user.id)))) {
     return { ok: true, person: user };
   }
@@ -40,6 +42,7 @@ export async function resolveAssignee(
 /** Resolves a button's user id (or "me"), checking it again: button data can be forged. */
 export async function resolveAssigneeId(
   db: Db,
+  vault: Vault,
   idOrMe: string,
   actorId: number,
   teamId: number | null,
@@ -52,6 +55,6 @@ export async function resolveAssigneeId(
       ? await isMember(db, teamId, id)
       : id === actorId || (await shareATeam(db, actorId, id));
   if (!allowed) return unknown;
-  const user = await getUser(db, id);
+  const user = await getUser(db, vault, id);
   return user ? { ok: true, person: user } : unknown;
 }

@@ -1,15 +1,20 @@
 import { Composer } from "grammy";
 import type { Chat, ChatMember, User as TelegramUser } from "grammy/types";
 import { LruCache } from "#bot/lib/lru";
-import type { BotContext } from "#bot/telegram/context";
+import type { BotContext, Viewer } from "#bot/telegram/context";
 import { addMember, moveTeam, removeMember, upsertTeam } from "#db/teams";
 import { type TelegramProfile, upsertUser } from "#db/users";
 
 interface KnownProfile {
   signature: string;
-  timeZone: string;
+  viewer: Viewer;
   checkedAt: number;
 }
+
+const sameViewer = (a: Viewer, b: Viewer) =>
+  a.timeZone === b.timeZone &&
+  a.consentVersion === b.consentVersion &&
+  a.consentPromptedVersion === b.consentPromptedVersion;
 
 const PROFILE_FRESH_MS = 60_000;
 
@@ -45,7 +50,8 @@ function profileOf(user: TelegramUser): TelegramProfile {
  */
 export function trackPeople(): Composer<BotContext> {
   const knownProfiles = new LruCache<number, KnownProfile>(20_000);
-  const knownMembers = new LruCache<string, true>(50_000);
+  // Per user, the teams they are known to be in: forgetting a person is one delete.
+  const knownMembers = new LruCache<number, Set<number>>(20_000);
   const knownTeams = new LruCache<number, string>(5_000);
   const composer = new Composer<BotContext>();
 
@@ -54,45 +60,68 @@ export function trackPeople(): Composer<BotContext> {
     const from = ctx.from;
     const chat = ctx.chat;
     const wrotePrivately = chat?.type === "private" && ctx.message !== undefined;
-    ctx.viewerTimeZone = "UTC";
+    ctx.viewer = { timeZone: "UTC", consentVersion: null, consentPromptedVersion: null };
+    let forgotten = false;
+    ctx.forgetViewer = () => {
+      forgotten = true;
+    };
     if (from && !from.is_bot) {
       const profile = profileOf(from);
       const signature = JSON.stringify(profile);
       const known = knownProfiles.get(from.id);
       // A private message always goes through: it may lift a block or mark a first start.
-      // Timezones change rarely, and another instance may change one: a minute is fresh.
+      // Another instance may change a timezone or a consent: a minute is fresh. Withdrawn
+      // consent still stops recording at once: recording checks the row, not this cache.
       const fresh =
         known?.signature === signature && now.getTime() - known.checkedAt < PROFILE_FRESH_MS;
+      let remembered: Viewer | undefined;
       if (fresh && !wrotePrivately) {
-        ctx.viewerTimeZone = known.timeZone;
+        remembered = known.viewer;
+        ctx.viewer = { ...known.viewer };
       } else {
-        const { timezone } = await upsertUser(ctx.db, profile, wrotePrivately, now);
-        ctx.viewerTimeZone = timezone;
-        const entry = { signature, timeZone: timezone, checkedAt: now.getTime() };
-        ctx.afterCommit(async () => knownProfiles.set(from.id, entry));
+        const standing = await upsertUser(ctx.db, ctx.app.vault, profile, wrotePrivately, now);
+        ctx.viewer = {
+          timeZone: standing.timezone,
+          consentVersion: standing.consentVersion,
+          consentPromptedVersion: standing.consentPromptedVersion,
+        };
       }
+      const checkedAt = remembered ? (known?.checkedAt ?? now.getTime()) : now.getTime();
+      // Runs after the handlers, so what they changed (a consent, a timezone) is kept too.
+      ctx.afterCommit(async () => {
+        if (forgotten) {
+          knownProfiles.delete(from.id);
+          knownMembers.delete(from.id);
+          return;
+        }
+        if (remembered && sameViewer(remembered, ctx.viewer)) return;
+        knownProfiles.set(from.id, { signature, viewer: { ...ctx.viewer }, checkedAt });
+      });
     }
     if (isGroup(chat)) {
       if (knownTeams.get(chat.id) !== chat.title) {
         await upsertTeam(ctx.db, { id: chat.id, title: chat.title }, now);
         ctx.afterCommit(async () => knownTeams.set(chat.id, chat.title));
       }
-      const memberKey = from ? `${chat.id}:${from.id}` : "";
       const actsInChat = ctx.message !== undefined || ctx.callbackQuery !== undefined;
-      if (from && !from.is_bot && actsInChat && !knownMembers.get(memberKey)) {
+      if (from && !from.is_bot && actsInChat && !knownMembers.get(from.id)?.has(chat.id)) {
         await addMember(ctx.db, chat.id, from.id, now);
-        ctx.afterCommit(async () => knownMembers.set(memberKey, true));
+        ctx.afterCommit(async () => {
+          if (forgotten) return;
+          const teams = knownMembers.get(from.id) ?? new Set<number>();
+          knownMembers.set(from.id, teams.add(chat.id));
+        });
       }
     }
     await next();
   });
 
   const forget = (ctx: BotContext, chatId: number, userId: number) => {
-    knownMembers.delete(`${chatId}:${userId}`);
+    knownMembers.get(userId)?.delete(chatId);
     return removeMember(ctx.db, chatId, userId);
   };
   const remember = async (ctx: BotContext, chatId: number, user: TelegramUser) => {
-    await upsertUser(ctx.db, profileOf(user), false, ctx.app.clock.now());
+    await upsertUser(ctx.db, ctx.app.vault, profileOf(user), false, ctx.app.clock.now());
     await addMember(ctx.db, chatId, user.id, ctx.app.clock.now());
   };
 

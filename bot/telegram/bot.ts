@@ -117,11 +117,14 @@ export function createBot(options: BotOptions): Bot<BotContext> {
         adapter: {
           read: async (ctx) => {
             const key = conversationKey(ctx);
-            return key ? ((await readConversation(ctx.db, key)) as never) : undefined;
+            return key
+              ? ((await readConversation(ctx.db, ctx.app.vault, key)) as never)
+              : undefined;
           },
           write: async (ctx, state) => {
             const key = conversationKey(ctx);
-            if (key) await writeConversation(ctx.db, key, state, ctx.app.clock.now());
+            if (key)
+              await writeConversation(ctx.db, ctx.app.vault, key, state, ctx.app.clock.now());
           },
           delete: async (ctx) => {
             const key = conversationKey(ctx);

@@ -4,6 +4,7 @@ import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
 import type { Db } from "#db/client";
+import type { Vault } from "#db/vault";
 
 /** What every handler may use, built once by createApp and shared by all updates. */
 export interface Services {
@@ -11,7 +12,22 @@ export interface Services {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  /** Keyed hash of a user id: how logs and the audit trail name people. */
   hashId: IdHasher;
+  /** Seals personal fields at rest. */
+  vault: Vault;
+  /** Bot admins (ADMIN_IDS). */
+  adminIds: ReadonlySet<number>;
+}
+
+/**
+ * The user behind the update, as the database knows them. Handlers that change these
+ * (consent, timezone) update this object; the change is remembered once it commits.
+ */
+export interface Viewer {
+  timeZone: string;
+  consentVersion: number | null;
+  consentPromptedVersion: number | null;
 }
 
 /** Per-update state set by the exactly-once middleware. */
@@ -20,8 +36,9 @@ export interface UpdateScope {
   db: Db;
   /** Runs once the update's transaction has committed (messages to other people). */
   afterCommit(effect: () => Promise<unknown>): void;
-  /** The IANA timezone of the user behind the update ("UTC" until they set one). */
-  viewerTimeZone: string;
+  viewer: Viewer;
+  /** The viewer's data was erased: forget what this process remembers about them. */
+  forgetViewer(): void;
 }
 
 export type BaseContext = Context & { app: Services } & UpdateScope;

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { type ServerType, serve } from "@hono/node-server";
 import { Bot } from "grammy";
 import type { Hono } from "hono";
@@ -151,6 +152,8 @@ async function startApp(): Promise<Running> {
     sql,
     clock: systemClock,
     log,
+    // A throwaway database: fresh secrets each run.
+    secrets: { encryptionKeys: [randomBytes(32)], hashSecret: randomBytes(32) },
     botInfo: TEST_BOT_INFO,
     // On purpose far beyond Telegram's real limits: we measure our code, not theirs.
     throttle: false,

@@ -22,6 +22,10 @@ function migrationsDir(files: Record<string, string>): string {
   return dir;
 }
 
+// The migrations the project ships, in order.
+const SHIPPED = ["0001_init.sql", "0002_privacy.sql"];
+const SHIPPED_VERSIONS = [1, 2];
+
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`
     select table_name as name from information_schema.tables
@@ -43,14 +47,18 @@ afterAll(async () => {
 });
 
 describe("migrate", () => {
-  it("applies 0001 to an empty database and creates the tables", async () => {
+  it("applies the shipped migrations to an empty database and creates the tables", async () => {
     const db = await emptyDatabase();
 
     const result = await migrate(db.sql);
 
-    expect(result.applied).toEqual(["0001_init.sql"]);
+    expect(result.applied).toEqual(SHIPPED);
     expect(await tables(db)).toEqual([
+      "audit_log",
+      "confirmations",
+      "consents",
       "conversations",
+      "messages",
       "processed_updates",
       "schema_migrations",
       "tasks",
@@ -62,7 +70,9 @@ describe("migrate", () => {
       select version, name, applied_at > now() - interval '1 minute' as just_now
       from schema_migrations
     `;
-    expect(rows).toEqual([{ version: 1, name: "0001_init.sql", justNow: true }]);
+    expect(rows).toEqual(
+      SHIPPED.map((name, i) => ({ version: SHIPPED_VERSIONS[i], name, justNow: true })),
+    );
   });
 
   it("applies nothing the second time", async () => {
@@ -72,7 +82,7 @@ describe("migrate", () => {
     const again = await migrate(db.sql);
 
     expect(again.applied).toEqual([]);
-    expect(await versions(db)).toEqual([1]);
+    expect(await versions(db)).toEqual(SHIPPED_VERSIONS);
   });
 
   it("applies each migration once when two instances start together", async () => {
@@ -82,8 +92,8 @@ describe("migrate", () => {
     try {
       const results = await Promise.all([migrate(first), migrate(second)]);
 
-      expect(results.flatMap((result) => result.applied)).toEqual(["0001_init.sql"]);
-      expect(await versions(db)).toEqual([1]);
+      expect(results.flatMap((result) => result.applied)).toEqual(SHIPPED);
+      expect(await versions(db)).toEqual(SHIPPED_VERSIONS);
     } finally {
       await Promise.all([first.end(), second.end()]);
     }

@@ -3,6 +3,7 @@ import type { Sql } from "postgres";
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
+import type { Secrets } from "#bot/privacy/secrets";
 import type { RateLimit } from "#bot/telegram/bot";
 import { FakeClock } from "./clock.ts";
 import { useTestDatabase } from "./db.ts";
@@ -13,6 +14,7 @@ import {
   TEST_BOT_TOKEN,
 } from "./fake-telegram.ts";
 import { captureLogs } from "./logs.ts";
+import { TEST_SECRETS } from "./secrets.ts";
 import { makeUpdates } from "./updates.ts";
 
 export interface TestBot {
@@ -34,6 +36,7 @@ export function createTestBot(options: {
   env?: Record<string, string>;
   /** "default": the service's own limit (5 per 3 s, Redis when REDIS_URL is set). */
   rateLimit?: RateLimit | "default";
+  secrets?: Secrets;
 }): TestBot {
   const clock = options.clock ?? new FakeClock();
   const logs = captureLogs();
@@ -48,6 +51,7 @@ export function createTestBot(options: {
     sql: options.sql,
     clock,
     log: logs.log,
+    secrets: options.secrets ?? TEST_SECRETS,
     botInfo: TEST_BOT_INFO,
     // Tests send bursts from one user on purpose; the limiter has its own tests.
     ...(options.rateLimit === "default"
@@ -82,7 +86,7 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     await telegram?.close();
   });
   beforeEach(async () => {
-    await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates`;
+    await db.sql`truncate tasks, conversations, team_members, teams, users, processed_updates, messages, consents, audit_log, confirmations`;
     const fake = ready(telegram);
     fake.clear();
     bot = createTestBot({

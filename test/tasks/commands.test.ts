@@ -417,7 +417,7 @@ describe("joining a group", () => {
 
 describe("timezones", () => {
   it("reads due phrases and shows due times in the user's timezone", async () => {
-    await h.sql`insert into users (id, first_name, username, timezone) values (${alice.id}, 'Alice', 'alice', 'Europe/Kyiv')`;
+    await h.sql`insert into users (id, timezone) values (${alice.id}, 'Europe/Kyiv')`;
     await h.bot.send(h.updates.privateText(alice, "/newtask Call the bank tomorrow 09:00"));
     const [row] = await h.sql<{ dueAt: Date }[]>`select due_at from tasks`;
     expect(row?.dueAt.toISOString()).toBe("2026-11-29T07:00:00.000Z");

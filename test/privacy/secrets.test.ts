@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { resolveSecrets } from "#bot/privacy/secrets";
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), "tt-secrets-"));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const unset = { encryptionKeys: undefined, hashSecret: undefined, production: false };
+
+describe("resolveSecrets", () => {
+  it("uses the configured secrets and warns about nothing", async () => {
+    const warnings: string[] = [];
+    const secrets = await resolveSecrets(
+      {
+        ...unset,
+        encryptionKeys: [Buffer.alloc(32, 1)],
+        hashSecret: Buffer.alloc(32, 2),
+        dataDir: tempDir(),
+      },
+      (message) => warnings.push(message),
+    );
+    expect(secrets).toEqual({
+      encryptionKeys: [Buffer.alloc(32, 1)],
+      hashSecret: Buffer.alloc(32, 2),
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("generates a development pair once, private to the owner, and warns at every start", async () => {
+    const dataDir = join(tempDir(), "nested");
+    const warnings: string[] = [];
+    const first = await resolveSecrets({ ...unset, dataDir }, (m) => warnings.push(m));
+    const second = await resolveSecrets({ ...unset, dataDir }, (m) => warnings.push(m));
+
+    expect(second).toEqual(first);
+    expect(first.encryptionKeys[0]?.length).toBe(32);
+    expect(statSync(join(dataDir, "dev-secrets.json")).mode & 0o777).toBe(0o600);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain("Set ENCRYPTION_KEYS and HASH_SECRET");
+    expect(readFileSync(join(dataDir, "dev-secrets.json"), "utf8")).toContain("encryptionKey");
+  });
+
+  it("refuses to start on a damaged development file instead of making a new key", async () => {
+    const dataDir = tempDir();
+    writeFileSync(join(dataDir, "dev-secrets.json"), "{ not json");
+    await expect(resolveSecrets({ ...unset, dataDir }, () => {})).rejects.toThrow(
+      /dev-secrets\.json is damaged/,
+    );
+  });
+
+  it("never falls back to a development key in production", async () => {
+    await expect(
+      resolveSecrets({ ...unset, production: true, dataDir: tempDir() }, () => {}),
+    ).rejects.toThrow("ENCRYPTION_KEYS and HASH_SECRET are required when NODE_ENV=production.");
+  });
+});
