@@ -12,6 +12,7 @@ import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import { updateStateCleanupJob } from "./telegram/cleanup.ts";
@@ -90,11 +91,10 @@ export function createApp(deps: AppDeps): App {
   });
   const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
-  const http = createHttpApp(
-    sql,
-    log,
-    webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : [],
-  );
+  const http = createHttpApp(sql, log, [
+    privacyRoutes(),
+    ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
+  ]);
 
   let server: ServerType | undefined;
   let runner: RunnerHandle | undefined;

@@ -45,7 +45,19 @@ describe("starting the service", () => {
       const [commands] = telegram.callsOf("setMyCommands");
       const listed = (commands?.payload.commands ?? []) as Array<{ command: string }>;
       const names = listed.map((c) => c.command);
-      expect(names).toEqual(["start", "help", "newtask", "tasks", "done", "task", "cancel"]);
+      expect(names).toEqual([
+        "start",
+        "help",
+        "newtask",
+        "tasks",
+        "done",
+        "task",
+        "cancel",
+        "privacy",
+        "consent",
+        "export",
+        "delete",
+      ]);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
     } finally {

@@ -4,6 +4,8 @@ import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
+import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
+import { recordMessages } from "#bot/privacy/record";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { mayAnswerAForm } from "#bot/tasks/new-task";
 import { trackPeople } from "#bot/teams/track";
@@ -39,7 +41,7 @@ export interface BotOptions {
 }
 
 /** Every command of every capability, for /help and Telegram's command menu. */
-export const allCommands: BotCommand[] = [...welcomeCommands, ...taskCommands];
+export const allCommands: BotCommand[] = [...welcomeCommands, ...taskCommands, ...privacyCommands];
 
 const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 
@@ -70,7 +72,8 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
 
 /**
  * The bot, its middleware in order: services → rate limit → per-chat order →
- * exactly-once transaction → who is who → conversations → features.
+ * exactly-once transaction → who is who → recording consented messages → conversations →
+ * features.
  */
 export function createBot(options: BotOptions): Bot<BotContext> {
   const { services } = options;
@@ -105,6 +108,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   bot.use(perChatOrder());
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
   bot.use(trackPeople());
+  bot.use(recordMessages());
 
   const interactive = bot.on(["message", "callback_query:data"]);
   // Reading form state costs a query, so only updates a form could answer pay for it.
@@ -137,6 +141,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   forms.use(newTaskForm());
   interactive.use(welcomeFeature(allCommands));
   interactive.use(tasksFeature());
+  interactive.use(privacyFeature());
 
   bot.catch((error) => {
     services.log.error(

@@ -17,10 +17,11 @@ export function welcomeFeature(commands: readonly BotCommand[]): Composer<BotCon
   const composer = new Composer<BotContext>();
   const list = commandList(commands);
 
-  composer
-    .chatType("private")
-    .command("start", (ctx) =>
-      ctx.reply(
+  // A deep link (/start export) goes straight to its feature; a plain /start is welcomed
+  // here and then passed on (privacy asks for consent the first time).
+  composer.chatType("private").command("start", async (ctx, next) => {
+    if (ctx.match === "") {
+      await ctx.reply(
         [
           `Hi ${escapeHtml(ctx.from.first_name)}! I'm Task Tracker: your team's tasks, right in Telegram.`,
           "Add me to a group to share tasks with its members, or keep private ones here with me.",
@@ -30,8 +31,10 @@ export function welcomeFeature(commands: readonly BotCommand[]): Composer<BotCon
           list,
         ].join("\n"),
         { parse_mode: "HTML" },
-      ),
-    );
+      );
+    }
+    await next();
+  });
 
   composer
     .chatType(["group", "supergroup"])
@@ -48,6 +51,7 @@ export function welcomeFeature(commands: readonly BotCommand[]): Composer<BotCon
           "Hi everyone! I'm Task Tracker.",
           "Create a task with /newtask (or reply /task to any message) and see the team's tasks with /tasks.",
           "I learn who is in the team from your messages here; make me an admin so I also notice when someone leaves.",
+          "I keep the messages only of members who agree to it in a private chat with me (/consent); /privacy says what I keep and why.",
           "Start me in a private chat to hear when a task is assigned to you.",
         ].join("\n"),
       );

@@ -45,7 +45,7 @@ async function meetTeam(...people: Array<typeof alice>) {
 describe("/start and /help", () => {
   it("welcomes in private with what the bot does, a line on data, and the commands", async () => {
     await h.bot.send(h.updates.privateText(alice, "/start"));
-    const text = lastText(alice.id);
+    const [text = ""] = h.telegram.textsTo(alice.id);
     expect(text).toContain("Hi Alice!");
     expect(text).toContain("/privacy");
     for (const command of ["/newtask", "/tasks", "/done", "/task", "/help"])
@@ -65,6 +65,10 @@ describe("/start and /help", () => {
       "/done",
       "/task",
       "/cancel",
+      "/privacy",
+      "/consent",
+      "/export",
+      "/delete",
     ]);
   });
 });

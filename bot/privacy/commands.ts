@@ -1,0 +1,43 @@
+import { Composer } from "grammy";
+import type { BotCommand } from "grammy/types";
+import type { BotContext } from "#bot/telegram/context";
+import { latestConsent } from "#db/consents";
+import { auditFeature } from "./audit-command.ts";
+import { askForConsent, consentFeature, showConsent } from "./consent-commands.ts";
+import { needsAsking } from "./consents.ts";
+import { eraseFeature, offerErasure } from "./erase-command.ts";
+import { exportFeature, exportInPrivate } from "./export-command.ts";
+import { DEFAULT_RETENTION_DAYS, noticeAsMessage, privacyNotice } from "./policy.ts";
+
+export const privacyCommands: BotCommand[] = [
+  { command: "privacy", description: "What I keep about you, why, and for how long" },
+  { command: "consent", description: "Give or withdraw consent to recording your messages" },
+  { command: "export", description: "Get a copy of your data as a file" },
+  { command: "delete", description: "Erase your data" },
+];
+
+/** Deep links from groups (t.me/<bot>?start=export) land on the matching action. */
+const START_ACTIONS: Record<string, (ctx: BotContext, userId: number) => Promise<void>> = {
+  consent: showConsent,
+  export: exportInPrivate,
+  delete: offerErasure,
+};
+
+/** Consent, the notice, export, erasure and the audit trail. */
+export function privacyFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  composer.chatType("private").command("start", async (ctx) => {
+    const action = START_ACTIONS[ctx.match];
+    if (action) return action(ctx, ctx.from.id);
+    const neverAsked = (await latestConsent(ctx.db, ctx.from.id)) === null;
+    if (neverAsked || needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
+  });
+
+  composer.command("privacy", (ctx) =>
+    ctx.reply(noticeAsMessage(privacyNotice(DEFAULT_RETENTION_DAYS)), { parse_mode: "HTML" }),
+  );
+
+  composer.use(consentFeature(), exportFeature(), eraseFeature(), auditFeature());
+  return composer;
+}

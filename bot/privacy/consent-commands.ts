@@ -1,0 +1,203 @@
+import { Composer, InlineKeyboard } from "grammy";
+import { escapeHtml } from "#bot/lib/html";
+import type { BotContext } from "#bot/telegram/context";
+import { writeAudit } from "#db/audit";
+import { latestConsent, markConsentPrompted } from "#db/consents";
+import { countMessagesBy, deleteMessagesBy } from "#db/messages";
+import { formatDay, redirectToPrivateChat } from "./chat.ts";
+import { type ConsentState, changeConsent, consentState, needsAsking } from "./consents.ts";
+import { PRIVACY_POLICY_VERSION } from "./policy.ts";
+
+/** A consent button is valid for a day, for the user it was shown to, for one notice version. */
+const BUTTON_TTL_SECONDS = 24 * 60 * 60;
+
+type ConsentOp = "give" | "withdraw" | "delete-stored" | "keep-stored";
+const OP_CODES: Record<ConsentOp, string> = {
+  give: "g",
+  withdraw: "w",
+  "delete-stored": "d",
+  "keep-stored": "k",
+};
+const CONSENT_CALLBACK = /^cs:([gwdk]):(\d{1,16}):(\d{1,6}):([0-9a-z]{1,10})$/;
+
+function button(ctx: BotContext, op: ConsentOp, userId: number): string {
+  const issued = Math.floor(ctx.app.clock.now().getTime() / 1000).toString(36);
+  return `cs:${OP_CODES[op]}:${userId}:${PRIVACY_POLICY_VERSION}:${issued}`;
+}
+
+interface ConsentPress {
+  op: ConsentOp;
+  userId: number;
+  policyVersion: number;
+  issuedAt: number;
+}
+
+function parsePress(data: string): ConsentPress | undefined {
+  const match = CONSENT_CALLBACK.exec(data);
+  if (!match) return undefined;
+  const [, code, user, version, issued] = match;
+  const op = (Object.keys(OP_CODES) as ConsentOp[]).find((key) => OP_CODES[key] === code);
+  if (!op) return undefined;
+  return {
+    op,
+    userId: Number(user),
+    policyVersion: Number(version),
+    issuedAt: Number.parseInt(issued ?? "", 36) * 1000,
+  };
+}
+
+const SUMMARY =
+  "In groups where I am a member I can keep your messages, encrypted, so your team can turn any of them into a task later and tasks keep their context. I record nothing until you agree, and you can withdraw at any time with /consent. /privacy explains everything.";
+
+function stateLine(state: ConsentState, timeZone: string): string {
+  switch (state.kind) {
+    case "never":
+      return "You have not decided yet: I do not record your messages.";
+    case "given":
+      return state.current
+        ? `✅ Given on ${formatDay(state.at, timeZone)} (privacy notice version ${state.policyVersion}). I record your messages in groups.`
+        : `⚠️ You agreed to version ${state.policyVersion} of the privacy notice on ${formatDay(state.at, timeZone)}; it is now version ${PRIVACY_POLICY_VERSION}. I do not record your messages until you agree again.`;
+    case "withdrawn":
+      return `🚫 Withdrawn on ${formatDay(state.at, timeZone)} (privacy notice version ${state.policyVersion}). I do not record your messages.`;
+  }
+}
+
+/** The /consent screen: the state and the buttons that change it. */
+function consentScreen(ctx: BotContext, state: ConsentState, userId: number, extra?: string) {
+  const keyboard = new InlineKeyboard();
+  if (state.kind === "given" && state.current) {
+    keyboard.text("Withdraw consent", button(ctx, "withdraw", userId));
+  } else {
+    keyboard.text("✅ Record my messages", button(ctx, "give", userId));
+    if (state.kind !== "withdrawn") keyboard.text("No, thanks", button(ctx, "withdraw", userId));
+  }
+  const text = [
+    "<b>Recording your group messages</b>",
+    escapeHtml(stateLine(state, ctx.viewer.timeZone)),
+    "",
+    escapeHtml(SUMMARY),
+    ...(extra ? ["", extra] : []),
+  ].join("\n");
+  return { text, options: { parse_mode: "HTML" as const, reply_markup: keyboard } };
+}
+
+/** Sends the question itself: first /start, or a new version of the notice. */
+export async function askForConsent(ctx: BotContext, userId: number): Promise<void> {
+  const state = consentState(await latestConsent(ctx.db, userId));
+  const intro =
+    state.kind === "given"
+      ? `Our privacy notice has changed (now version ${PRIVACY_POLICY_VERSION}). Please look at /privacy and choose again.`
+      : "One question before we start.";
+  const screen = consentScreen(ctx, state, userId);
+  await ctx.reply(`${escapeHtml(intro)}\n\n${screen.text}`, screen.options);
+  await markConsentPrompted(ctx.db, userId, PRIVACY_POLICY_VERSION);
+  ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
+}
+
+export async function showConsent(ctx: BotContext, userId: number): Promise<void> {
+  const screen = consentScreen(ctx, consentState(await latestConsent(ctx.db, userId)), userId);
+  await ctx.reply(screen.text, screen.options);
+}
+
+/** /consent, the consent buttons, and asking again when the notice changes. */
+export function consentFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  const privateChat = composer.chatType("private");
+
+  privateChat.command("consent", (ctx) => showConsent(ctx, ctx.from.id));
+  composer
+    .chatType(["group", "supergroup"])
+    .command("consent", (ctx) => redirectToPrivateChat(ctx, "consent"));
+
+  // Asked once per new notice version, after whatever they came for is answered.
+  privateChat.on("message", async (ctx, next) => {
+    await next();
+    const asksItself = ctx.hasCommand(["start", "consent"]);
+    if (!asksItself && needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
+  });
+
+  composer.callbackQuery(CONSENT_CALLBACK, async (ctx) => {
+    const press = parsePress(ctx.callbackQuery.data);
+    if (!press) return ctx.answerCallbackQuery();
+    if (press.userId !== ctx.from.id) {
+      return ctx.answerCallbackQuery({ text: "This button is not for you.", show_alert: true });
+    }
+    const now = ctx.app.clock.now();
+    const userId = ctx.from.id;
+    const stale =
+      press.policyVersion !== PRIVACY_POLICY_VERSION ||
+      now.getTime() - press.issuedAt > BUTTON_TTL_SECONDS * 1000;
+    if (stale) {
+      const screen = consentScreen(ctx, consentState(await latestConsent(ctx.db, userId)), userId);
+      await ctx.editMessageText(screen.text, screen.options);
+      return ctx.answerCallbackQuery({
+        text: "That button has expired. Here is your current choice.",
+        show_alert: true,
+      });
+    }
+    const { hashId } = ctx.app;
+    switch (press.op) {
+      case "give": {
+        const { record } = await changeConsent(ctx.db, hashId, userId, true, "bot", now);
+        ctx.viewer.consentVersion = record.policyVersion;
+        ctx.viewer.consentPromptedVersion = record.policyVersion;
+        const screen = consentScreen(ctx, consentState(record), userId);
+        await ctx.editMessageText(screen.text, screen.options);
+        return ctx.answerCallbackQuery({ text: "Thank you: consent given." });
+      }
+      case "withdraw": {
+        const { record } = await changeConsent(ctx.db, hashId, userId, false, "bot", now);
+        ctx.viewer.consentVersion = null;
+        ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
+        const stored = await countMessagesBy(ctx.db, userId);
+        const screen = consentScreen(
+          ctx,
+          consentState(record),
+          userId,
+          stored > 0
+            ? `I still hold ${plural(stored, "message")} you wrote while you consented. Delete them now?`
+            : undefined,
+        );
+        if (stored > 0) {
+          screen.options.reply_markup
+            .row()
+            .text(`🗑 Delete ${plural(stored, "message")}`, button(ctx, "delete-stored", userId))
+            .text("Keep them", button(ctx, "keep-stored", userId));
+        }
+        await ctx.editMessageText(screen.text, screen.options);
+        return ctx.answerCallbackQuery({ text: "I have stopped recording your messages." });
+      }
+      case "delete-stored": {
+        const deleted = await deleteMessagesBy(ctx.db, userId);
+        await writeAudit(ctx.db, {
+          at: now,
+          action: "messages.deleted",
+          actor: hashId(userId),
+          target: hashId(userId),
+          counts: { messages: deleted },
+        });
+        const state = consentState(await latestConsent(ctx.db, userId));
+        const screen = consentScreen(
+          ctx,
+          state,
+          userId,
+          `🗑 Deleted ${plural(deleted, "stored message")}.`,
+        );
+        await ctx.editMessageText(screen.text, screen.options);
+        return ctx.answerCallbackQuery({ text: `Deleted ${plural(deleted, "message")}.` });
+      }
+      case "keep-stored": {
+        const state = consentState(await latestConsent(ctx.db, userId));
+        const screen = consentScreen(ctx, state, userId);
+        await ctx.editMessageText(screen.text, screen.options);
+        return ctx.answerCallbackQuery({ text: "Kept. /delete erases them whenever you like." });
+      }
+    }
+  });
+
+  return composer;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
+}

@@ -1,0 +1,101 @@
+import { Composer, InlineKeyboard } from "grammy";
+import { escapeHtml } from "#bot/lib/html";
+import type { BotContext } from "#bot/telegram/context";
+import { writeAudit } from "#db/audit";
+import { consumeConfirmation, createConfirmation } from "#db/confirmations";
+import { eraseUser, erasurePreview } from "#db/erasure";
+import { redirectToPrivateChat } from "./chat.ts";
+import { plural } from "./consent-commands.ts";
+
+const CONFIRM_TTL_MS = 5 * 60 * 1000;
+const ERASE = "erase";
+const ERASE_CALLBACK = /^er:([yn]):([\w-]{16})$/;
+
+export async function offerErasure(ctx: BotContext, userId: number): Promise<void> {
+  const preview = await erasurePreview(ctx.db, userId);
+  const now = ctx.app.clock.now();
+  const token = await createConfirmation(
+    ctx.db,
+    userId,
+    { action: ERASE, payload: {} },
+    new Date(now.getTime() + CONFIRM_TTL_MS),
+  );
+  const details = [
+    "This deletes, for good:",
+    `• ${plural(preview.messages, "stored message")} of yours`,
+    `• ${plural(preview.privateTasks, "private task")} you created`,
+    `• your membership in ${plural(preview.memberships, "group")} (as far as I know it)`,
+    "• your consent history, any task form in progress, and your profile (name, username, language, timezone)",
+    "",
+    `Kept: ${plural(preview.teamTasksUnlinked, "team task")} you created or were assigned stay with their team, shown as made by or assigned to “deleted user”.`,
+    "",
+    "This cannot be undone. The button works for 5 minutes. /export first if you want a copy.",
+  ].join("\n");
+  await ctx.reply(`<b>Delete your data?</b>\n\n${escapeHtml(details)}`, {
+    parse_mode: "HTML",
+    reply_markup: new InlineKeyboard()
+      .text("🗑 Delete everything", `er:y:${token}`)
+      .text("Cancel", `er:n:${token}`),
+  });
+}
+
+const REFUSALS = {
+  unknown: "This confirmation was already used. Send /delete to start again.",
+  not_yours: "This button is not for you.",
+  expired: "This confirmation has expired (it is valid for 5 minutes). Send /delete again.",
+} as const;
+
+/** /delete: explain, confirm with a one-time button, then erase in one transaction. */
+export function eraseFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.chatType("private").command("delete", (ctx) => offerErasure(ctx, ctx.from.id));
+  composer
+    .chatType(["group", "supergroup"])
+    .command("delete", (ctx) => redirectToPrivateChat(ctx, "delete"));
+
+  composer.callbackQuery(ERASE_CALLBACK, async (ctx) => {
+    const [, answer, token] = ERASE_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+    const userId = ctx.from.id;
+    const now = ctx.app.clock.now();
+    const result = await consumeConfirmation(ctx.db, token ?? "", userId, ERASE, now);
+    if (!result.ok) {
+      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
+      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
+    }
+    if (answer === "n") {
+      await ctx.editMessageText("Nothing was deleted.");
+      return ctx.answerCallbackQuery();
+    }
+    const hash = ctx.app.hashId(userId);
+    const counts = await eraseUser(ctx.db, userId, hash);
+    await writeAudit(ctx.db, {
+      at: now,
+      action: "erasure.done",
+      actor: hash,
+      target: hash,
+      counts: {
+        messages: counts.messages,
+        consents: counts.consents,
+        private_tasks: counts.privateTasks,
+        team_tasks_unlinked: counts.teamTasksUnlinked,
+        memberships: counts.memberships,
+        form_states: counts.formStates,
+      },
+    });
+    ctx.forgetViewer();
+    await ctx.editMessageText(
+      [
+        "Done. Your data is deleted:",
+        `• ${plural(counts.messages, "stored message")}`,
+        `• ${plural(counts.privateTasks, "private task")}`,
+        `• ${plural(counts.memberships, "group membership")}`,
+        `• ${plural(counts.consents, "consent record")} and your profile`,
+        `${plural(counts.teamTasksUnlinked, "team task")} no longer name you.`,
+        "",
+        "If you write to me again, we start from the beginning.",
+      ].join("\n"),
+    );
+    return ctx.answerCallbackQuery({ text: "Your data is deleted." });
+  });
+  return composer;
+}

@@ -1,0 +1,100 @@
+import { Composer, InlineKeyboard, InputFile } from "grammy";
+import { describeError } from "#bot/lib/logger";
+import type { BotContext } from "#bot/telegram/context";
+import { writeAudit } from "#db/audit";
+import { claimExportSlot, releaseExportSlot } from "#db/export";
+import { countMessagesBy } from "#db/messages";
+import { canMessage, getUser } from "#db/users";
+import { formatTime, startLink } from "./chat.ts";
+import { EXPORT_INTERVAL_MS, exportDocument, exportFileName } from "./export.ts";
+
+/** Telegram shows a chat action for about 5 s; a long export renews it. */
+const CHAT_ACTION_RENEW_MS = 4000;
+
+/**
+ * Claims the export slot and writes the audit record in the update's transaction, then,
+ * once that has committed, streams the file to the person's private chat. A delivery that
+ * fails gives the slot back, so they can try again at once.
+ */
+async function startExport(ctx: BotContext, userId: number): Promise<"started" | Date> {
+  const now = ctx.app.clock.now();
+  const claim = await claimExportSlot(ctx.db, userId, now, EXPORT_INTERVAL_MS);
+  if (!claim.ok) return claim.retryAt;
+  const messages = await countMessagesBy(ctx.db, userId);
+  await writeAudit(ctx.db, {
+    at: now,
+    action: "export.made",
+    actor: ctx.app.hashId(userId),
+    target: ctx.app.hashId(userId),
+    counts: { messages },
+  });
+  const { api } = ctx;
+  const { sql, vault, hashId, log } = ctx.app;
+  ctx.afterCommit(async () => {
+    const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
+    await renew();
+    const timer = setInterval(renew, CHAT_ACTION_RENEW_MS);
+    try {
+      const file = new InputFile(
+        exportDocument({ sql, vault, hashId }, userId, now),
+        exportFileName(userId, now),
+      );
+      await api.sendDocument(userId, file, {
+        caption: "Everything I hold about you, as JSON. The README describes each field.",
+      });
+    } catch (error) {
+      log.error({ user: hashId(userId), err: describeError(error) }, "export failed");
+      await releaseExportSlot(sql, userId, now, claim.previous);
+      await api
+        .sendMessage(
+          userId,
+          "Sorry, I could not prepare your export. Nothing was sent; please try /export again later.",
+        )
+        .catch(() => {});
+    } finally {
+      clearInterval(timer);
+    }
+  });
+  return "started";
+}
+
+function tooSoon(ctx: BotContext, retryAt: Date): string {
+  const minutes = Math.max(
+    1,
+    Math.ceil((retryAt.getTime() - ctx.app.clock.now().getTime()) / 60_000),
+  );
+  return `You can ask for one export every 10 minutes. Try again at ${formatTime(retryAt, ctx.viewer.timeZone)} (in ${minutes} min).`;
+}
+
+export async function exportInPrivate(ctx: BotContext, userId: number): Promise<void> {
+  const result = await startExport(ctx, userId);
+  if (result === "started") await ctx.reply("Preparing your data export…");
+  else await ctx.reply(tooSoon(ctx, result));
+}
+
+/** /export: the file always goes to the private chat; a group only hears where it went. */
+export function exportFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.chatType("private").command("export", (ctx) => exportInPrivate(ctx, ctx.from.id));
+  composer.chatType(["group", "supergroup"]).command("export", async (ctx) => {
+    const user = await getUser(ctx.db, ctx.app.vault, ctx.from.id);
+    const replyTo = {
+      reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
+    };
+    if (!user || !canMessage(user)) {
+      await ctx.reply("I can only send your data in a private chat: start me there first.", {
+        ...replyTo,
+        reply_markup: new InlineKeyboard().url("Start a private chat", startLink(ctx, "export")),
+      });
+      return;
+    }
+    const result = await startExport(ctx, user.id);
+    if (result !== "started") {
+      const text = tooSoon(ctx, result);
+      const api = ctx.api;
+      ctx.afterCommit(() => api.sendMessage(user.id, text));
+    }
+    await ctx.reply("I have answered you in our private chat.", replyTo);
+  });
+  return composer;
+}

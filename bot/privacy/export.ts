@@ -1,0 +1,88 @@
+import type { Sql } from "postgres";
+import type { IdHasher } from "#bot/lib/logger";
+import { auditAbout } from "#db/audit";
+import { consentHistory } from "#db/consents";
+import { exportProfile, exportTasks, exportTeams } from "#db/export";
+import { messagesBy } from "#db/messages";
+import type { Vault } from "#db/vault";
+
+/** Raise when a field changes meaning or goes away; adding a field keeps the version. */
+export const EXPORT_FORMAT_VERSION = 1;
+
+/** One export per person per ten minutes, shared by the bot and the Mini App API. */
+export const EXPORT_INTERVAL_MS = 10 * 60 * 1000;
+
+export function exportFileName(userId: number, now: Date): string {
+  return `task-tracker-export-${userId}-${now.toISOString().slice(0, 10)}.json`;
+}
+
+export interface ExportSources {
+  sql: Sql;
+  vault: Vault;
+  hashId: IdHasher;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * A person's data as a JSON document, produced piece by piece: messages are read with a
+ * cursor and decrypted a batch at a time, so 100,000 of them never sit in memory at once.
+ * One read-only repeatable-read transaction gives the whole document one point in time.
+ */
+export async function* exportDocument(
+  { sql, vault, hashId }: ExportSources,
+  userId: number,
+  now: Date,
+): AsyncGenerator<Uint8Array> {
+  const db = await sql.reserve();
+  let open = true;
+  try {
+    await db`begin isolation level repeatable read read only`;
+    const head = {
+      format_version: EXPORT_FORMAT_VERSION,
+      exported_at: now,
+      user: (await exportProfile(db, vault, userId)) ?? { id: userId },
+      consents: (await consentHistory(db, userId)).map((c) => ({
+        granted: c.granted,
+        policy_version: c.policyVersion,
+        source: c.source,
+        at: c.at,
+      })),
+      teams: await exportTeams(db, userId),
+      tasks_created: await exportTasks(db, userId, "creator"),
+      tasks_assigned: await exportTasks(db, userId, "assignee"),
+    };
+    const opening = JSON.stringify(head, null, 1);
+    // The head's closing brace is replaced by the streamed sections.
+    yield encoder.encode(`${opening.slice(0, -2)},\n "messages": [`);
+    let first = true;
+    for await (const batch of messagesBy(db, vault, userId)) {
+      const items = batch.map((m) =>
+        JSON.stringify({
+          chat_id: m.chatId,
+          message_id: m.messageId,
+          date: m.date,
+          text: m.text,
+          reply_to_message_id: m.replyToMessageId,
+          edited_at: m.editedAt,
+        }),
+      );
+      yield encoder.encode(`${first ? "\n  " : ",\n  "}${items.join(",\n  ")}`);
+      first = false;
+    }
+    const audit = (await auditAbout(db, hashId(userId))).map((entry) => ({
+      at: entry.at,
+      action: entry.action,
+      by_you: entry.actor === hashId(userId),
+      counts: entry.counts,
+    }));
+    yield encoder.encode(`${first ? "" : "\n "}],\n "audit": ${JSON.stringify(audit)}\n}\n`);
+    await db`commit`;
+    open = false;
+  } finally {
+    // Also reached when the reader stops early (an upload failed): end the transaction
+    // before the connection goes back to the pool.
+    if (open) await db`rollback`.catch(() => {});
+    db.release();
+  }
+}

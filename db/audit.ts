@@ -1,0 +1,50 @@
+import type { Db } from "./client.ts";
+
+/**
+ * The audit trail. Rows hold no personal data: actor and target are keyed hashes of user
+ * ids (or a team id, or a setting's name), the rest is an action name and counts.
+ */
+export type AuditAction =
+  | "consent.given"
+  | "consent.withdrawn"
+  | "messages.deleted"
+  | "export.made"
+  | "erasure.done";
+
+export interface AuditEntry {
+  at: Date;
+  action: AuditAction;
+  actor: string | null;
+  target: string | null;
+  counts: Record<string, number>;
+}
+
+export async function writeAudit(db: Db, entry: AuditEntry): Promise<void> {
+  await db`
+    insert into audit_log (at, action, actor, target, counts)
+    values (${entry.at}, ${entry.action}, ${entry.actor}, ${entry.target}, ${db.json(entry.counts)})
+  `;
+}
+
+export async function recentAudit(db: Db, limit: number): Promise<AuditEntry[]> {
+  return db<AuditEntry[]>`
+    select at, action, actor, target, counts from audit_log order by id desc limit ${limit}
+  `;
+}
+
+/** Entries a person caused or that concern them, oldest first. */
+export async function auditAbout(db: Db, personHash: string): Promise<AuditEntry[]> {
+  return db<AuditEntry[]>`
+    select at, action, actor, target, counts from audit_log
+    where actor = ${personHash} or target = ${personHash}
+    order by id
+  `;
+}
+
+/** Removes what the trail says about a person; erasure keeps only its own record. */
+export async function forgetAuditAbout(db: Db, personHash: string): Promise<number> {
+  const result = await db`
+    delete from audit_log where actor = ${personHash} or target = ${personHash}
+  `;
+  return result.count;
+}

@@ -1,0 +1,75 @@
+import type { Db } from "./client.ts";
+
+/** Column aliases arrive camelCased (db/client.ts), so the SQL says private_tasks. */
+export interface ErasureCounts {
+  messages: number;
+  consents: number;
+  privateTasks: number;
+  teamTasksUnlinked: number;
+  memberships: number;
+  formStates: number;
+  auditEntries: number;
+}
+
+/**
+ * Erases a person, in the caller's transaction so it happens whole or not at all: their
+ * messages, consents, form state, confirmations, memberships, profile and private tasks go;
+ * team tasks stay with the team and lose the link (creator/assignee become null through
+ * the foreign keys); what the audit trail said about them goes (the caller then writes
+ * the one record of the erasure).
+ */
+export async function eraseUser(
+  db: Db,
+  userId: number,
+  personHash: string,
+): Promise<ErasureCounts> {
+  const [counts] = await db<ErasureCounts[]>`
+    with
+      messages_gone as (delete from messages where author_id = ${userId} returning 1),
+      consents_gone as (delete from consents where user_id = ${userId} returning 1),
+      forms_gone as (delete from conversations where user_id = ${userId} returning 1),
+      confirmations_gone as (delete from confirmations where user_id = ${userId} returning 1),
+      private_gone as (
+        delete from tasks where team_id is null and creator_id = ${userId} returning 1
+      ),
+      memberships_gone as (delete from team_members where user_id = ${userId} returning 1),
+      audit_gone as (
+        delete from audit_log where actor = ${personHash} or target = ${personHash} returning 1
+      )
+    select
+      (select count(*) from messages_gone)::int as messages,
+      (select count(*) from consents_gone)::int as consents,
+      (select count(*) from private_gone)::int as private_tasks,
+      (select count(*)::int from tasks
+        where (creator_id = ${userId} or assignee_id = ${userId})
+          and not (team_id is null and creator_id = ${userId})) as team_tasks_unlinked,
+      (select count(*) from memberships_gone)::int as memberships,
+      (select count(*) from forms_gone)::int as form_states,
+      (select count(*) from audit_gone)::int as audit_entries,
+      (select count(*) from confirmations_gone)::int as confirmations
+  `;
+  // Last, once nothing refers to the row but the task links its foreign keys clear.
+  await db`delete from users where id = ${userId}`;
+  if (!counts) throw new Error("erasure returned no counts");
+  const { confirmations: _, ...rest } = counts as ErasureCounts & { confirmations: number };
+  return rest;
+}
+
+/** What /delete would remove, for its confirmation message. */
+export async function erasurePreview(
+  db: Db,
+  userId: number,
+): Promise<Pick<ErasureCounts, "messages" | "privateTasks" | "teamTasksUnlinked" | "memberships">> {
+  const [row] = await db<
+    Pick<ErasureCounts, "messages" | "privateTasks" | "teamTasksUnlinked" | "memberships">[]
+  >`
+    select
+      (select count(*)::int from messages where author_id = ${userId}) as messages,
+      (select count(*)::int from tasks where team_id is null and creator_id = ${userId}) as private_tasks,
+      (select count(*)::int from tasks
+        where (creator_id = ${userId} or assignee_id = ${userId})
+          and not (team_id is null and creator_id = ${userId})) as team_tasks_unlinked,
+      (select count(*)::int from team_members where user_id = ${userId}) as memberships
+  `;
+  return row ?? { messages: 0, privateTasks: 0, teamTasksUnlinked: 0, memberships: 0 };
+}
