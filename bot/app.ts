@@ -5,7 +5,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
-import { createVault } from "#db/vault";
+import { createVault, type Vault } from "#db/vault";
 import type { Config } from "./config.ts";
 import { createHttpApp } from "./http/server.ts";
 import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
@@ -24,6 +24,8 @@ export interface AppDeps {
   clock: Clock;
   log: Logger;
   secrets: Secrets;
+  /** Replaces the vault built from `secrets`: the privacy benchmark measures a no-op one. */
+  vault?: Vault;
   /** Skips getMe at start when known. */
   botInfo?: UserFromGetMe;
   /** Per-user update limit; defaults to 5 per 3 s. */
@@ -82,7 +84,7 @@ export function createApp(deps: AppDeps): App {
       clock,
       log,
       hashId: createIdHasher(deps.secrets.hashSecret),
-      vault: createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
+      vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
       adminIds: config.adminIds,
     },
     rateLimit,

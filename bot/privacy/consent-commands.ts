@@ -99,7 +99,21 @@ export async function showConsent(ctx: BotContext, userId: number): Promise<void
   await ctx.reply(screen.text, screen.options);
 }
 
-/** /consent, the consent buttons, and asking again when the notice changes. */
+/**
+ * Asks once per new notice version, after whatever the person came for is answered. It
+ * wraps every feature, so it goes before them.
+ */
+export function askAgainOnNewNotice(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+  composer.chatType("private").on("message", async (ctx, next) => {
+    await next();
+    const asksItself = ctx.hasCommand(["start", "consent"]);
+    if (!asksItself && needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
+  });
+  return composer;
+}
+
+/** /consent and the consent buttons. */
 export function consentFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   const privateChat = composer.chatType("private");
@@ -108,13 +122,6 @@ export function consentFeature(): Composer<BotContext> {
   composer
     .chatType(["group", "supergroup"])
     .command("consent", (ctx) => redirectToPrivateChat(ctx, "consent"));
-
-  // Asked once per new notice version, after whatever they came for is answered.
-  privateChat.on("message", async (ctx, next) => {
-    await next();
-    const asksItself = ctx.hasCommand(["start", "consent"]);
-    if (!asksItself && needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
-  });
 
   composer.callbackQuery(CONSENT_CALLBACK, async (ctx) => {
     const press = parsePress(ctx.callbackQuery.data);

@@ -5,6 +5,7 @@ import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
+import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { mayAnswerAForm } from "#bot/tasks/new-task";
@@ -139,6 +140,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     }),
   );
   forms.use(newTaskForm());
+  interactive.use(askAgainOnNewNotice());
   interactive.use(welcomeFeature(allCommands));
   interactive.use(tasksFeature());
   interactive.use(privacyFeature());
