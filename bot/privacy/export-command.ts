@@ -34,16 +34,31 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
     const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
     await renew();
     const timer = setInterval(renew, CHAT_ACTION_RENEW_MS);
+    // A failure in our own data (say, a missing key) must end the upload for good: the
+    // auto-retry layer retries failed uploads, and stops only once the signal aborts.
+    const stop = new AbortController();
+    let dataError: unknown;
+    async function* document() {
+      try {
+        yield* exportDocument({ sql, vault, hashId }, userId, now);
+      } catch (error) {
+        dataError = error;
+        stop.abort();
+        throw error;
+      }
+    }
     try {
-      const file = new InputFile(
-        exportDocument({ sql, vault, hashId }, userId, now),
-        exportFileName(userId, now),
+      // A supplier, so a retried upload (after a 5xx) reads the data afresh.
+      const file = new InputFile(() => document(), exportFileName(userId, now));
+      await api.sendDocument(
+        userId,
+        file,
+        { caption: "Everything I hold about you, as JSON. The README describes each field." },
+        // grammY types the signal with an older AbortSignal polyfill; Node's is what it uses.
+        stop.signal as unknown as Parameters<typeof api.sendDocument>[3],
       );
-      await api.sendDocument(userId, file, {
-        caption: "Everything I hold about you, as JSON. The README describes each field.",
-      });
     } catch (error) {
-      log.error({ user: hashId(userId), err: describeError(error) }, "export failed");
+      log.error({ user: hashId(userId), err: describeError(dataError ?? error) }, "export failed");
       await releaseExportSlot(sql, userId, now, claim.previous);
       await api
         .sendMessage(

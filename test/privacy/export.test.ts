@@ -1,0 +1,214 @@
+import { describe, expect, it } from "vitest";
+import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import type { UploadedFile } from "#test/helpers/fake-telegram";
+import { TEST_SECRETS } from "#test/helpers/secrets";
+import { alice, bob, carol, team } from "#test/helpers/updates";
+
+const h = useBotHarness();
+
+async function consent(user: typeof alice) {
+  await h.bot.send(h.updates.privateText(user, "/consent"));
+  await h.bot.send(pressOn(h.telegram, h.updates, user, user.id, "Record my messages"));
+}
+
+/** Files that reached Telegram. */
+function uploads(): Array<{ chatId: unknown; file: UploadedFile; caption: unknown }> {
+  const delivered = h.telegram.callsOf("sendDocument").filter((call) => call.response?.ok);
+  return delivered.map((call) => ({
+    chatId: call.payload.chat_id,
+    file: call.payload.document as UploadedFile,
+    caption: call.payload.caption,
+  }));
+}
+
+function exported(index = -1): Record<string, unknown> & {
+  messages: Array<Record<string, unknown>>;
+} {
+  const upload = uploads().at(index);
+  if (!upload) throw new Error("nothing was uploaded");
+  return JSON.parse(upload.file.text);
+}
+
+describe("/export", () => {
+  it("sends a JSON file with everything about the user, other people by id only", async () => {
+    await consent(alice);
+    await h.bot.send(h.updates.groupText(team, bob, "Bob's words are his own"));
+    await h.bot.send(h.updates.groupText(team, alice, "Alice wrote this"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Fix the login page @bobby"));
+    await h.bot.send(h.updates.groupText(team, bob, "/newtask Review the budget @alice"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask Private errand"));
+    h.telegram.clear();
+
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+
+    expect(h.telegram.textsTo(alice.id)[0]).toBe("Preparing your data export…");
+    expect(h.telegram.callsOf("sendChatAction")[0]?.payload).toMatchObject({
+      chat_id: alice.id,
+      action: "upload_document",
+    });
+    const [upload, ...more] = uploads();
+    expect(more).toEqual([]);
+    expect(upload?.chatId).toBe(alice.id);
+    expect(upload?.file.filename).toBe("task-tracker-export-1001-2026-11-28.json");
+
+    const data = exported();
+    expect(Object.keys(data)).toEqual([
+      "format_version",
+      "exported_at",
+      "user",
+      "consents",
+      "teams",
+      "tasks_created",
+      "tasks_assigned",
+      "messages",
+      "audit",
+    ]);
+    expect(data.format_version).toBe(1);
+    expect(data.exported_at).toBe("2026-11-28T10:00:00.000Z");
+    expect(data.user).toMatchObject({
+      id: alice.id,
+      first_name: "Alice",
+      last_name: null,
+      username: "alice",
+      language_code: "en",
+      timezone: "UTC",
+    });
+    expect(data.consents).toEqual([
+      { granted: true, policy_version: 1, source: "bot", at: "2026-11-28T10:00:00.000Z" },
+    ]);
+    expect(data.teams).toEqual([
+      { id: team.id, title: "Core team", joined_at: "2026-11-28T10:00:00.000Z" },
+    ]);
+    const titles = (key: string) => (data[key] as Array<{ title: string }>).map((t) => t.title);
+    expect(titles("tasks_created")).toEqual(["Fix the login page", "Private errand"]);
+    expect(titles("tasks_assigned")).toEqual(["Review the budget"]);
+    expect(data.tasks_created).toContainEqual(
+      expect.objectContaining({
+        title: "Fix the login page",
+        assignee_id: bob.id,
+        team_id: team.id,
+      }),
+    );
+    expect(data.messages.map((m) => m.text)).toEqual(["Alice wrote this"]);
+    expect(data.messages[0]).toMatchObject({ chat_id: team.id, reply_to_message_id: null });
+    expect(data.audit).toEqual([
+      {
+        at: "2026-11-28T10:00:00.000Z",
+        action: "consent.given",
+        by_you: true,
+        counts: { policy_version: 1 },
+      },
+      {
+        at: "2026-11-28T10:00:00.000Z",
+        action: "export.made",
+        by_you: true,
+        counts: { messages: 1 },
+      },
+    ]);
+    const text = uploads()[0]?.file.text ?? "";
+    expect(text).not.toContain("Bob");
+    expect(text).not.toContain("bobby");
+  });
+
+  it("allows one export per 10 minutes and says when the next one is possible", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    h.bot.clock.advance(4 * 60_000);
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+
+    expect(uploads()).toHaveLength(1);
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "You can ask for one export every 10 minutes. Try again at 10:10 (in 6 min).",
+    );
+
+    h.bot.clock.advance(6 * 60_000);
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    expect(uploads()).toHaveLength(2);
+  });
+
+  it("gives the slot back when the upload fails, and tells the user", async () => {
+    h.telegram.failNext("sendDocument", {
+      error_code: 413,
+      description: "Request Entity Too Large",
+    });
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "Sorry, I could not prepare your export. Nothing was sent; please try /export again later.",
+    );
+
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    expect(uploads()).toHaveLength(1);
+  });
+
+  it("in a group sends the file privately and tells the group only that", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "/export"));
+
+    expect(h.telegram.textsTo(team.id)).toEqual(["I have answered you in our private chat."]);
+    expect(uploads().map((u) => u.chatId)).toEqual([alice.id]);
+    expect(h.telegram.callsOf("sendDocument").every((c) => c.payload.chat_id !== team.id)).toBe(
+      true,
+    );
+  });
+
+  it("in a group, for someone who never started the bot, asks them to start it and sends nothing", async () => {
+    await h.bot.send(h.updates.groupText(team, carol, "/export"));
+
+    expect(h.telegram.textsTo(team.id)).toEqual([
+      "I can only send your data in a private chat: start me there first.",
+    ]);
+    expect(buttonsOf(h.telegram.lastMessageTo(team.id))).toEqual([
+      { text: "Start a private chat", data: "https://t.me/task_tracker_test_bot?start=export" },
+    ]);
+    expect(uploads()).toEqual([]);
+  });
+
+  it("the deep link from the group starts the export", async () => {
+    await h.bot.send(h.updates.privateText(carol, "/start export"));
+    expect(uploads().map((u) => u.chatId)).toEqual([carol.id]);
+  });
+
+  it("streams an export of more messages than one read batch as one valid document", async () => {
+    await consent(alice);
+    // Each message is sealed for its own row, so they are recorded the way users write them.
+    for (let i = 0; i < 1200; i++) {
+      await h.bot.send(h.updates.groupText(team, alice, `message ${i}`));
+    }
+    h.telegram.clear();
+
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    const data = exported();
+    expect(data.messages).toHaveLength(1200);
+    expect(data.messages.map((m) => m.text)).toEqual(
+      Array.from({ length: 1200 }, (_, i) => `message ${i}`),
+    );
+  }, 60_000);
+});
+
+describe("a key missing from the ring", () => {
+  it("fails the export with a clear message and a log line naming the key, and keeps working", async () => {
+    await consent(alice);
+    await h.bot.send(h.updates.groupText(team, alice, "sealed with the old key"));
+    const rotated = createTestBot({
+      sql: h.sql,
+      telegram: h.telegram,
+      clock: h.bot.clock,
+      secrets: { ...TEST_SECRETS, encryptionKeys: [Buffer.alloc(32, 42)] },
+    });
+    h.telegram.clear();
+
+    await rotated.send(h.updates.privateText(alice, "/export"));
+
+    expect(uploads()).toEqual([]);
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "Sorry, I could not prepare your export. Nothing was sent; please try /export again later.",
+    );
+    const failure = rotated.logs.lines().find((line) => line.msg === "export failed");
+    expect(JSON.stringify(failure)).toMatch(
+      /encrypted with key k-[0-9a-f]{8}, which is not in ENCRYPTION_KEYS/,
+    );
+
+    await rotated.send(h.updates.privateText(alice, "/privacy"));
+    expect(h.telegram.textsTo(alice.id).at(-1)).toContain("privacy notice");
+  });
+});
