@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import type { Update } from "grammy/types";
 import type { Service } from "./service.ts";
 
 /** A flood of webhook updates from autocannon, every answer timed on the clock of this process. */
@@ -26,7 +27,7 @@ export async function runLoad(options: {
   service: Service;
   connections: number;
   seconds: number;
-  next: () => string;
+  next: () => Update;
   onStart?: () => void;
 }): Promise<LoadRun> {
   const { service } = options;
@@ -43,7 +44,7 @@ export async function runLoad(options: {
           "content-type": "application/json",
           "x-telegram-bot-api-secret-token": service.secret,
         },
-        requests: [{ setupRequest: (request) => ({ ...request, body: options.next() }) }],
+        requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(options.next()) }) }],
       },
       (error: unknown, done) => (error ? reject(error) : resolve(done)),
     );

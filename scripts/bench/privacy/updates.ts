@@ -67,13 +67,13 @@ export function privateButtonPress(person: Person, messageId: number, data: stri
 }
 
 /** A stream of group messages: each call, a member of a team writes in one of their chats. */
-export function groupTraffic(seed: Seed, text: (random: () => number) => string): () => string {
+export function groupTraffic(seed: Seed, text: (random: () => number) => string): () => Update {
   const random = mulberry32(11);
   return () => {
     const person = pick(seed.members, random);
     const chat = pick(person.chats, random);
     const body = text(random);
-    const update: Update = {
+    return {
       update_id: ++lastUpdateId,
       message: {
         message_id: ++lastMessageId,
@@ -86,7 +86,6 @@ export function groupTraffic(seed: Seed, text: (random: () => number) => string)
           : {}),
       },
     };
-    return JSON.stringify(update);
   };
 }
 

@@ -1,0 +1,226 @@
+import type { ServiceLog } from "../webhook/children.ts";
+import { fmt, print, seconds } from "../webhook/print.ts";
+import { type ErasureResult, TASKS_CONNECTIONS, TASKS_SECONDS, type TasksRun } from "./erasure.ts";
+import type { ExportResult } from "./export.ts";
+import type { IngestionRun } from "./ingestion.ts";
+import { type LoadRun, overlapping, percentile } from "./load.ts";
+
+/** The targets of the issue, each against its baseline from the same run. */
+
+const TARGET_EXPORT_MS = 3000;
+const TARGET_EXPORT_GROWTH_MB = 64;
+const TARGET_ERASURE_MS = 5000;
+const TARGET_TASKS_P99_MS = 100;
+const TARGET_INGESTION_RATIO = 0.85;
+
+const MB = 2 ** 20;
+
+export interface Results {
+  messages: number;
+  exported: ExportResult;
+  erased: ErasureResult;
+  ingested: IngestionRun[];
+  /** The log of the service that exported and erased (the ingestion runs carry their own). */
+  log: ServiceLog;
+}
+
+/** Prints the details, then the table; returns whether every measurement measured real work. */
+export function report(results: Results): { valid: boolean } {
+  const { exported, erased, ingested, messages } = results;
+  const sealed = ingested.find((r) => r.mode === "sealed");
+  const plain = ingested.find((r) => r.mode === "plain");
+  if (!sealed || !plain) throw new Error("an ingestion run is missing");
+
+  const windowAnswers = overlapping(erased.during.answers, erased.from, erased.to);
+  const p99 = {
+    window: percentile(windowAnswers, 0.99),
+    during: percentile(erased.during.answers, 0.99),
+    baseline: percentile(erased.baseline.answers, 0.99),
+  };
+  const growthMb = (exported.after.peakRssBytes - exported.before.rssBytes) / MB;
+  const rps = (run: LoadRun) => run.result.requests.average;
+
+  const problems = {
+    export: [...exported.problems, ...logProblems("export/erasure service", results.log)],
+    erasure: [
+      ...erased.problems,
+      ...tasksProblems("baseline", erased.baseline),
+      ...tasksProblems("with erasure", erased.during),
+    ],
+    ingestion: ingested.flatMap(ingestionProblems),
+  };
+  if (windowAnswers.length < 20) {
+    problems.erasure.push(`only ${windowAnswers.length} /tasks requests overlapped the erasure`);
+  }
+  if (erased.to > erased.during.answers.at(-1)?.end!) {
+    problems.erasure.push("the erasure outlasted its /tasks load: raise TASKS_SECONDS");
+  }
+
+  print("");
+  print("details");
+  print(
+    `  export: ${fmt(exported.fileBytes / MB, 1)} MB of JSON; the webhook answered after ${seconds(exported.webhookMs)}` +
+      ` (it waits for the upload); RSS ${mb(exported.before.rssBytes)} before, peak ${mb(exported.after.peakRssBytes)}` +
+      ` (kernel high-water mark), ${mb(exported.after.rssBytes)} after; cursor read ${fmt(exported.cursorRows, 0)} rows`,
+  );
+  print(
+    `  erasure: ${fmt(messages, 0)} messages → ${erased.messagesLeft} left; /tasks load ${TASKS_CONNECTIONS} connections,` +
+      ` ${TASKS_SECONDS} s per run, erasure started 2 s in; ${windowAnswers.length} requests overlapped it`,
+  );
+  printTable(
+    ["    /tasks run", "req/s", "p50 ms", "p99 ms", "max ms", "2xx", "non-2xx", "lists sent"],
+    [
+      tasksRow("without erasure", erased.baseline, erased.baseline.answers),
+      tasksRow("with erasure, whole run", erased.during, erased.during.answers),
+      tasksRow("with erasure, while erasing", erased.during, windowAnswers),
+    ],
+  );
+  print(
+    `  ingestion: autocannon ${sealed.result.connections} connections, ${sealed.result.duration} s per vault, 100-200 character texts`,
+  );
+  printTable(
+    ["    vault", "req/s", "p50 ms", "p99 ms", "2xx", "non-2xx", "rows stored", "of them sealed"],
+    ingested.map((r) => [
+      `    ${r.mode}`,
+      fmt(rps(r), 0),
+      fmt(r.result.latency.p50, 1),
+      fmt(r.result.latency.p99, 1),
+      fmt(r.result["2xx"], 0),
+      fmt(r.result.non2xx + r.result.errors, 0),
+      fmt(r.stored, 0),
+      fmt(r.sealed, 0),
+    ]),
+  );
+
+  const ratio = rps(sealed) / rps(plain);
+  print("");
+  print("results (every baseline measured in this run)");
+  printTable(
+    ["measurement", "result", "target", "", "baseline", "ratio"],
+    [
+      [
+        `1. export of ${fmt(messages, 0)} messages, time`,
+        seconds(exported.ms),
+        `< ${seconds(TARGET_EXPORT_MS)}`,
+        verdict(problems.export, exported.ms < TARGET_EXPORT_MS),
+        `cursor read of the rows ${seconds(exported.cursorMs)}`,
+        `${fmt(exported.ms / exported.cursorMs, 1)}×`,
+      ],
+      [
+        "   export, peak RSS growth",
+        `${fmt(growthMb, 0)} MB`,
+        `< ${TARGET_EXPORT_GROWTH_MB} MB`,
+        verdict(problems.export, growthMb < TARGET_EXPORT_GROWTH_MB),
+        `RSS before ${mb(exported.before.rssBytes)}`,
+        `${fmt(exported.after.peakRssBytes / exported.before.rssBytes, 2)}×`,
+      ],
+      [
+        `2. erasure of ${fmt(messages, 0)} messages, time`,
+        seconds(erased.ms),
+        `< ${seconds(TARGET_ERASURE_MS)}`,
+        verdict(problems.erasure, erased.ms < TARGET_ERASURE_MS),
+        "",
+        "",
+      ],
+      [
+        "   /tasks p99 while erasing",
+        `${fmt(p99.window, 1)} ms`,
+        `< ${TARGET_TASKS_P99_MS} ms`,
+        verdict(problems.erasure, p99.window < TARGET_TASKS_P99_MS),
+        `p99 without erasure ${fmt(p99.baseline, 1)} ms`,
+        `${fmt(p99.window / p99.baseline, 2)}×`,
+      ],
+      [
+        "3. ingestion, encrypted",
+        `${fmt(rps(sealed), 0)} req/s`,
+        `≥ ${fmt(TARGET_INGESTION_RATIO, 2)}× plain`,
+        verdict(problems.ingestion, ratio >= TARGET_INGESTION_RATIO),
+        `no-op vault ${fmt(rps(plain), 0)} req/s`,
+        fmt(ratio, 2),
+      ],
+    ],
+  );
+
+  const all = Object.entries(problems).flatMap(([what, list]) => list.map((p) => `${what}: ${p}`));
+  if (all.length > 0) {
+    print("");
+    print("INVALID: these measurements did not measure working requests (their verdict is “?”):");
+    for (const problem of all) print(`  - ${problem}`);
+  }
+  return { valid: all.length === 0 };
+}
+
+function verdict(problems: string[], met: boolean): string {
+  if (problems.length > 0) return "?";
+  return met ? "✓" : "✗";
+}
+
+function mb(bytes: number): string {
+  return `${fmt(bytes / MB, 0)} MB`;
+}
+
+function tasksRow(label: string, run: TasksRun, answers: LoadRun["answers"]): string[] {
+  const seconds = answers.length > 1 ? ((answers.at(-1)?.end ?? 0) - (answers[0]?.end ?? 0)) / 1000 : 0;
+  return [
+    `    ${label}`,
+    seconds > 0 ? fmt(answers.length / seconds, 0) : "-",
+    fmt(percentile(answers, 0.5), 1),
+    fmt(percentile(answers, 0.99), 1),
+    fmt(Math.max(...answers.map((a) => a.ms)), 1),
+    fmt(answers.filter((a) => a.status >= 200 && a.status < 300).length, 0),
+    fmt(answers.filter((a) => a.status < 200 || a.status >= 300).length + run.result.errors, 0),
+    label.includes("while") ? "" : fmt(run.listsSent, 0),
+  ];
+}
+
+/** Every /tasks answered 200 and its list reached the fake Bot API. */
+function tasksProblems(label: string, run: TasksRun): string[] {
+  const problems = loadProblems(label, run);
+  const answered = run.result["2xx"];
+  if (run.listsSent < answered) {
+    problems.push(`${label}: ${answered} /tasks answered 200 but only ${run.listsSent} lists were sent`);
+  }
+  return problems;
+}
+
+/** Every answered message is stored (in the format of its vault), nothing more than was sent. */
+function ingestionProblems(run: IngestionRun): string[] {
+  const problems = [...loadProblems(run.mode, run), ...logProblems(`${run.mode} service`, run.log)];
+  const answered = run.result["2xx"];
+  if (run.stored < answered || run.stored > run.result.requests.sent) {
+    problems.push(
+      `${run.mode}: ${run.stored} rows stored for ${answered} answered and ${run.result.requests.sent} sent messages`,
+    );
+  }
+  const expectedSealed = run.mode === "sealed" ? run.stored : 0;
+  if (run.sealed !== expectedSealed) {
+    problems.push(`${run.mode}: ${run.sealed} of ${run.stored} stored rows are sealed`);
+  }
+  return problems;
+}
+
+function loadProblems(label: string, run: LoadRun): string[] {
+  const r = run.result;
+  if (r["2xx"] === 0) return [`${label}: no request succeeded`];
+  if (r.non2xx + r.errors + r.timeouts > 0) {
+    return [`${label}: ${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts`];
+  }
+  return [];
+}
+
+function logProblems(label: string, log: ServiceLog): string[] {
+  return [...log.counts]
+    .filter(([key]) => /^(error|fatal)/.test(key))
+    .map(([key, n]) => `${label} logged ${n}× ${key}`);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 || i === header.length - 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join("  ")
+      .trimEnd();
+  print(line(header));
+  for (const row of rows) print(line(row));
+}
