@@ -1,8 +1,5 @@
 import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { createSql } from "#db/client";
-import { startEmbeddedPostgres } from "#db/embedded";
-import { migrate } from "#db/migrate";
+import { openDatabase } from "#db/open";
 import { createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { systemClock } from "./lib/clock.ts";
@@ -23,14 +20,12 @@ try {
 
 const log = createLogger(config.logLevel);
 const secrets = await resolveSecrets(config, (message) => log.warn(message));
-// The server's own output can quote values from failed statements: debug level only.
-const embedded = config.databaseUrl
-  ? undefined
-  : await startEmbeddedPostgres(join(config.dataDir, "pg"), (message) => log.debug(message));
-if (embedded) log.info({ dataDir: join(config.dataDir, "pg") }, "embedded PostgreSQL started");
-const sql = createSql(config.databaseUrl ?? embedded?.url ?? "");
-await migrate(sql, { log: (message) => log.info(message) });
-const app = createApp({ config, sql, clock: systemClock, log, secrets });
+const database = await openDatabase({
+  databaseUrl: config.databaseUrl,
+  dataDir: config.dataDir,
+  log: { info: (message) => log.info(message), debug: (message) => log.debug(message) },
+});
+const app = createApp({ config, sql: database.sql, clock: systemClock, log, secrets });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -38,8 +33,7 @@ async function shutdown(signal: string) {
   stopping = true;
   log.info({ signal }, "shutting down");
   await app.stop();
-  await sql.end({ timeout: 5 });
-  await embedded?.stop();
+  await database.close();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -49,7 +43,6 @@ try {
   await app.start();
 } catch (error) {
   log.fatal({ err: (error as Error).message }, "could not start");
-  await sql.end({ timeout: 1 });
-  await embedded?.stop();
+  await database.close();
   process.exit(1);
 }

@@ -64,6 +64,8 @@ export function createTestBot(options: {
 
 export interface BotHarness {
   readonly sql: Sql;
+  /** The test database's URL, for a process of its own (a script under test). */
+  readonly url: string;
   readonly telegram: FakeTelegram;
   /** A fresh bot per test, on data emptied before each test. */
   readonly bot: TestBot;
@@ -99,6 +101,9 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
   return {
     get sql() {
       return db.sql;
+    },
+    get url() {
+      return db.url;
     },
     get telegram() {
       return ready(telegram);

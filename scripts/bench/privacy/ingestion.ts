@@ -48,7 +48,13 @@ export async function measureIngestion(
              (count(*) filter (where get_byte(text, 0) = 1))::int as sealed
       from messages
     `;
-    runs.push({ mode, ...run, stored: rows?.stored ?? 0, sealed: rows?.sealed ?? 0, log: service.log });
+    runs.push({
+      mode,
+      ...run,
+      stored: rows?.stored ?? 0,
+      sealed: rows?.sealed ?? 0,
+      log: service.log,
+    });
   }
   // The plain run left readable texts behind; later phases start from an empty table.
   await sql`truncate messages`;

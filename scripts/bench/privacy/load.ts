@@ -14,8 +14,6 @@ export interface Answer {
 export interface LoadRun {
   result: autocannon.Result;
   answers: Answer[];
-  /** Requests the service was still handling when autocannon hung up, once finished. */
-  abandoned: number;
 }
 
 /**
@@ -44,7 +42,9 @@ export async function runLoad(options: {
           "content-type": "application/json",
           "x-telegram-bot-api-secret-token": service.secret,
         },
-        requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(options.next()) }) }],
+        requests: [
+          { setupRequest: (request) => ({ ...request, body: JSON.stringify(options.next()) }) },
+        ],
       },
       (error: unknown, done) => (error ? reject(error) : resolve(done)),
     );
@@ -57,7 +57,7 @@ export async function runLoad(options: {
   if (drained.inFlight > 0) {
     throw new Error(`${drained.inFlight} requests were still in flight 10 s after the load`);
   }
-  return { result, answers, abandoned: result.requests.sent - answers.length };
+  return { result, answers };
 }
 
 /** The latency at `share` (0.99: p99) of the answers, in ms; NaN when there are none. */

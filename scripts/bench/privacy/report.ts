@@ -52,7 +52,7 @@ export function report(results: Results): { valid: boolean } {
   if (windowAnswers.length < 20) {
     problems.erasure.push(`only ${windowAnswers.length} /tasks requests overlapped the erasure`);
   }
-  if (erased.to > erased.during.answers.at(-1)?.end!) {
+  if (erased.to > (erased.during.answers.at(-1)?.end ?? 0)) {
     problems.erasure.push("the erasure outlasted its /tasks load: raise TASKS_SECONDS");
   }
 
@@ -139,6 +139,7 @@ export function report(results: Results): { valid: boolean } {
         fmt(ratio, 2),
       ],
     ],
+    [3, 4],
   );
 
   const all = Object.entries(problems).flatMap(([what, list]) => list.map((p) => `${what}: ${p}`));
@@ -160,7 +161,8 @@ function mb(bytes: number): string {
 }
 
 function tasksRow(label: string, run: TasksRun, answers: LoadRun["answers"]): string[] {
-  const seconds = answers.length > 1 ? ((answers.at(-1)?.end ?? 0) - (answers[0]?.end ?? 0)) / 1000 : 0;
+  const seconds =
+    answers.length > 1 ? ((answers.at(-1)?.end ?? 0) - (answers[0]?.end ?? 0)) / 1000 : 0;
   return [
     `    ${label}`,
     seconds > 0 ? fmt(answers.length / seconds, 0) : "-",
@@ -178,7 +180,9 @@ function tasksProblems(label: string, run: TasksRun): string[] {
   const problems = loadProblems(label, run);
   const answered = run.result["2xx"];
   if (run.listsSent < answered) {
-    problems.push(`${label}: ${answered} /tasks answered 200 but only ${run.listsSent} lists were sent`);
+    problems.push(
+      `${label}: ${answered} /tasks answered 200 but only ${run.listsSent} lists were sent`,
+    );
   }
   return problems;
 }
@@ -214,11 +218,13 @@ function logProblems(label: string, log: ServiceLog): string[] {
     .map(([key, n]) => `${label} logged ${n}× ${key}`);
 }
 
-function printTable(header: string[], rows: string[][]): void {
+/** Numbers align right; the columns in `textColumns` (and the first) align left. */
+function printTable(header: string[], rows: string[][], textColumns: number[] = []): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const left = new Set([0, ...textColumns]);
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i === 0 || i === header.length - 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .map((c, i) => (left.has(i) ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
       .join("  ")
       .trimEnd();
   print(line(header));

@@ -59,7 +59,8 @@ function plainVault(real: Vault): Vault {
 /** VmRSS and VmHWM from /proc: sampling could miss a short peak, the high-water mark cannot. */
 function memory(): Extract<ChildMessage, { type: "memory" }> {
   const status = readFileSync("/proc/self/status", "utf8");
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
+  const kb = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
   return { type: "memory", rssBytes: kb("VmRSS") * 1024, peakRssBytes: kb("VmHWM") * 1024 };
 }
 

@@ -4,7 +4,13 @@ import { fileURLToPath } from "node:url";
 import type { Update } from "grammy/types";
 import { z } from "zod";
 import type { Secrets } from "#bot/privacy/secrets";
-import { collectLog, REPO_ROOT, type ServiceLog, START_TIMEOUT_MS, STOP_TIMEOUT_MS } from "../webhook/children.ts";
+import {
+  collectLog,
+  REPO_ROOT,
+  type ServiceLog,
+  START_TIMEOUT_MS,
+  STOP_TIMEOUT_MS,
+} from "../webhook/children.ts";
 import { onCleanUp } from "../webhook/cleanup.ts";
 import { messageOf } from "../webhook/print.ts";
 import { serviceEnv } from "../webhook/service.ts";

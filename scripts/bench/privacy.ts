@@ -1,0 +1,104 @@
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { createVault } from "#db/vault";
+import { startFakeTelegram } from "#test/helpers/fake-telegram";
+import { measureErasure } from "./privacy/erasure.ts";
+import { measureExport } from "./privacy/export.ts";
+import { INGESTION_CONNECTIONS, measureIngestion } from "./privacy/ingestion.ts";
+import { report } from "./privacy/report.ts";
+import { seedMessages, seedPeople } from "./privacy/seed.ts";
+import { startService } from "./privacy/service.ts";
+import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { fmt, print, seconds } from "./webhook/print.ts";
+
+/**
+ * The privacy targets of the real service, each against a baseline measured in the same run:
+ * export of a person with 100,000 stored messages (time, memory) against a bare cursor read;
+ * their erasure, and the p99 of other chats' /tasks meanwhile against the same load without
+ * it; and the throughput of recording group messages with encryption against a no-op vault.
+ * Run with `npm run bench:privacy` (BENCH_SECONDS, BENCH_DATABASE_URL to change the
+ * defaults). Everything it starts, it stops.
+ */
+
+const env = z
+  .object({
+    BENCH_SECONDS: z.coerce.number().int().min(1).max(40).default(10),
+    BENCH_DATABASE_URL: z.string().min(1).optional(),
+  })
+  .parse(process.env);
+const SECONDS = env.BENCH_SECONDS;
+const MESSAGES = 100_000;
+
+// Two ingestion runs, plus about a minute of seeding, three service starts, the export and
+// the /tasks runs around the erasure.
+const DEADLINE_MS = (2 * SECONDS + 150) * 1000;
+setTimeout(
+  () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),
+  DEADLINE_MS,
+).unref();
+process.once("SIGINT", () => abort("interrupted"));
+process.once("SIGTERM", () => abort("terminated"));
+
+async function main(): Promise<number> {
+  print("Task Tracker privacy benchmark");
+  const fake = await startFakeTelegram();
+  onCleanUp("fake Telegram", () => fake.close());
+
+  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
+  onCleanUp("database server", () => server.stop());
+  const database = await createBenchDatabase(server.adminUrl);
+  print(`  database: ${server.label}, fresh database ${database.name}`);
+  print(
+    "  NOTE: the service runs with the outgoing throttle OFF and the per-user rate limit raised to 1,000,000/s,\n" +
+      "        and fresh random secrets: the seeder seals with them, the service opens with them.",
+  );
+
+  // A throwaway database: fresh secrets each run.
+  const secrets = { encryptionKeys: [randomBytes(32)], hashSecret: randomBytes(32) };
+  const vault = createVault(secrets.encryptionKeys, secrets.hashSecret);
+  const target = { apiRoot: fake.apiRoot, databaseUrl: database.url, secrets };
+
+  let started = performance.now();
+  const seed = await seedPeople(database.sql, vault);
+  print(
+    `  seeded ${seed.chats.length} teams, ${fmt(seed.members.length, 0)} members who all consent` +
+      ` (${fmt(seed.memberships, 0)} memberships), ${fmt(seed.tasks, 0)} open tasks, and the exporter` +
+      ` in ${seconds(performance.now() - started)}`,
+  );
+
+  print(
+    `  3. ingestion: ${SECONDS} s of group texts per vault, autocannon ${INGESTION_CONNECTIONS} connections …`,
+  );
+  const ingested = await measureIngestion(database.sql, target, seed, SECONDS);
+
+  started = performance.now();
+  await seedMessages(database.sql, vault, seed.exporter, MESSAGES);
+  print(
+    `  seeded ${fmt(MESSAGES, 0)} sealed messages of the exporter in ${seconds(performance.now() - started)}`,
+  );
+
+  // Consent and messages are seeded before the service starts: it caches what it reads.
+  const service = await startService("sealed", target);
+  print("  1. export …");
+  const exported = await measureExport(database.sql, service, fake, seed, MESSAGES);
+  print("  2. erasure under /tasks load …");
+  const erased = await measureErasure(database.sql, service, fake, seed, MESSAGES);
+  await service.stop();
+
+  const { valid } = report({ messages: MESSAGES, exported, erased, ingested, log: service.log });
+  return valid ? 0 : 1;
+}
+
+const startedAt = performance.now();
+let exitCode = 0;
+try {
+  exitCode = await main();
+} catch (error) {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
+  exitCode = 1;
+} finally {
+  await cleanUp();
+}
+print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
+process.exit(exitCode);
