@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
-import { TEST_BOT_INFO, type UploadedFile } from "#test/helpers/fake-telegram";
+import { lastExport } from "#test/helpers/exports";
+import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -131,9 +132,7 @@ describe("/delete", () => {
     expect((await counts())?.messages).toBe(0);
 
     await h.bot.send(h.updates.privateText(alice, "/export"));
-    const call = h.telegram.callsOf("sendDocument").at(-1);
-    const data = JSON.parse((call?.payload.document as UploadedFile).text);
-    expect(data).toMatchObject({
+    expect(lastExport(h.telegram)).toMatchObject({
       user: { id: alice.id, first_name: "Alice" },
       consents: [],
       teams: [{ id: team.id }],

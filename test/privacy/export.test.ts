@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
-import type { UploadedFile } from "#test/helpers/fake-telegram";
+import { deliveredFiles, lastExport } from "#test/helpers/exports";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { alice, bob, carol, team } from "#test/helpers/updates";
 
@@ -12,23 +12,8 @@ async function consent(user: typeof alice) {
   await h.bot.send(pressOn(h.telegram, h.updates, user, user.id, "Record my messages"));
 }
 
-/** Files that reached Telegram. */
-function uploads(): Array<{ chatId: unknown; file: UploadedFile; caption: unknown }> {
-  const delivered = h.telegram.callsOf("sendDocument").filter((call) => call.response?.ok);
-  return delivered.map((call) => ({
-    chatId: call.payload.chat_id,
-    file: call.payload.document as UploadedFile,
-    caption: call.payload.caption,
-  }));
-}
-
-function exported(index = -1): Record<string, unknown> & {
-  messages: Array<Record<string, unknown>>;
-} {
-  const upload = uploads().at(index);
-  if (!upload) throw new Error("nothing was uploaded");
-  return JSON.parse(upload.file.text);
-}
+const uploads = () => deliveredFiles(h.telegram);
+const exported = () => lastExport(h.telegram);
 
 describe("/export", () => {
   it("sends a JSON file with everything about the user, other people by id only", async () => {

@@ -5,7 +5,7 @@ import { type RotationProgress, rotateKeys } from "#db/rotate";
 import { createVault, describeKeyId, keyIdOf } from "#db/vault";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
-import type { UploadedFile } from "#test/helpers/fake-telegram";
+import { lastExport } from "#test/helpers/exports";
 import { base64, TEST_SECRETS } from "#test/helpers/secrets";
 import { alice, bob, team } from "#test/helpers/updates";
 
@@ -52,16 +52,9 @@ describe("key rotation", () => {
     });
     await rotated.send(h.updates.privateText(alice, "Ship the release"));
     await rotated.send(h.updates.privateText(alice, "/export"));
-    const upload = h.telegram.callsOf("sendDocument").at(-1)?.payload.document as UploadedFile;
-    const data = JSON.parse(upload.text);
+    const data = lastExport(h.telegram);
     expect(data.user).toMatchObject({ first_name: "Alice", username: "alice" });
-    expect(data.messages.map((m: { text: string }) => m.text)).toEqual([
-      "one",
-      "two",
-      "three",
-      "four",
-      "five",
-    ]);
+    expect(data.messages.map((m) => m.text)).toEqual(["one", "two", "three", "four", "five"]);
     // The form in progress (sealed, then re-sealed) took the title and asks the next step.
     expect(h.telegram.textsTo(alice.id)).toContain(
       "Add a description (up to 4000 characters), or /skip.",
