@@ -2,6 +2,7 @@ import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
+import { forgetConfirmationsBefore } from "#db/confirmations";
 import { forgetConversationsBefore } from "#db/conversations";
 import { forgetUpdatesBefore } from "#db/updates";
 
@@ -18,7 +19,9 @@ export async function forgetOldUpdateState(sql: Sql, clock: Clock) {
     sql,
     new Date(now - ABANDONED_CONVERSATION_MS),
   );
-  return { updates, conversations };
+  // Expired confirmation buttons can never be used; the row only says someone asked.
+  const confirmations = await forgetConfirmationsBefore(sql, new Date(now));
+  return { updates, conversations, confirmations };
 }
 
 export function updateStateCleanupJob(sql: Sql, clock: Clock, log: Logger): Job {
@@ -27,7 +30,7 @@ export function updateStateCleanupJob(sql: Sql, clock: Clock, log: Logger): Job 
     intervalMs: HOUR,
     async run() {
       const removed = await forgetOldUpdateState(sql, clock);
-      log.info(removed, "old update ids and abandoned forms removed");
+      log.info(removed, "old update ids, abandoned forms and expired confirmations removed");
     },
   };
 }

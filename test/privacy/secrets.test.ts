@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveSecrets } from "#bot/privacy/secrets";
 
@@ -62,4 +64,34 @@ describe("resolveSecrets", () => {
       resolveSecrets({ ...unset, production: true, dataDir: tempDir() }, () => {}),
     ).rejects.toThrow("ENCRYPTION_KEYS and HASH_SECRET are required when NODE_ENV=production.");
   });
+});
+
+describe("starting the service with bad secrets", () => {
+  const start = (env: Record<string, string>) =>
+    promisify(execFile)(process.execPath, ["--import", "tsx", "bot/main.ts"], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        BOT_TOKEN: "123456:TEST-token-for-the-fake-api",
+        ...env,
+      },
+    }).catch((error: { code: number; stderr: string }) => error);
+
+  it("stops at once with one clear line for a malformed key", async () => {
+    const result = await start({
+      ENCRYPTION_KEYS: `${Buffer.alloc(32, 1).toString("base64")},abc`,
+    });
+    expect(result).toMatchObject({
+      code: 1,
+      stderr:
+        "Invalid configuration: ENCRYPTION_KEYS key 2 is not base64 of 32 bytes (make one with: openssl rand -base64 32)\n",
+    });
+  }, 30_000);
+
+  it("refuses production without keys instead of generating one", async () => {
+    const result = await start({ NODE_ENV: "production", DATA_DIR: tempDir() });
+    expect(result).toMatchObject({ code: 1 });
+    expect((result as { stderr: string }).stderr).toContain(
+      "ENCRYPTION_KEYS is required when NODE_ENV=production",
+    );
+  }, 30_000);
 });
