@@ -15,7 +15,7 @@ export interface ErasureCounts {
  * Erases a person, in the caller's transaction so it happens whole or not at all: their
  * messages, consents, form state, confirmations, memberships, profile and private tasks go;
  * team tasks stay with the team and lose the link (creator/assignee become null through
- * the foreign keys); what the audit trail said about them goes (the caller then writes
+ * the foreign keys, marked as a deleted user); what the audit trail said about them goes (the caller then writes
  * the one record of the erasure).
  */
 export async function eraseUser(
@@ -48,6 +48,10 @@ export async function eraseUser(
       (select count(*) from audit_gone)::int as audit_entries,
       (select count(*) from confirmations_gone)::int as confirmations
   `;
+  await db`
+    update tasks set creator_erased = creator_erased or creator_id = ${userId},
+                     assignee_erased = assignee_erased or assignee_id = ${userId}
+    where creator_id = ${userId} or assignee_id = ${userId}`;
   // Last, once nothing refers to the row but the task links its foreign keys clear.
   await db`delete from users where id = ${userId}`;
   if (!counts) throw new Error("erasure returned no counts");

@@ -20,6 +20,9 @@ export interface Task {
   priority: TaskPriority;
   creatorId: number | null;
   assigneeId: number | null;
+  /** The creator or assignee erased their data: show a deleted user, not nobody. */
+  creatorErased: boolean;
+  assigneeErased: boolean;
   dueAt: Date | null;
   dueHasTime: boolean;
   doneAt: Date | null;

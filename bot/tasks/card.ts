@@ -31,6 +31,7 @@ export function taskLine(task: TaskView, view: CardView): string {
     `${task.status === "done" ? "✅ " : ""}#${task.id} <b>${escapeHtml(task.title)}</b>`,
   ];
   if (task.assignee) parts.push(escapeHtml(personLabel(task.assignee)));
+  else if (task.assigneeErased) parts.push("deleted user");
   if (task.dueAt && task.status === "open") {
     const due = { at: task.dueAt, hasTime: task.dueHasTime };
     const label = `due ${formatDue(due, view.now, view.timeZone)}`;

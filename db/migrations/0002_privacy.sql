@@ -23,6 +23,12 @@ alter table users
   add column exported_at timestamptz;
 create index users_username_hash_idx on users (username_hash) where username_hash is not null;
 
+-- Set when the creator or assignee erased their data: the task then names a "deleted
+-- user" rather than nobody.
+alter table tasks
+  add column creator_erased boolean not null default false,
+  add column assignee_erased boolean not null default false;
+
 -- Every consent change is a new row; the latest one counts (users.consent_version mirrors it).
 create table consents (
   id bigint generated always as identity primary key,

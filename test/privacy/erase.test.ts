@@ -110,13 +110,14 @@ describe("/delete", () => {
     expect(JSON.stringify(rows)).not.toContain(String(alice.id));
   });
 
-  it("shows 'deleted user' nowhere but as an empty assignee: the card no longer names them", async () => {
+  it("team cards show a deleted user where the person was assigned", async () => {
     await aliceWithData();
     await h.bot.send(h.updates.privateText(alice, "/delete"));
     await press(alice, "Delete everything");
     await h.bot.send(h.updates.groupText(team, bob, "/tasks"));
     const list = h.telegram.lastMessageTo(team.id).text ?? "";
-    expect(list).toContain("Review the budget");
+    expect(list).toMatch(/Review the budget<\/b> · deleted user · normal/);
+    expect(list).toMatch(/Fix the login page<\/b> · @bobby · normal/);
     expect(list).not.toContain("@alice");
   });
 

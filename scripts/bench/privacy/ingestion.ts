@@ -4,7 +4,7 @@ import { CONNECTIONS } from "../webhook/load.ts";
 import { type LoadRun, runLoad } from "./load.ts";
 import type { Seed } from "./seed.ts";
 import type { VaultMode } from "./server.ts";
-import { startService, type Target } from "./service.ts";
+import { type Service, startService, type Target } from "./service.ts";
 import { chatText, groupTraffic } from "./updates.ts";
 
 /** Group messages of consenting members, recorded with the real vault and with a no-op one. */
@@ -12,18 +12,28 @@ import { chatText, groupTraffic } from "./updates.ts";
 /** As many connections as the webhook benchmark, so the two measure the same flood. */
 export const INGESTION_CONNECTIONS = CONNECTIONS;
 
-export interface IngestionRun extends LoadRun {
-  mode: VaultMode;
-  /** Rows the run added to `messages`, and how many of them are in the sealed format. */
+/**
+ * Sealed, plain, plain, sealed: on a shared 2-core machine the speed drifts over a run, and
+ * a drift that is steady over the four slices cancels out of the ratio.
+ */
+export const INGESTION_ORDER: readonly VaultMode[] = ["sealed", "plain", "plain", "sealed"];
+const WARM_UP_SECONDS = 1;
+
+export interface Slice extends LoadRun {
+  /** Rows the slice added to `messages`, and how many of them are in the sealed format. */
   stored: number;
   sealed: number;
+}
+
+export interface IngestionRun {
+  mode: VaultMode;
+  slices: Slice[];
   log: ServiceLog;
 }
 
 /**
- * Each mode gets a fresh service process and the same starting point: empty `messages`
- * and `processed_updates`, the same members and the same sequence of texts. Sealed goes
- * first, so whatever the machine warms up over the run favours the baseline.
+ * Both services run side by side (one idle while the other is loaded), on the same members
+ * and one stream of texts, from an empty `messages` table; each is warmed up first.
  */
 export async function measureIngestion(
   sql: Sql,
@@ -31,32 +41,47 @@ export async function measureIngestion(
   seed: Seed,
   seconds: number,
 ): Promise<IngestionRun[]> {
-  const runs: IngestionRun[] = [];
-  for (const mode of ["sealed", "plain"] as const) {
-    await sql`truncate messages, processed_updates`;
-    const service = await startService(mode, target);
+  await sql`truncate messages, processed_updates`;
+  const traffic = groupTraffic(seed, chatText);
+  const services = new Map<VaultMode, Service>();
+  for (const mode of new Set(INGESTION_ORDER)) services.set(mode, await startService(mode, target));
+
+  const slice = async (mode: VaultMode, duration: number): Promise<Slice> => {
+    const service = services.get(mode);
+    if (!service) throw new Error(`no ${mode} service`);
+    const before = await countStored(sql);
     const run = await runLoad({
       service,
       connections: INGESTION_CONNECTIONS,
-      seconds,
-      next: groupTraffic(seed, chatText),
+      seconds: duration,
+      next: traffic,
     });
-    await service.stop();
-    // Version byte 1 starts every sealed value; a plain text starts with a letter.
-    const [rows] = await sql<{ stored: number; sealed: number }[]>`
-      select count(*)::int as stored,
-             (count(*) filter (where get_byte(text, 0) = 1))::int as sealed
-      from messages
-    `;
-    runs.push({
-      mode,
-      ...run,
-      stored: rows?.stored ?? 0,
-      sealed: rows?.sealed ?? 0,
-      log: service.log,
-    });
+    const after = await countStored(sql);
+    return { ...run, stored: after.stored - before.stored, sealed: after.sealed - before.sealed };
+  };
+  for (const mode of services.keys()) await slice(mode, WARM_UP_SECONDS);
+  const slices = new Map<VaultMode, Slice[]>();
+  for (const mode of INGESTION_ORDER) {
+    const measured = await slice(mode, seconds / 2);
+    slices.set(mode, [...(slices.get(mode) ?? []), measured]);
   }
-  // The plain run left readable texts behind; later phases start from an empty table.
+
+  const runs: IngestionRun[] = [];
+  for (const [mode, service] of services) {
+    await service.stop();
+    runs.push({ mode, slices: slices.get(mode) ?? [], log: service.log });
+  }
+  // The plain slices left readable texts behind; later phases start from an empty table.
   await sql`truncate messages`;
   return runs;
+}
+
+/** Version byte 1 starts every sealed value; a plain text starts with a letter. */
+async function countStored(sql: Sql): Promise<{ stored: number; sealed: number }> {
+  const [rows] = await sql<{ stored: number; sealed: number }[]>`
+    select count(*)::int as stored,
+           (count(*) filter (where get_byte(text, 0) = 1))::int as sealed
+    from messages
+  `;
+  return rows ?? { stored: 0, sealed: 0 };
 }
