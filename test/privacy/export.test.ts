@@ -196,4 +196,28 @@ describe("a key missing from the ring", () => {
     await rotated.send(h.updates.privateText(alice, "/privacy"));
     expect(h.telegram.textsTo(alice.id).at(-1)).toContain("privacy notice");
   });
+
+  it("answers an update that needs an unreadable name with an apology, logs the key, and goes on", async () => {
+    await h.bot.send(h.updates.groupText(team, bob, "hi"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Water the plants @bobby"));
+    const rotated = createTestBot({
+      sql: h.sql,
+      telegram: h.telegram,
+      clock: h.bot.clock,
+      secrets: { ...TEST_SECRETS, encryptionKeys: [Buffer.alloc(32, 42)] },
+    });
+    h.telegram.clear();
+
+    await rotated.send(h.updates.groupText(team, alice, "/tasks"));
+    expect(h.telegram.textsTo(team.id)).toEqual([
+      "Sorry, something went wrong on my side. Please try again.",
+    ]);
+    const failure = rotated.logs.lines().find((line) => line.msg === "update handler failed");
+    expect(JSON.stringify(failure)).toMatch(
+      /encrypted with key k-[0-9a-f]{8}, which is not in ENCRYPTION_KEYS/,
+    );
+
+    await rotated.send(h.updates.groupText(team, alice, "/privacy"));
+    expect(h.telegram.textsTo(team.id).at(-1)).toContain("privacy notice");
+  });
 });
