@@ -1,5 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import { plural } from "#bot/lib/text";
 import type { BotContext } from "#bot/telegram/context";
 import { writeAudit } from "#db/audit";
 import { latestConsent, markConsentPrompted } from "#db/consents";
@@ -203,8 +204,4 @@ export function consentFeature(): Composer<BotContext> {
   });
 
   return composer;
-}
-
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }

@@ -1,11 +1,11 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import { plural } from "#bot/lib/text";
 import type { BotContext } from "#bot/telegram/context";
 import { writeAudit } from "#db/audit";
 import { consumeConfirmation, createConfirmation } from "#db/confirmations";
 import { eraseUser, erasurePreview } from "#db/erasure";
 import { redirectToPrivateChat } from "./chat.ts";
-import { plural } from "./consent-commands.ts";
 
 const CONFIRM_TTL_MS = 5 * 60 * 1000;
 const ERASE = "erase";
