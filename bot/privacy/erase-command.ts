@@ -83,19 +83,25 @@ export function eraseFeature(): Composer<BotContext> {
       },
     });
     ctx.forgetViewer();
-    await ctx.editMessageText(
-      [
-        "Done. Your data is deleted:",
-        `• ${plural(counts.messages, "stored message")}`,
-        `• ${plural(counts.privateTasks, "private task")}`,
-        `• ${plural(counts.memberships, "group membership")}`,
-        `• ${plural(counts.consents, "consent record")} and your profile`,
-        `${plural(counts.teamTasksUnlinked, "team task")} no longer name you.`,
-        "",
-        "If you write to me again, we start from the beginning.",
-      ].join("\n"),
-    );
-    return ctx.answerCallbackQuery({ text: "Your data is deleted." });
+    // Told only once the erasure has committed: a failed commit must not claim it happened.
+    const chatId = ctx.chat?.id ?? userId;
+    const messageId = ctx.callbackQuery.message?.message_id;
+    const { api } = ctx;
+    const queryId = ctx.callbackQuery.id;
+    const report = [
+      "Done. Your data is deleted:",
+      `• ${plural(counts.messages, "stored message")}`,
+      `• ${plural(counts.privateTasks, "private task")}`,
+      `• ${plural(counts.memberships, "group membership")}`,
+      `• ${plural(counts.consents, "consent record")} and your profile`,
+      `${plural(counts.teamTasksUnlinked, "team task")} no longer name you.`,
+      "",
+      "If you write to me again, we start from the beginning.",
+    ].join("\n");
+    ctx.afterCommit(async () => {
+      await api.answerCallbackQuery(queryId, { text: "Your data is deleted." });
+      if (messageId !== undefined) await api.editMessageText(chatId, messageId, report);
+    });
   });
   return composer;
 }
