@@ -30,8 +30,8 @@ const env = z
 const SECONDS = env.BENCH_SECONDS;
 const MESSAGES = 100_000;
 
-// Two ingestion runs, plus about a minute of seeding, three service starts, the export and
-// the /tasks runs around the erasure.
+// SECONDS of ingestion per vault, plus (about a minute here) their warm-ups, the seeding,
+// three service starts, the export and the /tasks runs around the erasure.
 const DEADLINE_MS = (2 * SECONDS + 150) * 1000;
 setTimeout(
   () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),

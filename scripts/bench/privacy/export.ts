@@ -1,22 +1,25 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
 import type { ApiCall, FakeTelegram } from "#test/helpers/fake-telegram";
+import { type CpuShares, measureResources } from "../webhook/resources.ts";
 import { type Person, type Seed, storedText } from "./seed.ts";
-import type { Memory, Service } from "./service.ts";
+import type { Service, Stats } from "./service.ts";
 import { groupTraffic, privateCommand } from "./updates.ts";
 
 /** /export of a person with many stored messages, end to end, against a bare cursor read. */
 
 export interface ExportResult {
-  /** Update posted → the fake Bot API has the whole sendDocument upload. */
+  /** Update posted → the fake Bot API has the whole sendDocument upload; NaN if it never did. */
   ms: number;
   /** Update posted → the webhook answered (it waits for the upload too). */
   webhookMs: number;
   /** The same rows read with a postgres.js cursor: no decryption, no JSON. */
   cursorMs: number;
   cursorRows: number;
-  before: Memory;
-  after: Memory;
+  /** The service as the export began (its peak RSS reset) and once it was delivered. */
+  before: Stats;
+  after: Stats;
+  cpu: CpuShares;
   fileBytes: number;
   /** What is wrong with the file, if anything. */
   problems: string[];
@@ -43,15 +46,23 @@ export async function measureExport(
 
   const cursor = await readWithCursor(sql, exporter);
 
-  const before = await service.markMemory();
+  const before = await service.markPeak();
+  const resources = await measureResources(service);
   const started = performance.now();
-  const delivered = fake
-    .waitForCalls((calls) => calls.some(isUpload), 120_000)
-    .then(() => performance.now() - started);
+  let deliveredAt = Number.NaN;
+  // Notes the moment the upload arrives. Not awaited: the webhook answers only once the
+  // update's after-commit effects, the upload among them, are done, so by then it has
+  // arrived or never will (the watch then gives up quietly).
+  void fake
+    .waitForCalls((calls) => {
+      if (Number.isNaN(deliveredAt) && calls.some(isUpload)) deliveredAt = performance.now();
+      return !Number.isNaN(deliveredAt);
+    }, 60_000)
+    .catch(() => {});
   await service.post(privateCommand(exporter, "/export"));
   const webhookMs = performance.now() - started;
-  const ms = await delivered;
-  const after = await service.memory();
+  const { cpu } = await resources.stop();
+  const after = await service.stats();
 
   const upload = fake.calls.find(isUpload);
   const problems = upload ? checkFile(upload, exporter, expected) : ["no sendDocument call"];
@@ -59,12 +70,13 @@ export async function measureExport(
   // The file is tens of MB: let it go before the next phase.
   fake.clear();
   return {
-    ms,
+    ms: deliveredAt - started,
     webhookMs,
     cursorMs: cursor.ms,
     cursorRows: cursor.rows,
     before,
     after,
+    cpu,
     fileBytes: file.success ? file.data.size : 0,
     problems,
   };

@@ -1,5 +1,6 @@
 import autocannon from "autocannon";
 import type { Update } from "grammy/types";
+import { measureResources, type Resources } from "../webhook/resources.ts";
 import type { Service } from "./service.ts";
 
 /** A flood of webhook updates from autocannon, every answer timed on the clock of this process. */
@@ -14,6 +15,8 @@ export interface Answer {
 export interface LoadRun {
   result: autocannon.Result;
   answers: Answer[];
+  /** CPU by whom during the load: "other" is work of other people on a shared machine. */
+  resources: Resources;
 }
 
 /**
@@ -24,19 +27,23 @@ export interface LoadRun {
 export async function runLoad(options: {
   service: Service;
   connections: number;
-  seconds: number;
+  /** How long to run, or how many requests to send. */
+  run: { seconds: number } | { amount: number };
   next: () => Update;
   onStart?: () => void;
 }): Promise<LoadRun> {
   const { service } = options;
   const answers: Answer[] = [];
+  const resources = await measureResources(service);
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
         url: `http://127.0.0.1:${service.port}/telegram/webhook`,
         connections: options.connections,
         pipelining: 1,
-        duration: options.seconds,
+        ...("seconds" in options.run
+          ? { duration: options.run.seconds }
+          : { amount: options.run.amount }),
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -53,11 +60,12 @@ export async function runLoad(options: {
     });
     if (options.onStart) instance.once("start", options.onStart);
   });
+  const used = await resources.stop();
   const drained = await service.drain();
   if (drained.inFlight > 0) {
     throw new Error(`${drained.inFlight} requests were still in flight 10 s after the load`);
   }
-  return { result, answers };
+  return { result, answers, resources: used };
 }
 
 /** The latency at `share` (0.99: p99) of the answers, in ms; NaN when there are none. */

@@ -23,21 +23,29 @@ import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 export type VaultMode = "sealed" | "plain";
 
 export type ParentMessage =
-  | { type: "memory" }
-  | { type: "mark-memory" }
+  | { type: "stats" }
+  | { type: "mark-peak" }
   | { type: "drain" }
   | { type: "stop" };
 
 export type ChildMessage =
   | { type: "ready"; port: number }
   /** Peak: the most RSS since the last mark (the kernel's high-water mark, not a sample). */
-  | { type: "memory"; rssBytes: number; peakRssBytes: number }
+  | {
+      type: "stats";
+      rssBytes: number;
+      peakRssBytes: number;
+      /** What of the RSS is V8's heap, and what buffers outside it. */
+      heapBytes: number;
+      externalBytes: number;
+      cpuMicros: number;
+    }
   | { type: "drained"; ms: number; inFlight: number }
   | { type: "failed"; message: string };
 
 const parentMessage = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("memory") }),
-  z.object({ type: z.literal("mark-memory") }),
+  z.object({ type: z.literal("stats") }),
+  z.object({ type: z.literal("mark-peak") }),
   z.object({ type: z.literal("drain") }),
   z.object({ type: z.literal("stop") }),
 ]);
@@ -57,11 +65,20 @@ function plainVault(real: Vault): Vault {
 }
 
 /** VmRSS and VmHWM from /proc: sampling could miss a short peak, the high-water mark cannot. */
-function memory(): Extract<ChildMessage, { type: "memory" }> {
+function stats(): Extract<ChildMessage, { type: "stats" }> {
   const status = readFileSync("/proc/self/status", "utf8");
   const kb = (field: string) =>
     Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1]);
-  return { type: "memory", rssBytes: kb("VmRSS") * 1024, peakRssBytes: kb("VmHWM") * 1024 };
+  const cpu = process.cpuUsage();
+  const { heapTotal, external } = process.memoryUsage();
+  return {
+    type: "stats",
+    rssBytes: kb("VmRSS") * 1024,
+    peakRssBytes: kb("VmHWM") * 1024,
+    heapBytes: heapTotal,
+    externalBytes: external,
+    cpuMicros: cpu.user + cpu.system,
+  };
 }
 
 /** Counts requests being handled, so a stop can wait for those the load generator dropped. */
@@ -143,17 +160,17 @@ process.on("message", (raw: unknown) => {
     case "drain":
       void drain().then((drained) => send({ type: "drained", ...drained }));
       return;
-    case "mark-memory":
+    case "mark-peak":
       try {
         // 5: reset the peak RSS to the current RSS (Linux 4.0+).
         writeFileSync("/proc/self/clear_refs", "5");
-        send(memory());
+        send(stats());
       } catch (error) {
         send({ type: "failed", message: `cannot reset the peak RSS: ${(error as Error).message}` });
       }
       return;
-    case "memory":
-      send(memory());
+    case "stats":
+      send(stats());
       return;
   }
 });

@@ -27,7 +27,7 @@ export interface Target {
   secrets: Secrets;
 }
 
-export type Memory = Extract<ChildMessage, { type: "memory" }>;
+export type Stats = Extract<ChildMessage, { type: "stats" }>;
 export type Drained = Extract<ChildMessage, { type: "drained" }>;
 
 export interface Service {
@@ -38,9 +38,10 @@ export interface Service {
   log: ServiceLog;
   /** Posts one update to the webhook and resolves once the service has answered it. */
   post(update: Update): Promise<void>;
-  memory(): Promise<Memory>;
-  /** Resets the peak RSS to the current RSS and returns both. */
-  markMemory(): Promise<Memory>;
+  /** RSS now and at its peak since the last mark, and CPU used since the start. */
+  stats(): Promise<Stats>;
+  /** Resets the peak RSS to the current RSS, then answers as stats() does. */
+  markPeak(): Promise<Stats>;
   /** Waits until the requests the load generator abandoned have finished. */
   drain(): Promise<Drained>;
   stop(): Promise<void>;
@@ -48,7 +49,14 @@ export interface Service {
 
 const childMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("ready"), port: z.number().int() }),
-  z.object({ type: z.literal("memory"), rssBytes: z.number(), peakRssBytes: z.number() }),
+  z.object({
+    type: z.literal("stats"),
+    rssBytes: z.number(),
+    peakRssBytes: z.number(),
+    heapBytes: z.number(),
+    externalBytes: z.number(),
+    cpuMicros: z.number(),
+  }),
   z.object({ type: z.literal("drained"), ms: z.number(), inFlight: z.number().int() }),
   z.object({ type: z.literal("failed"), message: z.string() }),
 ]) satisfies z.ZodType<ChildMessage>;
@@ -87,7 +95,7 @@ export async function startService(mode: VaultMode, target: Target): Promise<Ser
   const ready = await nextMessage(child, "ready", START_TIMEOUT_MS).catch((error: unknown) => {
     throw new Error(`${mode} service did not start: ${messageOf(error)}\n${log.tail.join("\n")}`);
   });
-  const ask = <T extends "memory" | "drained">(request: ParentMessage, answer: T, ms: number) => {
+  const ask = <T extends "stats" | "drained">(request: ParentMessage, answer: T, ms: number) => {
     const answered = nextMessage(child, answer, ms);
     if (child.connected) child.send(request);
     return answered;
@@ -112,8 +120,8 @@ export async function startService(mode: VaultMode, target: Target): Promise<Ser
         throw new Error(`the webhook answered update ${update.update_id} with ${response.status}`);
       }
     },
-    memory: () => ask({ type: "memory" }, "memory", 5000),
-    markMemory: () => ask({ type: "mark-memory" }, "memory", 5000),
+    stats: () => ask({ type: "stats" }, "stats", 5000),
+    markPeak: () => ask({ type: "mark-peak" }, "stats", 5000),
     drain: () => ask({ type: "drain" }, "drained", STOP_TIMEOUT_MS),
     stop: async () => {
       await stop();

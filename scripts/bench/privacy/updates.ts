@@ -66,12 +66,23 @@ export function privateButtonPress(person: Person, messageId: number, data: stri
   };
 }
 
-/** A stream of group messages: each call, a member of a team writes in one of their chats. */
-export function groupTraffic(seed: Seed, text: (random: () => number) => string): () => Update {
+/**
+ * A stream of group messages: each call, a member of a team writes in one of their chats,
+ * at random, or with `everyMembershipFirst` first once in every chat of every member.
+ */
+export function groupTraffic(
+  seed: Seed,
+  text: (random: () => number) => string,
+  options: { everyMembershipFirst?: boolean } = {},
+): () => Update {
   const random = mulberry32(11);
+  const pairs = options.everyMembershipFirst
+    ? seed.members.flatMap((person) => person.chats.map((chat) => ({ person, chat })))
+    : [];
   return () => {
-    const person = pick(seed.members, random);
-    const chat = pick(person.chats, random);
+    const pair = pairs.pop();
+    const person = pair?.person ?? pick(seed.members, random);
+    const chat = pair?.chat ?? pick(person.chats, random);
     const body = text(random);
     return {
       update_id: ++lastUpdateId,
