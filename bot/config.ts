@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { z } from "zod";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -170,4 +171,19 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     encryptionKeys: e.ENCRYPTION_KEYS,
     hashSecret: e.HASH_SECRET,
   };
+}
+
+/**
+ * For entry points: reads `.env` when present, then the environment; a bad value ends the
+ * process with the one-line reason on stderr.
+ */
+export function loadConfigOrExit(): Config {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
 }

@@ -1,22 +1,12 @@
-import { existsSync } from "node:fs";
 import { openDatabase } from "#db/open";
 import { createApp } from "./app.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { loadConfigOrExit } from "./config.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { resolveSecrets } from "./privacy/secrets.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.
-if (existsSync(".env")) process.loadEnvFile(".env");
-
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const log = createLogger(config.logLevel);
 const secrets = await resolveSecrets(config, (message) => log.warn(message));

@@ -1,5 +1,4 @@
-import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "#bot/config";
+import { loadConfigOrExit } from "#bot/config";
 import { createLogger } from "#bot/lib/logger";
 import { resolveSecrets } from "#bot/privacy/secrets";
 import { openDatabase } from "#db/open";
@@ -11,16 +10,7 @@ import { createVault, describeKeyId } from "#db/vault";
  * in short batches, so the service can keep running (on DATABASE_URL; the embedded database
  * belongs to one process, so stop the service first). Safe to interrupt and run again.
  */
-if (existsSync(".env")) process.loadEnvFile(".env");
-
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 
 const log = createLogger(config.logLevel);
 const secrets = await resolveSecrets(config, (message) => log.warn(message));
