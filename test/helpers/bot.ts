@@ -5,6 +5,7 @@ import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import type { Secrets } from "#bot/privacy/secrets";
 import type { RateLimit } from "#bot/telegram/bot";
+import { pressOn } from "./buttons.ts";
 import { FakeClock } from "./clock.ts";
 import { useTestDatabase } from "./db.ts";
 import {
@@ -15,7 +16,7 @@ import {
 } from "./fake-telegram.ts";
 import { captureLogs } from "./logs.ts";
 import { TEST_SECRETS } from "./secrets.ts";
-import { makeUpdates } from "./updates.ts";
+import { makeUpdates, type TestUser } from "./updates.ts";
 
 export interface TestBot {
   app: App;
@@ -120,4 +121,10 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
 function ready<T>(value: T | undefined): T {
   if (value === undefined) throw new Error("the bot harness is used outside a test");
   return value;
+}
+
+/** The user gives consent to recording their messages, the way they would in private chat. */
+export async function giveConsent(h: BotHarness, user: TestUser): Promise<void> {
+  await h.bot.send(h.updates.privateText(user, "/consent"));
+  await h.bot.send(pressOn(h.telegram, h.updates, user, user.id, "Record my messages"));
 }

@@ -1,16 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { createTestBot, useBotHarness } from "#test/helpers/bot";
-import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
+import { buttonsOf } from "#test/helpers/buttons";
 import { deliveredFiles, lastExport } from "#test/helpers/exports";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { alice, bob, carol, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-async function consent(user: typeof alice) {
-  await h.bot.send(h.updates.privateText(user, "/consent"));
-  await h.bot.send(pressOn(h.telegram, h.updates, user, user.id, "Record my messages"));
-}
+const consent = (user: typeof alice) => giveConsent(h, user);
+
+/** Another instance whose key ring lacks the key the harness bot sealed with. */
+const botWithoutTheOldKey = () =>
+  createTestBot({
+    sql: h.sql,
+    telegram: h.telegram,
+    clock: h.bot.clock,
+    secrets: { ...TEST_SECRETS, encryptionKeys: [Buffer.alloc(32, 42)] },
+  });
 
 const uploads = () => deliveredFiles(h.telegram);
 const exported = () => lastExport(h.telegram);
@@ -174,12 +180,7 @@ describe("a key missing from the ring", () => {
   it("fails the export with a clear message and a log line naming the key, and keeps working", async () => {
     await consent(alice);
     await h.bot.send(h.updates.groupText(team, alice, "sealed with the old key"));
-    const rotated = createTestBot({
-      sql: h.sql,
-      telegram: h.telegram,
-      clock: h.bot.clock,
-      secrets: { ...TEST_SECRETS, encryptionKeys: [Buffer.alloc(32, 42)] },
-    });
+    const rotated = botWithoutTheOldKey();
     h.telegram.clear();
 
     await rotated.send(h.updates.privateText(alice, "/export"));
@@ -200,12 +201,7 @@ describe("a key missing from the ring", () => {
   it("answers an update that needs an unreadable name with an apology, logs the key, and goes on", async () => {
     await h.bot.send(h.updates.groupText(team, bob, "hi"));
     await h.bot.send(h.updates.groupText(team, alice, "/newtask Water the plants @bobby"));
-    const rotated = createTestBot({
-      sql: h.sql,
-      telegram: h.telegram,
-      clock: h.bot.clock,
-      secrets: { ...TEST_SECRETS, encryptionKeys: [Buffer.alloc(32, 42)] },
-    });
+    const rotated = botWithoutTheOldKey();
     h.telegram.clear();
 
     await rotated.send(h.updates.groupText(team, alice, "/tasks"));

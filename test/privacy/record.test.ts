@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { messageIdentity } from "#db/messages";
 import { createVault } from "#db/vault";
-import { useBotHarness } from "#test/helpers/bot";
+import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { TEST_SECRETS } from "#test/helpers/secrets";
@@ -10,10 +10,7 @@ import { alice, bob, team } from "#test/helpers/updates";
 const h = useBotHarness();
 const vault = createVault(TEST_SECRETS.encryptionKeys, TEST_SECRETS.hashSecret);
 
-async function consent(user: typeof alice) {
-  await h.bot.send(h.updates.privateText(user, "/consent"));
-  await h.bot.send(pressOn(h.telegram, h.updates, user, user.id, "Record my messages"));
-}
+const consent = (user: typeof alice) => giveConsent(h, user);
 
 async function withdraw(user: typeof alice) {
   await h.bot.send(h.updates.privateText(user, "/consent"));
