@@ -14,8 +14,8 @@ import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
+import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
-import { updateStateCleanupJob } from "./telegram/cleanup.ts";
 import type { BotContext } from "./telegram/context.ts";
 
 export interface AppDeps {
@@ -75,6 +75,12 @@ export function createApp(deps: AppDeps): App {
         }
       : {}),
   };
+  const retention: RetentionSettings = {
+    rules: config.retention,
+    batchSize: config.purgeBatchSize,
+    auditRetentionDays: config.auditRetentionDays,
+    purgeIntervalMinutes: config.purgeIntervalMinutes,
+  };
   const bot = createBot({
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
@@ -86,6 +92,7 @@ export function createApp(deps: AppDeps): App {
       hashId: createIdHasher(deps.secrets.hashSecret),
       vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
       adminIds: config.adminIds,
+      retention,
     },
     rateLimit,
     throttle: deps.throttle ?? true,
@@ -94,7 +101,7 @@ export function createApp(deps: AppDeps): App {
   const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
   const http = createHttpApp(sql, log, [
-    privacyRoutes(),
+    privacyRoutes(sql, config.retention),
     ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
   ]);
 
@@ -130,7 +137,10 @@ export function createApp(deps: AppDeps): App {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
       await commands;
-      jobs = startJobs([updateStateCleanupJob(sql, clock, log)], log);
+      jobs = startJobs(
+        retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : [],
+        log,
+      );
       log.info({ port, mode: config.botMode }, "service started");
       return { port };
     },

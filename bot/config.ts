@@ -1,7 +1,19 @@
 import { existsSync } from "node:fs";
 import { z } from "zod";
+import type { RetentionRules } from "#db/retention";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const wholeNumber = (min: number, max: number, fallback: number) =>
+  z.coerce
+    .number({ error: `must be a whole number from ${min} to ${max}` })
+    .int({ error: `must be a whole number from ${min} to ${max}` })
+    .min(min, { error: `must be a whole number from ${min} to ${max}` })
+    .max(max, { error: `must be a whole number from ${min} to ${max}` })
+    .default(fallback);
+
+/** Longest period anyone may set: ten years. */
+const RETENTION_CEILING_DAYS = 36_500;
 
 const envSchema = z
   .object({
@@ -82,8 +94,30 @@ const envSchema = z
         return key;
       })
       .optional(),
+    RETENTION_DAYS: wholeNumber(1, RETENTION_CEILING_DAYS, 90),
+    RETENTION_MIN_DAYS: wholeNumber(1, RETENTION_CEILING_DAYS, 1),
+    RETENTION_MAX_DAYS: wholeNumber(1, RETENTION_CEILING_DAYS, 3650),
+    PURGE_INTERVAL_MINUTES: wholeNumber(0, 7 * 24 * 60, 60),
+    PURGE_BATCH_SIZE: wholeNumber(1, 100_000, 5000),
+    AUDIT_RETENTION_DAYS: wholeNumber(1, RETENTION_CEILING_DAYS, 365),
   })
   .superRefine((env, ctx) => {
+    if (env.RETENTION_MIN_DAYS > env.RETENTION_MAX_DAYS) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RETENTION_MIN_DAYS"],
+        message: `must not be above RETENTION_MAX_DAYS (${env.RETENTION_MAX_DAYS})`,
+      });
+    } else if (
+      env.RETENTION_DAYS < env.RETENTION_MIN_DAYS ||
+      env.RETENTION_DAYS > env.RETENTION_MAX_DAYS
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["RETENTION_DAYS"],
+        message: `must be within RETENTION_MIN_DAYS and RETENTION_MAX_DAYS (${env.RETENTION_MIN_DAYS}-${env.RETENTION_MAX_DAYS})`,
+      });
+    }
     if (env.NODE_ENV === "production") {
       for (const name of ["ENCRYPTION_KEYS", "HASH_SECRET"] as const) {
         if (env[name]) continue;
@@ -129,6 +163,11 @@ export interface Config {
   encryptionKeys: Buffer[] | undefined;
   /** Keys the HMACs of user ids (logs, audit) and lookups; same rule as encryptionKeys. */
   hashSecret: Buffer | undefined;
+  retention: RetentionRules;
+  /** 0: no scheduled purge (an admin's /purge still runs). */
+  purgeIntervalMinutes: number;
+  purgeBatchSize: number;
+  auditRetentionDays: number;
 }
 
 function decodeKey(text: string): Buffer | undefined {
@@ -170,6 +209,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     production: e.NODE_ENV === "production",
     encryptionKeys: e.ENCRYPTION_KEYS,
     hashSecret: e.HASH_SECRET,
+    retention: {
+      defaultDays: e.RETENTION_DAYS,
+      minDays: e.RETENTION_MIN_DAYS,
+      maxDays: e.RETENTION_MAX_DAYS,
+    },
+    purgeIntervalMinutes: e.PURGE_INTERVAL_MINUTES,
+    purgeBatchSize: e.PURGE_BATCH_SIZE,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
   };
 }
 

@@ -9,7 +9,9 @@ export type AuditAction =
   | "consent.withdrawn"
   | "messages.deleted"
   | "export.made"
-  | "erasure.done";
+  | "erasure.done"
+  | "retention.changed"
+  | "retention.purged";
 
 export interface AuditEntry {
   at: Date;

@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import { keptSql, type RetentionRules } from "./retention.ts";
 import type { Vault } from "./vault.ts";
 
 /** A group message as Telegram gave it, before it is sealed. */
@@ -68,9 +69,15 @@ export async function storeMessage(
   return row?.stored ?? false;
 }
 
-export async function countMessagesBy(db: Db, authorId: number): Promise<number> {
+/** A person's stored messages that are still within their retention period at `now`. */
+export async function countMessagesBy(
+  db: Db,
+  authorId: number,
+  kept: { rules: RetentionRules; now: Date },
+): Promise<number> {
   const [row] = await db<{ count: number }[]>`
-    select count(*)::int as count from messages where author_id = ${authorId}
+    select count(*)::int as count from messages m join teams t on t.id = m.team_id
+    where m.author_id = ${authorId} and ${keptSql(db, kept.rules, kept.now)}
   `;
   return row?.count ?? 0;
 }
@@ -88,16 +95,24 @@ export function openMessage(vault: Vault, row: SealedMessageRow): StoredMessage 
   return { ...row, text: vault.open(row.text, messageIdentity(row.chatId, row.messageId)) };
 }
 
-/** A person's messages in batches, oldest first, decrypted batch by batch. */
+/**
+ * A person's messages still within their retention period at `now`, in batches, oldest
+ * first, decrypted batch by batch. Expired ones are left out even before the purge has
+ * removed them.
+ */
 export async function* messagesBy(
   db: Db,
   vault: Vault,
   authorId: number,
+  kept: { rules: RetentionRules; now: Date },
   batchSize = 1000,
 ): AsyncGenerator<StoredMessage[]> {
   const cursor = db<SealedMessageRow[]>`
-    select chat_id, message_id, author_id, text, date, reply_to_message_id, edited_at
-    from messages where author_id = ${authorId} order by id
+    select m.chat_id, m.message_id, m.author_id, m.text, m.date, m.reply_to_message_id,
+           m.edited_at
+    from messages m join teams t on t.id = m.team_id
+    where m.author_id = ${authorId} and ${keptSql(db, kept.rules, kept.now)}
+    order by m.id
   `.cursor(batchSize);
   for await (const rows of cursor) yield rows.map((row) => openMessage(vault, row));
 }

@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import { type RetentionRules, teamDaysSql } from "./retention.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -28,6 +29,8 @@ export interface Task {
   doneAt: Date | null;
   sourceChatId: number | null;
   sourceMessageId: number | null;
+  /** When the source message was sent; kept after the link expires, to say so. */
+  sourceDate: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -36,6 +39,14 @@ export interface Task {
 export interface TaskView extends Task {
   assignee: Person | null;
   teamTitle: string | null;
+  /** When the source message passes its team's retention period. */
+  sourceExpiresAt: Date | null;
+}
+
+/** What reading task views needs: names are sealed, source links expire. */
+export interface TaskReader {
+  vault: Vault;
+  retention: { rules: RetentionRules };
 }
 
 export interface NewTask {
@@ -49,12 +60,14 @@ export interface NewTask {
   dueHasTime: boolean;
   sourceChatId: number | null;
   sourceMessageId: number | null;
+  sourceDate: Date | null;
 }
 
 interface TaskViewRow extends Task {
   assigneeFirstName: Buffer | null;
   assigneeUsername: Buffer | null;
   teamTitle: string | null;
+  sourceExpiresAt: Date | null;
 }
 
 function toView(vault: Vault, row: TaskViewRow): TaskView {
@@ -73,19 +86,30 @@ function toView(vault: Vault, row: TaskViewRow): TaskView {
   };
 }
 
-function selectViews(db: Db, extra = db``) {
+/** Columns of a view of the task row `t`, with `viewJoins`. */
+function viewColumns(db: Db, rules: RetentionRules) {
   return db`
-    select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
-           tm.title as team_title ${extra}
-    from tasks t
+    t.*, a.first_name as assignee_first_name, a.username as assignee_username,
+    tm.title as team_title,
+    t.source_date + make_interval(days => ${teamDaysSql(db, rules, db`tm.retention_days`)})
+      as source_expires_at
+  `;
+}
+
+function viewJoins(db: Db) {
+  return db`
     left join users a on a.id = t.assignee_id
     left join teams tm on tm.id = t.team_id
   `;
 }
 
+function selectViews(db: Db, rules: RetentionRules, extra = db``) {
+  return db`select ${viewColumns(db, rules)} ${extra} from tasks t ${viewJoins(db)}`;
+}
+
 export async function createTask(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   task: NewTask,
   now: Date,
 ): Promise<TaskView> {
@@ -94,36 +118,37 @@ export async function createTask(
     returning id
   `;
   if (!row) throw new Error("insert returned no row");
-  const view = await getTask(db, vault, row.id);
+  const view = await getTask(db, reader, row.id);
   if (!view) throw new Error("created task vanished");
   return view;
 }
 
-export async function getTask(db: Db, vault: Vault, id: number): Promise<TaskView | null> {
-  const [row] = await db<TaskViewRow[]>`${selectViews(db)} where t.id = ${id}`;
-  return row ? toView(vault, row) : null;
+export async function getTask(db: Db, reader: TaskReader, id: number): Promise<TaskView | null> {
+  const [row] = await db<TaskViewRow[]>`
+    ${selectViews(db, reader.retention.rules)} where t.id = ${id}
+  `;
+  return row ? toView(reader.vault, row) : null;
 }
 
 /** A task with whether the viewer is a member of its team, in one round trip. */
 export async function getTaskForViewer(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   id: number,
   viewerId: number,
 ): Promise<{ task: TaskView; viewerIsMember: boolean } | null> {
   const [row] = await db<(TaskViewRow & { viewerIsMember: boolean })[]>`
-    select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
-           tm.title as team_title,
-           exists (select 1 from team_members m
-                   where m.team_id = t.team_id and m.user_id = ${viewerId}) as viewer_is_member
-    from tasks t
-    left join users a on a.id = t.assignee_id
-    left join teams tm on tm.id = t.team_id
+    ${selectViews(
+      db,
+      reader.retention.rules,
+      db`, exists (select 1 from team_members m
+                   where m.team_id = t.team_id and m.user_id = ${viewerId}) as viewer_is_member`,
+    )}
     where t.id = ${id}
   `;
   if (!row) return null;
   const { viewerIsMember, ...task } = row;
-  return { task: toView(vault, task), viewerIsMember };
+  return { task: toView(reader.vault, task), viewerIsMember };
 }
 
 /**
@@ -132,7 +157,7 @@ export async function getTaskForViewer(
  */
 export async function setTaskStatus(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   id: number,
   status: TaskStatus,
   now: Date,
@@ -144,13 +169,9 @@ export async function setTaskStatus(
       where id = ${id} and status <> ${status}
       returning *
     )
-    select t.*, a.first_name as assignee_first_name, a.username as assignee_username,
-           tm.title as team_title
-    from t
-    left join users a on a.id = t.assignee_id
-    left join teams tm on tm.id = t.team_id
+    select ${viewColumns(db, reader.retention.rules)} from t ${viewJoins(db)}
   `;
-  return row ? toView(vault, row) : null;
+  return row ? toView(reader.vault, row) : null;
 }
 
 export type TaskScope = { kind: "team"; teamId: number } | { kind: "personal"; userId: number };
@@ -167,7 +188,7 @@ export interface TaskPage {
  */
 export async function listTasks(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   scope: TaskScope,
   status: TaskStatus,
   page: { offset: number; limit: number },
@@ -181,12 +202,13 @@ export async function listTasks(
              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${scope.userId}))`;
   const order = status === "done" ? db`t.done_at desc, t.id desc` : db`t.id desc`;
   const rows = await db<(TaskViewRow & { total: number })[]>`
-    ${selectViews(db, db`, count(*) over ()::int as total`)} where ${where} order by ${order}
+    ${selectViews(db, reader.retention.rules, db`, count(*) over ()::int as total`)}
+    where ${where} order by ${order}
     limit ${page.limit} offset ${page.offset}
   `;
   if (rows.length > 0 || page.offset === 0) {
     return {
-      tasks: rows.map(({ total: _, ...row }) => toView(vault, row)),
+      tasks: rows.map(({ total: _, ...row }) => toView(reader.vault, row)),
       total: rows[0]?.total ?? 0,
     };
   }

@@ -2,12 +2,13 @@ import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
 import type { BotContext } from "#bot/telegram/context";
 import { latestConsent } from "#db/consents";
+import { globalDays, teamPeriod } from "#db/retention";
 import { auditFeature } from "./audit-command.ts";
 import { askForConsent, consentFeature, showConsent } from "./consent-commands.ts";
 import { needsAsking } from "./consents.ts";
 import { eraseFeature, offerErasure } from "./erase-command.ts";
 import { exportFeature, exportInPrivate } from "./export-command.ts";
-import { DEFAULT_RETENTION_DAYS, noticeAsMessage, privacyNotice } from "./policy.ts";
+import { noticeAsMessage, privacyNotice } from "./policy.ts";
 
 export const privacyCommands: BotCommand[] = [
   { command: "privacy", description: "What I keep about you, why, and for how long" },
@@ -34,9 +35,13 @@ export function privacyFeature(): Composer<BotContext> {
     if (neverAsked || needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
   });
 
-  composer.command("privacy", (ctx) =>
-    ctx.reply(noticeAsMessage(privacyNotice(DEFAULT_RETENTION_DAYS)), { parse_mode: "HTML" }),
-  );
+  composer.command("privacy", async (ctx) => {
+    // In a group, the period that applies to that group's messages.
+    const { rules } = ctx.app.retention;
+    const team = ctx.chat.type === "private" ? null : await teamPeriod(ctx.db, rules, ctx.chat.id);
+    const days = team?.days ?? (await globalDays(ctx.db, rules));
+    await ctx.reply(noticeAsMessage(privacyNotice(days)), { parse_mode: "HTML" });
+  });
 
   composer.use(consentFeature(), exportFeature(), eraseFeature(), auditFeature());
   return composer;

@@ -157,7 +157,10 @@ export function consentFeature(): Composer<BotContext> {
         const { record } = await changeConsent(ctx.db, hashId, userId, false, "bot", now);
         ctx.viewer.consentVersion = null;
         ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
-        const stored = await countMessagesBy(ctx.db, userId);
+        const stored = await countMessagesBy(ctx.db, userId, {
+          rules: ctx.app.retention.rules,
+          now,
+        });
         const screen = consentScreen(
           ctx,
           consentState(record),

@@ -20,7 +20,10 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
   const now = ctx.app.clock.now();
   const claim = await claimExportSlot(ctx.db, userId, now, EXPORT_INTERVAL_MS);
   if (!claim.ok) return claim.retryAt;
-  const messages = await countMessagesBy(ctx.db, userId);
+  const messages = await countMessagesBy(ctx.db, userId, {
+    rules: ctx.app.retention.rules,
+    now,
+  });
   await writeAudit(ctx.db, {
     at: now,
     action: "export.made",
@@ -30,6 +33,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
   });
   const { api } = ctx;
   const { sql, vault, hashId, log } = ctx.app;
+  const { rules } = ctx.app.retention;
   ctx.afterCommit(async () => {
     const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
     await renew();
@@ -40,7 +44,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
     let dataError: unknown;
     async function* document() {
       try {
-        yield* exportDocument({ sql, vault, hashId }, userId, now);
+        yield* exportDocument({ sql, vault, hashId, rules }, userId, now);
       } catch (error) {
         dataError = error;
         stop.abort();

@@ -4,6 +4,7 @@ import { auditAbout } from "#db/audit";
 import { consentHistory } from "#db/consents";
 import { exportProfile, exportTasks, exportTeams } from "#db/export";
 import { messagesBy } from "#db/messages";
+import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
 
 /** Raise when a field changes meaning or goes away; adding a field keeps the version. */
@@ -20,6 +21,8 @@ export interface ExportSources {
   sql: Sql;
   vault: Vault;
   hashId: IdHasher;
+  /** Messages past their retention period are left out. */
+  rules: RetentionRules;
 }
 
 const encoder = new TextEncoder();
@@ -30,7 +33,7 @@ const encoder = new TextEncoder();
  * One read-only repeatable-read transaction gives the whole document one point in time.
  */
 export async function* exportDocument(
-  { sql, vault, hashId }: ExportSources,
+  { sql, vault, hashId, rules }: ExportSources,
   userId: number,
   now: Date,
 ): AsyncGenerator<Uint8Array> {
@@ -56,7 +59,7 @@ export async function* exportDocument(
     // The head's closing brace is replaced by the streamed sections.
     yield encoder.encode(`${opening.slice(0, -2)},\n "messages": [`);
     let first = true;
-    for await (const batch of messagesBy(db, vault, userId)) {
+    for await (const batch of messagesBy(db, vault, userId, { rules, now })) {
       const items = batch.map((m) =>
         JSON.stringify({
           chat_id: m.chatId,

@@ -7,9 +7,6 @@ import { escapeHtml } from "#bot/lib/html";
  */
 export const PRIVACY_POLICY_VERSION = 1;
 
-/** How long stored group messages are kept until admins set a retention period. */
-export const DEFAULT_RETENTION_DAYS = 90;
-
 export interface NoticeSection {
   heading: string;
   /** Plain text; a paragraph starting with "• " is a list item. */

@@ -1,18 +1,23 @@
 import { notFound } from "#bot/lib/errors";
 import type { Db } from "#db/client";
-import { getTaskForViewer, setTaskStatus, type TaskStatus, type TaskView } from "#db/tasks";
-import type { Vault } from "#db/vault";
+import {
+  getTaskForViewer,
+  setTaskStatus,
+  type TaskReader,
+  type TaskStatus,
+  type TaskView,
+} from "#db/tasks";
 import { belongsInChat, type ChatScope, canSeeTask, NO_SUCH_TASK } from "./rules.ts";
 
 /** Loads a task the user may see from this chat, or throws "No such task." */
 export async function findVisibleTask(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   userId: number,
   taskId: number,
   chat: ChatScope,
 ): Promise<TaskView> {
-  const found = await getTaskForViewer(db, vault, taskId, userId);
+  const found = await getTaskForViewer(db, reader, taskId, userId);
   if (!found || !belongsInChat(found.task, chat)) throw notFound(NO_SUCH_TASK);
   if (!canSeeTask(found.task, userId, found.viewerIsMember)) throw notFound(NO_SUCH_TASK);
   return found.task;
@@ -26,14 +31,14 @@ export interface StatusChange {
 
 export async function changeTaskStatus(
   db: Db,
-  vault: Vault,
+  reader: TaskReader,
   actorId: number,
   taskId: number,
   status: TaskStatus,
   chat: ChatScope,
   now: Date,
 ): Promise<StatusChange> {
-  const current = await findVisibleTask(db, vault, actorId, taskId, chat);
-  const updated = await setTaskStatus(db, vault, taskId, status, now);
+  const current = await findVisibleTask(db, reader, actorId, taskId, chat);
+  const updated = await setTaskStatus(db, reader, taskId, status, now);
   return updated ? { task: updated, changed: true } : { task: current, changed: false };
 }

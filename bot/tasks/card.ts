@@ -49,6 +49,17 @@ export function sourceLink(chatId: number, messageId: number): string | null {
   return `https://t.me/c/${internal}/${messageId}`;
 }
 
+/** The link to the source message, until the message passes its retention period. */
+function sourceLine(task: TaskView, now: Date): string | null {
+  if (task.sourceDate === null) return null;
+  const expired = task.sourceExpiresAt !== null && task.sourceExpiresAt <= now;
+  if (expired || task.sourceChatId === null || task.sourceMessageId === null) {
+    return "↪ source message expired";
+  }
+  const link = sourceLink(task.sourceChatId, task.sourceMessageId);
+  return link ? `↪ <a href="${link}">source message</a>` : null;
+}
+
 const DESCRIPTION_PREVIEW = 600;
 
 /** One task in its own message, with the button that flips its status. */
@@ -61,10 +72,8 @@ export function renderCard(task: TaskView, view: CardView): Rendered {
         : task.description;
     lines.push("", escapeHtml(text));
   }
-  if (task.sourceChatId !== null && task.sourceMessageId !== null) {
-    const link = sourceLink(task.sourceChatId, task.sourceMessageId);
-    if (link) lines.push("", `↪ <a href="${link}">source message</a>`);
-  }
+  const source = sourceLine(task, view.now);
+  if (source) lines.push("", source);
   const keyboard = new InlineKeyboard();
   if (task.status === "open") {
     keyboard.text("✓ Done", encodeTaskAction({ kind: "status", taskId: task.id, status: "done" }));

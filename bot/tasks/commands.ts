@@ -90,7 +90,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
     scope.kind === "team"
       ? { kind: "team", teamId: scope.teamId }
       : { kind: "personal", userId: from.id };
-  let page = await listTasks(ctx.db, ctx.app.vault, taskScope, list.status, {
+  let page = await listTasks(ctx.db, ctx.app, taskScope, list.status, {
     offset: list.page * PAGE_SIZE,
     limit: PAGE_SIZE,
   });
@@ -98,7 +98,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
   const last = pageCount(page.total) - 1;
   if (list.page > last) {
     list = { ...list, page: last };
-    page = await listTasks(ctx.db, ctx.app.vault, taskScope, list.status, {
+    page = await listTasks(ctx.db, ctx.app, taskScope, list.status, {
       offset: last * PAGE_SIZE,
       limit: PAGE_SIZE,
     });
@@ -128,7 +128,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   }
   const task = await createTask(
     ctx.db,
-    ctx.app.vault,
+    ctx.app,
     {
       teamId,
       title: parsed.task.title,
@@ -140,6 +140,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
       dueHasTime: parsed.task.due?.hasTime ?? false,
       sourceChatId: null,
       sourceMessageId: null,
+      sourceDate: null,
     },
     view.now,
   );
@@ -189,7 +190,7 @@ export function tasksFeature(): Composer<BotContext> {
     const view = cardView(ctx, scope);
     const task = await createTask(
       ctx.db,
-      ctx.app.vault,
+      ctx.app,
       {
         teamId: scope.kind === "team" ? scope.teamId : null,
         title,
@@ -201,6 +202,7 @@ export function tasksFeature(): Composer<BotContext> {
         dueHasTime: false,
         sourceChatId: ctx.chat?.id ?? null,
         sourceMessageId: source.message_id,
+        sourceDate: new Date(source.date * 1000),
       },
       view.now,
     );
@@ -236,7 +238,7 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed } = await changeTaskStatus(
       ctx.db,
-      ctx.app.vault,
+      ctx.app,
       from.id,
       Number(id),
       "done",
@@ -263,7 +265,7 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed } = await changeTaskStatus(
       ctx.db,
-      ctx.app.vault,
+      ctx.app,
       ctx.from.id,
       action.taskId,
       action.status,

@@ -283,7 +283,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const now = outer.app.clock.now();
     const task = await createTask(
       outer.db,
-      outer.app.vault,
+      outer.app,
       {
         teamId,
         title,
@@ -295,6 +295,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
         dueHasTime: due?.hasTime ?? false,
         sourceChatId: null,
         sourceMessageId: null,
+        sourceDate: null,
       },
       now,
     );

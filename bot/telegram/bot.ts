@@ -7,6 +7,7 @@ import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
 import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
+import { retentionFeature } from "#bot/retention/commands";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { mayAnswerAForm } from "#bot/tasks/new-task";
 import { trackPeople } from "#bot/teams/track";
@@ -144,6 +145,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   interactive.use(welcomeFeature(allCommands));
   interactive.use(tasksFeature());
   interactive.use(privacyFeature());
+  interactive.use(retentionFeature());
 
   bot.catch((error) => {
     services.log.error(

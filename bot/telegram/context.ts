@@ -3,6 +3,7 @@ import type { Context } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
+import type { RetentionSettings } from "#bot/retention/purge";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
 
@@ -18,6 +19,7 @@ export interface Services {
   vault: Vault;
   /** Bot admins (ADMIN_IDS). */
   adminIds: ReadonlySet<number>;
+  retention: RetentionSettings;
 }
 
 /**

@@ -23,8 +23,8 @@ function migrationsDir(files: Record<string, string>): string {
 }
 
 // The migrations the project ships, in order.
-const SHIPPED = ["0001_init.sql", "0002_privacy.sql"];
-const SHIPPED_VERSIONS = [1, 2];
+const SHIPPED = ["0001_init.sql", "0002_privacy.sql", "0003_retention.sql"];
+const SHIPPED_VERSIONS = [1, 2, 3];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`
@@ -61,6 +61,7 @@ describe("migrate", () => {
       "messages",
       "processed_updates",
       "schema_migrations",
+      "settings",
       "tasks",
       "team_members",
       "teams",

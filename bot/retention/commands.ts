@@ -1,0 +1,292 @@
+import { Composer, InlineKeyboard } from "grammy";
+import { z } from "zod";
+import { escapeHtml } from "#bot/lib/html";
+import { plural } from "#bot/lib/text";
+import { formatMoment } from "#bot/privacy/chat";
+import type { BotContext } from "#bot/telegram/context";
+import { writeAudit } from "#db/audit";
+import { consumeConfirmation, createConfirmation } from "#db/confirmations";
+import {
+  countMessages,
+  globalPeriod,
+  lastPurge,
+  type Period,
+  type RetentionChange,
+  setGlobalDays,
+  setTeamDays,
+  teamPeriod,
+  teamPeriods,
+  teamsOnGlobalPeriod,
+} from "#db/retention";
+import { announcePeriod, tellGroups } from "./announce.ts";
+import { parseRetentionRequest } from "./parse.ts";
+import { describePurge, runPurgeForAdmin } from "./purge-command.ts";
+
+const CONFIRM_TTL_MS = 5 * 60 * 1000;
+const SHORTEN = "retention";
+const SHORTEN_CALLBACK = /^rt:([yn]):([\w-]{16})$/;
+const PURGE = "purge";
+const PURGE_CALLBACK = /^pg:([yn]):([\w-]{16})$/;
+
+const ADMINS_ONLY = "Admins only.";
+
+const changeSchema = z.union([
+  z.object({ scope: z.literal("global"), days: z.number().int().positive().nullable() }),
+  z.object({
+    scope: z.literal("team"),
+    teamId: z.number().int(),
+    days: z.number().int().positive().nullable(),
+  }),
+]);
+
+const isAdmin = (ctx: BotContext) => ctx.from !== undefined && ctx.app.adminIds.has(ctx.from.id);
+
+const days = (count: number) => plural(count, "day");
+
+/** The period that applies now to what `change` would change; null: an unknown group. */
+async function periodNow(
+  ctx: BotContext,
+  change: RetentionChange,
+): Promise<(Period & { title: string | null }) | null> {
+  const { rules } = ctx.app.retention;
+  if (change.scope === "global") return { ...(await globalPeriod(ctx.db, rules)), title: null };
+  return teamPeriod(ctx.db, rules, change.teamId);
+}
+
+/** The period that would apply after `change`. */
+async function periodAfter(ctx: BotContext, change: RetentionChange): Promise<number> {
+  const { rules } = ctx.app.retention;
+  const chosen =
+    change.days ??
+    (change.scope === "global" ? rules.defaultDays : (await globalPeriod(ctx.db, rules)).days);
+  return Math.min(rules.maxDays, Math.max(rules.minDays, chosen));
+}
+
+function subject(change: RetentionChange, title: string | null): string {
+  if (change.scope === "global") return "the global retention period";
+  return `the retention period of “${escapeHtml(title ?? "")}” (${change.teamId})`;
+}
+
+const unknownGroup = (teamId: number) =>
+  `I do not know the group ${teamId}: I must be a member and have seen a message there. Nothing changed.`;
+
+/**
+ * Makes the change in the update's transaction, writes the audit record, and (once it
+ * has committed) tells the groups whose period changed. Returns the admin's answer; in a
+ * group whose own period changed, that answer is the group's one message about it.
+ */
+async function applyChange(ctx: BotContext, change: RetentionChange): Promise<string> {
+  const now = ctx.app.clock.now();
+  const before = await periodNow(ctx, change);
+  if (!before) return unknownGroup(change.scope === "team" ? change.teamId : 0);
+  const what = subject(change, before.title);
+  if (before.setDays === change.days) return `Nothing changed: ${what} is ${days(before.days)}.`;
+  const after = await periodAfter(ctx, change);
+  if (change.scope === "global") await setGlobalDays(ctx.db, change.days, now);
+  else await setTeamDays(ctx.db, change.teamId, change.days, now);
+  const admin = ctx.app.hashId(ctx.from?.id ?? 0);
+  await writeAudit(ctx.db, {
+    at: now,
+    action: "retention.changed",
+    actor: admin,
+    target: change.scope === "global" ? "global" : `team:${change.teamId}`,
+    counts: {
+      old_days: before.days,
+      new_days: after,
+      ...(change.days === null ? { follows_default: 1 } : {}),
+    },
+  });
+
+  const here = ctx.chat?.id;
+  const affected =
+    before.days === after
+      ? []
+      : change.scope === "global"
+        ? await teamsOnGlobalPeriod(ctx.db)
+        : [change.teamId];
+  const elsewhere = affected.filter((id) => id !== here);
+  if (elsewhere.length > 0) {
+    const { api } = ctx;
+    const { log } = ctx.app;
+    ctx.afterCommit(() => tellGroups(api, log, elsewhere, announcePeriod(after, before.days)));
+  }
+  if (affected.includes(here ?? 0)) return announcePeriod(after, before.days);
+  const told =
+    elsewhere.length > 0 ? ` I am telling ${plural(elsewhere.length, "group")} it applies to.` : "";
+  const source = change.days === null ? " (the default)" : "";
+  return `Done: ${what} is now ${days(after)}${source}, was ${days(before.days)}.${told}`;
+}
+
+/** A shorter period deletes messages, so it is confirmed first, with the count. */
+async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<void> {
+  const before = await periodNow(ctx, change);
+  if (!before) {
+    await ctx.reply(unknownGroup(change.scope === "team" ? change.teamId : 0));
+    return;
+  }
+  const after = await periodAfter(ctx, change);
+  if (after >= before.days) {
+    await ctx.reply(await applyChange(ctx, change), { parse_mode: "HTML" });
+    return;
+  }
+  const now = ctx.app.clock.now();
+  const { expired } = await countMessages(ctx.db, ctx.app.retention.rules, now, { change });
+  const token = await createConfirmation(
+    ctx.db,
+    ctx.from?.id ?? 0,
+    { action: SHORTEN, payload: change },
+    new Date(now.getTime() + CONFIRM_TTL_MS),
+  );
+  const text = [
+    `<b>Shorten ${subject(change, before.title)} from ${days(before.days)} to ${days(after)}?</b>`,
+    "",
+    `${plural(expired, "stored message")} will be deleted: those older than ${days(after)}${change.scope === "global" ? " in every group that follows the global period" : ""}. This cannot be undone.`,
+    "",
+    "The button works for 5 minutes.",
+  ].join("\n");
+  await ctx.reply(text, {
+    parse_mode: "HTML",
+    reply_markup: new InlineKeyboard()
+      .text(`🗑 Shorten, delete ${plural(expired, "message")}`, `rt:y:${token}`)
+      .text("Cancel", `rt:n:${token}`),
+  });
+}
+
+async function fullReport(ctx: BotContext): Promise<string> {
+  const { rules, purgeIntervalMinutes } = ctx.app.retention;
+  const now = ctx.app.clock.now();
+  const global = await globalPeriod(ctx.db, rules);
+  const teams = await teamPeriods(ctx.db, rules);
+  const counts = await countMessages(ctx.db, rules, now);
+  const last = await lastPurge(ctx.db);
+  const lines = [
+    "<b>Message retention</b>",
+    `Global period: ${days(global.days)}${global.setDays === null ? " (the default)" : ""}; allowed ${rules.minDays} to ${rules.maxDays} days.`,
+    "",
+    teams.length === 0 ? "No group has its own period." : "Groups with their own period:",
+    ...teams.map(
+      (team) =>
+        `• ${escapeHtml(team.title || "untitled")} (${team.teamId}): ${days(team.days)}${team.days !== team.setDays ? ` (set to ${team.setDays}, outside the bounds)` : ""}`,
+    ),
+    "",
+    `Stored messages: ${counts.stored.toLocaleString("en")}, of which ${counts.expired.toLocaleString("en")} expired and waiting for the purge.`,
+    last
+      ? `Last purge: ${formatMoment(last.at, ctx.viewer.timeZone)} (${last.trigger === "admin" ? "by an admin" : "scheduled"}), removed ${describePurge(last.counts)}.`
+      : "No purge has run yet.",
+    purgeIntervalMinutes > 0
+      ? `Automatic purge: every ${plural(purgeIntervalMinutes, "minute")}. /purge runs it now.`
+      : "Automatic purge: off (PURGE_INTERVAL_MINUTES=0). /purge runs it now.",
+  ];
+  return lines.join("\n");
+}
+
+async function groupReport(ctx: BotContext, teamId: number): Promise<string> {
+  const { rules } = ctx.app.retention;
+  const period = await teamPeriod(ctx.db, rules, teamId);
+  const global = await globalPeriod(ctx.db, rules);
+  const counts = await countMessages(ctx.db, rules, ctx.app.clock.now(), { teamId });
+  const own =
+    period?.setDays === null || !period
+      ? "the global period"
+      : `this group's own period; the global one is ${days(global.days)}`;
+  return [
+    "<b>Message retention in this group</b>",
+    `Stored messages here are kept ${days(period?.days ?? global.days)} (${own}). Allowed: ${rules.minDays} to ${rules.maxDays} days.`,
+    `Stored here: ${counts.stored.toLocaleString("en")}, of which ${counts.expired.toLocaleString("en")} expired and waiting for the purge.`,
+    "The full report is in our private chat: /retention.",
+  ].join("\n");
+}
+
+const REFUSALS = {
+  unknown: "This confirmation was already used. Send the command again.",
+  not_yours: "This button is not for you.",
+  expired: "This confirmation has expired (it is valid for 5 minutes). Send the command again.",
+} as const;
+
+/** /retention and /purge, for bot admins. */
+export function retentionFeature(): Composer<BotContext> {
+  const composer = new Composer<BotContext>();
+
+  composer.command("retention", async (ctx) => {
+    if (!isAdmin(ctx)) return ctx.reply(ADMINS_ONLY);
+    const { rules } = ctx.app.retention;
+    const request = parseRetentionRequest(ctx.match, rules);
+    const group = ctx.chat.type === "private" ? null : ctx.chat.id;
+    if (request.kind === "invalid") return ctx.reply(request.reason);
+    if (request.kind === "show") {
+      const report = group === null ? await fullReport(ctx) : await groupReport(ctx, group);
+      return ctx.reply(report, { parse_mode: "HTML" });
+    }
+    const value = request.days === "default" ? null : request.days;
+    const teamId = request.where === "team" ? request.teamId : group;
+    await proposeChange(
+      ctx,
+      teamId === null ? { scope: "global", days: value } : { scope: "team", teamId, days: value },
+    );
+  });
+
+  composer.callbackQuery(SHORTEN_CALLBACK, async (ctx) => {
+    const [, answer, token] = SHORTEN_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+    if (!isAdmin(ctx)) return ctx.answerCallbackQuery({ text: ADMINS_ONLY, show_alert: true });
+    const now = ctx.app.clock.now();
+    const result = await consumeConfirmation(ctx.db, token ?? "", ctx.from.id, SHORTEN, now);
+    if (!result.ok) {
+      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
+      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
+    }
+    const change = changeSchema.safeParse(result.payload);
+    if (answer === "n" || !change.success) {
+      await ctx.editMessageText("Nothing changed.");
+      return ctx.answerCallbackQuery();
+    }
+    await ctx.editMessageText(await applyChange(ctx, change.data), { parse_mode: "HTML" });
+    await ctx.answerCallbackQuery();
+  });
+
+  composer.command("purge", async (ctx) => {
+    if (!ctx.from || !isAdmin(ctx)) return ctx.reply(ADMINS_ONLY);
+    if (ctx.chat.type !== "private") return ctx.reply("Ask me for /purge in our private chat.");
+    const { rules, auditRetentionDays } = ctx.app.retention;
+    const now = ctx.app.clock.now();
+    const counts = await countMessages(ctx.db, rules, now);
+    const token = await createConfirmation(
+      ctx.db,
+      ctx.from.id,
+      { action: PURGE, payload: { expected: counts.expired } },
+      new Date(now.getTime() + CONFIRM_TTL_MS),
+    );
+    await ctx.reply(
+      [
+        "<b>Purge now?</b>",
+        "",
+        `${plural(counts.expired, "expired message")} (of ${counts.stored.toLocaleString("en")} stored) will be deleted, with old update ids, abandoned forms, expired confirmations and audit entries older than ${days(auditRetentionDays)}.`,
+        "",
+        "The button works for 5 minutes.",
+      ].join("\n"),
+      {
+        parse_mode: "HTML",
+        reply_markup: new InlineKeyboard()
+          .text(`🗑 Purge ${plural(counts.expired, "message")}`, `pg:y:${token}`)
+          .text("Cancel", `pg:n:${token}`),
+      },
+    );
+  });
+
+  composer.callbackQuery(PURGE_CALLBACK, async (ctx) => {
+    const [, answer, token] = PURGE_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+    if (!isAdmin(ctx)) return ctx.answerCallbackQuery({ text: ADMINS_ONLY, show_alert: true });
+    const now = ctx.app.clock.now();
+    const result = await consumeConfirmation(ctx.db, token ?? "", ctx.from.id, PURGE, now);
+    if (!result.ok) {
+      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
+      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
+    }
+    if (answer === "n") {
+      await ctx.editMessageText("Nothing was purged.");
+      return ctx.answerCallbackQuery();
+    }
+    const expected = z.object({ expected: z.number().int() }).safeParse(result.payload);
+    runPurgeForAdmin(ctx, expected.success ? expected.data.expected : 0);
+  });
+  return composer;
+}

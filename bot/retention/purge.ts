@@ -1,0 +1,149 @@
+import type { Sql } from "postgres";
+import type { Clock } from "#bot/lib/clock";
+import type { Logger } from "#bot/lib/logger";
+import type { Job } from "#bot/lib/schedule";
+import { type AuditAction, writeAudit } from "#db/audit";
+import { forgetConfirmationsBefore } from "#db/confirmations";
+import { forgetConversationsBefore } from "#db/conversations";
+import {
+  forgetAuditBefore,
+  purgeGlobalBatch,
+  purgeTeamBatch,
+  type RetentionRules,
+  recordPurge,
+  teamsWithOwnPeriod,
+  unlinkExpiredSources,
+  whileHoldingPurgeLock,
+} from "#db/retention";
+import { forgetUpdatesBefore } from "#db/updates";
+
+const HOUR = 60 * 60 * 1000;
+const DAY = 24 * HOUR;
+/** Telegram stops redelivering an update after a day. */
+export const REMEMBER_UPDATES_MS = DAY;
+/** A form nobody touched for a week is abandoned. */
+export const ABANDONED_FORM_MS = 7 * DAY;
+/** Between batches, so the disk and the locks are free for updates a moment. */
+const PAUSE_BETWEEN_BATCHES_MS = 2;
+
+/** How retention is configured: the rules, and how the purge goes about it. */
+export interface RetentionSettings {
+  rules: RetentionRules;
+  /** Messages deleted per statement. */
+  batchSize: number;
+  auditRetentionDays: number;
+  /** 0: no scheduled purge. */
+  purgeIntervalMinutes: number;
+}
+
+export interface PurgeDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  retention: RetentionSettings;
+  /** Waits between batches; tests and benchmarks may replace it. */
+  pause?: () => Promise<void>;
+}
+
+export interface PurgeRequest {
+  trigger: "schedule" | "admin";
+  /** Keyed hash of the admin who asked; null for the schedule. */
+  actor: string | null;
+  /** Told the running total of deleted messages after each batch. */
+  onProgress?: (deletedMessages: number) => Promise<void>;
+}
+
+export interface PurgeCounts {
+  messages: number;
+  sourceLinks: number;
+  updateIds: number;
+  forms: number;
+  confirmations: number;
+  auditEntries: number;
+}
+
+export type PurgeOutcome = { ran: true; counts: PurgeCounts } | { ran: false };
+
+const pauseBriefly = () =>
+  new Promise<void>((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
+
+/**
+ * Deletes every expired message in short batches, then what depends on them and the
+ * service's other expired state. One instance at a time: the others skip. Each batch
+ * commits on its own and takes only expired rows, so a run killed halfway loses nothing
+ * and the next run carries on where it stopped.
+ */
+export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Promise<PurgeOutcome> {
+  const { sql, clock } = deps;
+  const { rules, batchSize, auditRetentionDays } = deps.retention;
+  const pause = deps.pause ?? pauseBriefly;
+  const outcome = await whileHoldingPurgeLock(sql, async () => {
+    let messages = 0;
+    const afterBatch = async (deleted: number) => {
+      messages += deleted;
+      await request.onProgress?.(messages);
+      if (deleted === batchSize) await pause();
+    };
+
+    for (const teamId of await teamsWithOwnPeriod(sql)) {
+      let deleted: number;
+      do {
+        deleted = await purgeTeamBatch(sql, rules, teamId, clock.now(), batchSize);
+        await afterBatch(deleted);
+      } while (deleted === batchSize);
+    }
+    let from = new Date(0);
+    for (;;) {
+      const batch = await purgeGlobalBatch(sql, rules, from, clock.now(), batchSize);
+      await afterBatch(batch.deleted);
+      if (batch.deleted < batchSize || !batch.reached) break;
+      from = batch.reached;
+    }
+
+    const now = clock.now();
+    const counts: PurgeCounts = {
+      messages,
+      sourceLinks: await unlinkExpiredSources(sql, rules, now),
+      updateIds: await forgetUpdatesBefore(sql, new Date(now.getTime() - REMEMBER_UPDATES_MS)),
+      forms: await forgetConversationsBefore(sql, new Date(now.getTime() - ABANDONED_FORM_MS)),
+      // An expired confirmation button can never be used; the row only says someone asked.
+      confirmations: await forgetConfirmationsBefore(sql, now),
+      auditEntries: await forgetAuditBefore(
+        sql,
+        new Date(now.getTime() - auditRetentionDays * DAY),
+      ),
+    };
+    const action: AuditAction = "retention.purged";
+    await sql.begin(async (tx) => {
+      await writeAudit(tx, {
+        at: now,
+        action,
+        actor: request.actor,
+        target: request.trigger,
+        counts: {
+          messages: counts.messages,
+          source_links: counts.sourceLinks,
+          update_ids: counts.updateIds,
+          forms: counts.forms,
+          confirmations: counts.confirmations,
+          audit_entries: counts.auditEntries,
+        },
+      });
+      await recordPurge(tx, { at: now, trigger: request.trigger, counts: { ...counts } });
+    });
+    return counts;
+  });
+  return outcome.ran ? { ran: true, counts: outcome.result } : { ran: false };
+}
+
+export function purgeJob(deps: PurgeDeps): Job {
+  return {
+    name: "retention-purge",
+    intervalMs: deps.retention.purgeIntervalMinutes * 60 * 1000,
+    async run() {
+      const outcome = await purgeExpired(deps, { trigger: "schedule", actor: null });
+      if (outcome.ran) deps.log.info(outcome.counts, "scheduled purge done");
+      else deps.log.info("scheduled purge skipped: another instance is purging");
+    },
+  };
+}

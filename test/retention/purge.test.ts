@@ -1,0 +1,198 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { purgeExpired } from "#bot/retention/purge";
+import { FakeClock } from "#test/helpers/clock";
+import { useTestDatabase } from "#test/helpers/db";
+import {
+  DAY,
+  purgeDeps,
+  storedMessageIds,
+  storeMessagesAged,
+  TEST_RETENTION,
+} from "#test/helpers/retention";
+
+const db = useTestDatabase();
+const NOW = "2026-11-28T12:00:00Z";
+
+beforeEach(async () => {
+  await db.sql`truncate messages, tasks, team_members, teams, consents, users, settings, audit_log, processed_updates, conversations, confirmations`;
+});
+
+const admin = { trigger: "admin", actor: "h:admin" } as const;
+
+describe("the purge", () => {
+  it("removes exactly the expired messages, in batches, with team periods winning over the global one", async () => {
+    const clock = new FakeClock(NOW);
+    const now = clock.now();
+    await db.sql`insert into settings (name, value, updated_at) values ('retention.days', '30', now())`;
+    // Global period 30 days: 7 of these are older.
+    const globalTeam = await storeMessagesAged(db.sql, { id: -1001 }, 1, now, [
+      100, 90, 60, 45, 40, 31, 30.5, 29, 10, 1,
+    ]);
+    // Its own period of 365 days: only the two-year-old one goes.
+    const longTeam = await storeMessagesAged(db.sql, { id: -1002 }, 2, now, [730, 200, 60, 5]);
+    // Its own period of 7 days: four go.
+    const shortTeam = await storeMessagesAged(db.sql, { id: -1003 }, 3, now, [50, 20, 9, 8, 6, 1]);
+    await db.sql`update teams set retention_days = 365 where id = -1002`;
+    await db.sql`update teams set retention_days = 7 where id = -1003`;
+
+    const progress: number[] = [];
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), {
+      ...admin,
+      onProgress: async (deleted) => {
+        progress.push(deleted);
+      },
+    });
+
+    const kept = [...globalTeam.slice(7), ...longTeam.slice(1), ...shortTeam.slice(4)];
+    expect(await storedMessageIds(db.sql)).toEqual(kept.sort((a, b) => a - b));
+    expect(outcome).toMatchObject({ ran: true, counts: { messages: 12 } });
+    // Batches of 3: the 7-day team (3, 1), the 365-day team (1), the global ones (3, 3, 1).
+    expect(progress).toEqual([3, 4, 5, 8, 11, 12]);
+  });
+
+  it("follows the bounds: a period set before the bounds were tightened is clamped", async () => {
+    const clock = new FakeClock(NOW);
+    const ids = await storeMessagesAged(db.sql, { id: -1001 }, 1, clock.now(), [400, 200, 20]);
+    await db.sql`update teams set retention_days = 1000 where id = -1001`;
+
+    await purgeExpired(
+      purgeDeps(db.sql, clock, {
+        ...TEST_RETENTION,
+        rules: { defaultDays: 90, minDays: 1, maxDays: 180 },
+      }),
+      admin,
+    );
+
+    expect(await storedMessageIds(db.sql)).toEqual([ids[2]]);
+  });
+
+  it("touches nothing when nothing has expired, and says so", async () => {
+    const clock = new FakeClock(NOW);
+    const ids = await storeMessagesAged(db.sql, { id: -1001 }, 1, clock.now(), [89, 10, 0]);
+
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), admin);
+
+    expect(outcome).toEqual({
+      ran: true,
+      counts: {
+        messages: 0,
+        sourceLinks: 0,
+        updateIds: 0,
+        forms: 0,
+        confirmations: 0,
+        auditEntries: 0,
+      },
+    });
+    expect(await storedMessageIds(db.sql)).toEqual(ids);
+  });
+
+  it("does nothing on an empty database but record that it ran", async () => {
+    const clock = new FakeClock(NOW);
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), {
+      trigger: "schedule",
+      actor: null,
+    });
+    expect(outcome).toMatchObject({ ran: true, counts: { messages: 0 } });
+    const audit = await db.sql`select action, actor, target, counts from audit_log`;
+    expect(audit).toEqual([
+      {
+        action: "retention.purged",
+        actor: null,
+        target: "schedule",
+        counts: {
+          messages: 0,
+          source_links: 0,
+          update_ids: 0,
+          forms: 0,
+          confirmations: 0,
+          audit_entries: 0,
+        },
+      },
+    ]);
+  });
+
+  it("keeps tasks whose source message expired but drops the link to it", async () => {
+    const clock = new FakeClock(NOW);
+    const now = clock.now();
+    await storeMessagesAged(db.sql, { id: -1001 }, 1, now, [100]);
+    await db.sql`
+      insert into tasks (team_id, title, creator_id, source_chat_id, source_message_id, source_date,
+                         created_at, updated_at)
+      values (-1001, 'Old source', 1, -1001, 1, ${new Date(now.getTime() - 100 * DAY)}, ${now}, ${now}),
+             (-1001, 'Fresh source', 1, -1001, 2, ${new Date(now.getTime() - 10 * DAY)}, ${now}, ${now})`;
+
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), admin);
+
+    expect(outcome).toMatchObject({ ran: true, counts: { messages: 1, sourceLinks: 1 } });
+    const tasks = await db.sql`
+      select title, source_chat_id, source_message_id, source_date is not null as dated
+      from tasks order by id`;
+    expect(tasks).toEqual([
+      { title: "Old source", sourceChatId: null, sourceMessageId: null, dated: true },
+      { title: "Fresh source", sourceChatId: -1001, sourceMessageId: 2, dated: true },
+    ]);
+  });
+
+  it("also forgets update ids after a day, forms after a week, used-up confirmations and old audit entries", async () => {
+    const clock = new FakeClock(NOW);
+    await db.sql`
+      insert into processed_updates (update_id, processed_at) values
+        (1, '2026-11-27T11:59:00Z'), (2, '2026-11-27T12:01:00Z')`;
+    await db.sql`
+      insert into conversations (chat_id, user_id, state, updated_at) values
+        (1, 1, '\\x00', '2026-11-21T11:00:00Z'), (1, 2, '\\x00', '2026-11-21T13:00:00Z')`;
+    await db.sql`
+      insert into confirmations (token, user_id, action, expires_at) values
+        ('expired', 1, 'erase', '2026-11-28T11:59:00Z'), ('valid', 1, 'erase', '2026-11-28T12:04:00Z')`;
+    await db.sql`
+      insert into audit_log (at, action, counts) values
+        ('2025-11-28T11:00:00Z', 'export.made', '{}'), ('2025-11-28T13:00:00Z', 'export.made', '{}')`;
+
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), admin);
+
+    expect(outcome).toMatchObject({
+      ran: true,
+      counts: { updateIds: 1, forms: 1, confirmations: 1, auditEntries: 1 },
+    });
+    expect(await db.sql`select update_id from processed_updates`).toEqual([{ updateId: 2 }]);
+    expect(await db.sql`select user_id from conversations`).toEqual([{ userId: 2 }]);
+    expect(await db.sql`select token from confirmations`).toEqual([{ token: "valid" }]);
+    const audit = await db.sql`select at from audit_log where action = 'export.made'`;
+    expect(audit).toEqual([{ at: new Date("2025-11-28T13:00:00Z") }]);
+  });
+
+  it("runs once when two instances start it together: the second skips while the first holds the lock", async () => {
+    const clock = new FakeClock(NOW);
+    const ids = await storeMessagesAged(db.sql, { id: -1001 }, 1, clock.now(), [
+      100, 100, 100, 100, 100, 100, 100, 1,
+    ]);
+    let firstBatchDone: () => void = () => {};
+    const firstPaused = new Promise<void>((resolve) => {
+      firstBatchDone = resolve;
+    });
+    let resume: () => void = () => {};
+    const resumed = new Promise<void>((resolve) => {
+      resume = resolve;
+    });
+    const first = purgeExpired(
+      {
+        ...purgeDeps(db.sql, clock),
+        pause: async () => {
+          firstBatchDone();
+          await resumed;
+        },
+      },
+      admin,
+    );
+    await firstPaused;
+
+    const second = await purgeExpired(purgeDeps(db.sql, clock), admin);
+    resume();
+
+    expect(second).toEqual({ ran: false });
+    expect(await first).toMatchObject({ ran: true, counts: { messages: 7 } });
+    expect(await storedMessageIds(db.sql)).toEqual([ids[7]]);
+    const runs = await db.sql`select count(*)::int as runs from audit_log where action = 'retention.purged'`;
+    expect(runs).toEqual([{ runs: 1 }]);
+  });
+});
