@@ -16,8 +16,45 @@ describe("loadConfig", () => {
       redisUrl: undefined,
       dataDir: "./data",
       logLevel: "info",
+      retention: { defaultDays: 90, minDays: 1, maxDays: 3650 },
+      purgeIntervalMinutes: 60,
+      purgeBatchSize: 5000,
+      auditRetentionDays: 365,
     });
     expect([...config.adminIds]).toEqual([]);
+  });
+
+  it("reads the retention policy and the purge settings", () => {
+    const config = loadConfig({
+      BOT_TOKEN: token,
+      RETENTION_DAYS: "30",
+      RETENTION_MIN_DAYS: "7",
+      RETENTION_MAX_DAYS: "365",
+      PURGE_INTERVAL_MINUTES: "0",
+      PURGE_BATCH_SIZE: "1000",
+      AUDIT_RETENTION_DAYS: "730",
+    });
+    expect(config).toMatchObject({
+      retention: { defaultDays: 30, minDays: 7, maxDays: 365 },
+      purgeIntervalMinutes: 0,
+      purgeBatchSize: 1000,
+      auditRetentionDays: 730,
+    });
+  });
+
+  it("refuses a retention default outside its bounds, and bounds the wrong way round", () => {
+    expect(() =>
+      loadConfig({ BOT_TOKEN: token, RETENTION_DAYS: "5", RETENTION_MIN_DAYS: "7" }),
+    ).toThrow("RETENTION_DAYS must be within RETENTION_MIN_DAYS and RETENTION_MAX_DAYS (7-3650)");
+    expect(() =>
+      loadConfig({ BOT_TOKEN: token, RETENTION_MIN_DAYS: "400", RETENTION_MAX_DAYS: "365" }),
+    ).toThrow("RETENTION_MIN_DAYS must not be above RETENTION_MAX_DAYS (365)");
+    expect(() => loadConfig({ BOT_TOKEN: token, PURGE_BATCH_SIZE: "0" })).toThrow(
+      "PURGE_BATCH_SIZE must be a whole number from 1 to 100000",
+    );
+    expect(() => loadConfig({ BOT_TOKEN: token, RETENTION_DAYS: "ninety" })).toThrow(
+      "RETENTION_DAYS must be a whole number from 1 to 36500",
+    );
   });
 
   it("parses every variable", () => {

@@ -1,3 +1,6 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { beforeEach, describe, expect, it } from "vitest";
 import { purgeExpired } from "#bot/retention/purge";
 import { FakeClock } from "#test/helpers/clock";
@@ -25,9 +28,13 @@ describe("the purge", () => {
     const now = clock.now();
     await db.sql`insert into settings (name, value, updated_at) values ('retention.days', '30', now())`;
     // Global period 30 days: 7 of these are older.
-    const globalTeam = await storeMessagesAged(db.sql, { id: -1001 }, 1, now, [
-      100, 90, 60, 45, 40, 31, 30.5, 29, 10, 1,
-    ]);
+    const globalTeam = await storeMessagesAged(
+      db.sql,
+      { id: -1001 },
+      1,
+      now,
+      [100, 90, 60, 45, 40, 31, 30.5, 29, 10, 1],
+    );
     // Its own period of 365 days: only the two-year-old one goes.
     const longTeam = await storeMessagesAged(db.sql, { id: -1002 }, 2, now, [730, 200, 60, 5]);
     // Its own period of 7 days: four go.
@@ -163,9 +170,13 @@ describe("the purge", () => {
 
   it("runs once when two instances start it together: the second skips while the first holds the lock", async () => {
     const clock = new FakeClock(NOW);
-    const ids = await storeMessagesAged(db.sql, { id: -1001 }, 1, clock.now(), [
-      100, 100, 100, 100, 100, 100, 100, 1,
-    ]);
+    const ids = await storeMessagesAged(
+      db.sql,
+      { id: -1001 },
+      1,
+      clock.now(),
+      [100, 100, 100, 100, 100, 100, 100, 1],
+    );
     let firstBatchDone: () => void = () => {};
     const firstPaused = new Promise<void>((resolve) => {
       firstBatchDone = resolve;
@@ -192,7 +203,54 @@ describe("the purge", () => {
     expect(second).toEqual({ ran: false });
     expect(await first).toMatchObject({ ran: true, counts: { messages: 7 } });
     expect(await storedMessageIds(db.sql)).toEqual([ids[7]]);
-    const runs = await db.sql`select count(*)::int as runs from audit_log where action = 'retention.purged'`;
+    const runs =
+      await db.sql`select count(*)::int as runs from audit_log where action = 'retention.purged'`;
     expect(runs).toEqual([{ runs: 1 }]);
   });
+
+  it("finishes the job after a process killed in the middle of a purge, losing nothing else", async () => {
+    const clock = new FakeClock(NOW);
+    const ids = await storeMessagesAged(
+      db.sql,
+      { id: -1001 },
+      1,
+      clock.now(),
+      [100, 99, 98, 97, 96, 95, 94, 93, 30, 1],
+    );
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("./purge-child.ts", import.meta.url).pathname],
+      {
+        env: { ...process.env, DATABASE_URL: db.url, PURGE_NOW: NOW },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const exited = once(child, "exit");
+    const lines = createInterface({ input: child.stdout });
+    for await (const line of lines) if (line === "batch") break;
+
+    child.kill("SIGKILL");
+    await exited;
+    // The first batch committed; the lock dies with the killed process's connection.
+    expect(await storedMessageIds(db.sql)).toEqual(ids.slice(3));
+    await lockReleased();
+
+    const outcome = await purgeExpired(purgeDeps(db.sql, clock), admin);
+
+    expect(outcome).toMatchObject({ ran: true, counts: { messages: 5 } });
+    expect(await storedMessageIds(db.sql)).toEqual(ids.slice(8));
+  });
 });
+
+/** Waits until PostgreSQL has noticed a killed client and let go of its advisory lock. */
+async function lockReleased(): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const [row] = await db.sql<{ held: number }[]>`
+      select count(*)::int as held from pg_locks
+      where locktype = 'advisory'
+        and database = (select oid from pg_database where datname = current_database())`;
+    if (row?.held === 0) return;
+  }
+  throw new Error("the killed purge's lock was never released");
+}
