@@ -160,7 +160,9 @@ export async function countMessages(
 
 /**
  * Deletes up to `limit` of one team's expired messages, oldest first, for a team with its
- * own period. The id array keeps the plan on the (team_id, date) index.
+ * own period. Rows are picked on the (team_id, date) index and deleted by ctid, which
+ * saves a primary-key lookup per row; the batch is one statement, so the ctids cannot go
+ * stale in between.
  */
 export async function purgeTeamBatch(
   db: Db,
@@ -169,23 +171,21 @@ export async function purgeTeamBatch(
   now: Date,
   limit: number,
 ): Promise<number> {
-  const [row] = await db<{ deleted: number }[]>`
-    with doomed as (
-      delete from messages where id = any(array(
-        select m.id from messages m join teams t on t.id = m.team_id
-        where m.team_id = ${teamId} and t.retention_days is not null and not (${keptSql(db, rules, now)})
-        order by m.date limit ${limit}))
-      returning 1
-    )
-    select count(*)::int as deleted from doomed
+  const result = await db`
+    delete from messages where ctid = any(array(
+      select m.ctid from messages m join teams t on t.id = m.team_id
+      where m.team_id = ${teamId} and t.retention_days is not null
+        and not (${keptSql(db, rules, now)})
+      order by m.date limit ${limit}))
   `;
-  return row?.deleted ?? 0;
+  return result.count;
 }
 
 /**
  * Deletes up to `limit` expired messages of teams on the global period, oldest first,
- * from `from` on. Everything older than the last batch's newest date is done, so the next
- * batch starts there instead of scanning again past what teams with longer periods keep.
+ * from `from` on, picked on the date index and deleted by ctid. Everything older than the
+ * batch's newest date is done, so the next batch starts there instead of scanning again
+ * past what teams with longer periods keep.
  */
 export async function purgeGlobalBatch(
   db: Db,
@@ -195,16 +195,15 @@ export async function purgeGlobalBatch(
   limit: number,
 ): Promise<{ deleted: number; reached: Date | null }> {
   const [row] = await db<{ deleted: number; reached: Date | null }[]>`
-    with doomed as (
-      delete from messages where id = any(array(
-        select id from messages
-        where date >= ${from}
-          and date < ${now}::timestamptz - make_interval(days => ${globalDaysSql(db, rules)})
-          and team_id <> all(array(select id from teams where retention_days is not null))
-        order by date limit ${limit}))
-      returning date
-    )
-    select count(*)::int as deleted, max(date) as reached from doomed
+    with batch as materialized (
+      select ctid, date from messages
+      where date >= ${from}
+        and date < ${now}::timestamptz - make_interval(days => ${globalDaysSql(db, rules)})
+        and team_id <> all(array(select id from teams where retention_days is not null))
+      order by date limit ${limit}
+    ),
+    gone as (delete from messages where ctid = any(array(select ctid from batch)) returning 1)
+    select (select count(*) from gone)::int as deleted, (select max(date) from batch) as reached
   `;
   return row ?? { deleted: 0, reached: null };
 }
@@ -268,13 +267,17 @@ export async function lastPurge(db: Db): Promise<PurgeRecord | null> {
 const PURGE_LOCK = 7_310_042_001;
 
 /**
- * Runs `work` only if no other session holds the purge lock; undefined when one does. The
- * lock is a session lock on a connection reserved for it, so it outlives the purge's many
- * short transactions and goes away with the connection if the process dies.
+ * Runs `work` on a connection of its own, only if no other session holds the purge lock;
+ * `{ ran: false }` when one does. The lock is a session lock, so it outlives the purge's
+ * many short transactions and goes away with the connection if the process dies.
+ *
+ * The connection's commits do not wait for the disk: after a crash the last batches may
+ * come back, still expired and so still hidden, and the next run deletes them again.
+ * Nothing is lost, and the purge does not queue behind an fsync per batch.
  */
 export async function whileHoldingPurgeLock<T>(
   sql: Sql,
-  work: () => Promise<T>,
+  work: (connection: Db) => Promise<T>,
 ): Promise<{ ran: true; result: T } | { ran: false }> {
   const holder = await sql.reserve();
   try {
@@ -283,8 +286,10 @@ export async function whileHoldingPurgeLock<T>(
     `;
     if (!row?.locked) return { ran: false };
     try {
-      return { ran: true, result: await work() };
+      await holder`set synchronous_commit = off`;
+      return { ran: true, result: await work(holder) };
     } finally {
+      await holder`reset synchronous_commit`;
       await holder`select pg_advisory_unlock(${PURGE_LOCK}::bigint)`;
     }
   } finally {

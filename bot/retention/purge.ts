@@ -24,7 +24,7 @@ export const REMEMBER_UPDATES_MS = DAY;
 /** A form nobody touched for a week is abandoned. */
 export const ABANDONED_FORM_MS = 7 * DAY;
 /** Between batches, so the disk and the locks are free for updates a moment. */
-const PAUSE_BETWEEN_BATCHES_MS = 2;
+const PAUSE_BETWEEN_BATCHES_MS = 1;
 
 /** How retention is configured: the rules, and how the purge goes about it. */
 export interface RetentionSettings {
@@ -77,7 +77,7 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
   const { sql, clock } = deps;
   const { rules, batchSize, auditRetentionDays } = deps.retention;
   const pause = deps.pause ?? pauseBriefly;
-  const outcome = await whileHoldingPurgeLock(sql, async () => {
+  const outcome = await whileHoldingPurgeLock(sql, async (db) => {
     let messages = 0;
     const afterBatch = async (deleted: number) => {
       messages += deleted;
@@ -85,16 +85,16 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
       if (deleted === batchSize) await pause();
     };
 
-    for (const teamId of await teamsWithOwnPeriod(sql)) {
+    for (const teamId of await teamsWithOwnPeriod(db)) {
       let deleted: number;
       do {
-        deleted = await purgeTeamBatch(sql, rules, teamId, clock.now(), batchSize);
+        deleted = await purgeTeamBatch(db, rules, teamId, clock.now(), batchSize);
         await afterBatch(deleted);
       } while (deleted === batchSize);
     }
     let from = new Date(0);
     for (;;) {
-      const batch = await purgeGlobalBatch(sql, rules, from, clock.now(), batchSize);
+      const batch = await purgeGlobalBatch(db, rules, from, clock.now(), batchSize);
       await afterBatch(batch.deleted);
       if (batch.deleted < batchSize || !batch.reached) break;
       from = batch.reached;
@@ -103,11 +103,11 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
     const now = clock.now();
     const counts: PurgeCounts = {
       messages,
-      sourceLinks: await unlinkExpiredSources(sql, rules, now),
-      updateIds: await forgetUpdatesBefore(sql, new Date(now.getTime() - REMEMBER_UPDATES_MS)),
-      forms: await forgetConversationsBefore(sql, new Date(now.getTime() - ABANDONED_FORM_MS)),
+      sourceLinks: await unlinkExpiredSources(db, rules, now),
+      updateIds: await forgetUpdatesBefore(db, new Date(now.getTime() - REMEMBER_UPDATES_MS)),
+      forms: await forgetConversationsBefore(db, new Date(now.getTime() - ABANDONED_FORM_MS)),
       // An expired confirmation button can never be used; the row only says someone asked.
-      confirmations: await forgetConfirmationsBefore(sql, now),
+      confirmations: await forgetConfirmationsBefore(db, now),
       auditEntries: await forgetAuditBefore(
         sql,
         new Date(now.getTime() - auditRetentionDays * DAY),
