@@ -158,54 +158,69 @@ export async function countMessages(
   return row ?? { stored: 0, expired: 0 };
 }
 
-/**
- * Deletes up to `limit` of one team's expired messages, oldest first, for a team with its
- * own period. Rows are picked on the (team_id, date) index and deleted by ctid, which
- * saves a primary-key lookup per row; the batch is one statement, so the ctids cannot go
- * stale in between.
- */
-export async function purgeTeamBatch(
-  db: Db,
-  rules: RetentionRules,
-  teamId: number,
-  now: Date,
-  limit: number,
-): Promise<number> {
-  const result = await db`
-    delete from messages where ctid = any(array(
-      select m.ctid from messages m join teams t on t.id = m.team_id
-      where m.team_id = ${teamId} and t.retention_days is not null
-        and not (${keptSql(db, rules, now)})
-      order by m.date limit ${limit}))
-  `;
-  return result.count;
+export interface Batch {
+  deleted: number;
+  /** The newest date the batch covered; null when it reached the end of the expired set. */
+  reached: Date | null;
 }
 
 /**
- * Deletes up to `limit` expired messages of teams on the global period, oldest first,
- * from `from` on, picked on the date index and deleted by ctid. Everything older than the
- * batch's newest date is done, so the next batch starts there instead of scanning again
- * past what teams with longer periods keep.
+ * One batch: finds the date of the `limit`-th oldest row that `where` picks after `after`,
+ * then deletes every row it picks up to that date, or to the end when fewer are left. Both
+ * run on a date index; the delete is a plain range, as cheap per row as deleting the whole
+ * set at once, and reports its count without returning rows. Rows sharing the boundary's
+ * date all go in the same batch, so a batch may exceed `limit` by those few.
  */
-export async function purgeGlobalBatch(
+async function deleteBatch(db: Db, where: Fragment, after: Date, limit: number): Promise<Batch> {
+  const [bound] = await db<{ date: Date }[]>`
+    select m.date from messages m where m.date > ${after} and ${where}
+    order by m.date offset ${limit - 1} limit 1
+  `;
+  const upTo = bound ? db`and m.date <= ${bound.date}` : db``;
+  const result = await db`
+    delete from messages m where m.date > ${after} ${upTo} and ${where}
+  `;
+  return { deleted: result.count, reached: bound?.date ?? null };
+}
+
+/**
+ * Deletes a batch of one team's expired messages, oldest first, for a team with its own
+ * period, on the (team_id, date) index.
+ */
+export function purgeTeamBatch(
   db: Db,
   rules: RetentionRules,
-  from: Date,
+  teamId: number,
+  after: Date,
   now: Date,
   limit: number,
-): Promise<{ deleted: number; reached: Date | null }> {
-  const [row] = await db<{ deleted: number; reached: Date | null }[]>`
-    with batch as materialized (
-      select ctid, date from messages
-      where date >= ${from}
-        and date < ${now}::timestamptz - make_interval(days => ${globalDaysSql(db, rules)})
-        and team_id <> all(array(select id from teams where retention_days is not null))
-      order by date limit ${limit}
-    ),
-    gone as (delete from messages where ctid = any(array(select ctid from batch)) returning 1)
-    select (select count(*) from gone)::int as deleted, (select max(date) from batch) as reached
-  `;
-  return row ?? { deleted: 0, reached: null };
+): Promise<Batch> {
+  const days = teamDaysSql(
+    db,
+    rules,
+    db`(select retention_days from teams where id = ${teamId} and retention_days is not null)`,
+  );
+  const where = db`m.team_id = ${teamId}
+    and exists (select 1 from teams where id = ${teamId} and retention_days is not null)
+    and m.date < ${now}::timestamptz - make_interval(days => ${days})`;
+  return deleteBatch(db, where, after, limit);
+}
+
+/**
+ * Deletes a batch of the expired messages of teams on the global period, oldest first, on
+ * the date index. Everything up to the batch's boundary is done, so the next batch starts
+ * after it instead of scanning again past what teams with longer periods keep.
+ */
+export function purgeGlobalBatch(
+  db: Db,
+  rules: RetentionRules,
+  after: Date,
+  now: Date,
+  limit: number,
+): Promise<Batch> {
+  const where = db`m.date < ${now}::timestamptz - make_interval(days => ${globalDaysSql(db, rules)})
+    and m.team_id <> all(array(select id from teams where retention_days is not null))`;
+  return deleteBatch(db, where, after, limit);
 }
 
 /** Teams with their own period: the purge visits each. */

@@ -2,10 +2,11 @@ import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
-import { type AuditAction, writeAudit } from "#db/audit";
+import { writeAudit } from "#db/audit";
 import { forgetConfirmationsBefore } from "#db/confirmations";
 import { forgetConversationsBefore } from "#db/conversations";
 import {
+  type Batch,
   forgetAuditBefore,
   purgeGlobalBatch,
   purgeTeamBatch,
@@ -79,26 +80,22 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
   const pause = deps.pause ?? pauseBriefly;
   const outcome = await whileHoldingPurgeLock(sql, async (db) => {
     let messages = 0;
-    const afterBatch = async (deleted: number) => {
-      messages += deleted;
-      await request.onProgress?.(messages);
-      if (deleted === batchSize) await pause();
-    };
 
+    const inBatches = async (next: (after: Date) => Promise<Batch>) => {
+      let after = new Date(0);
+      for (;;) {
+        const batch = await next(after);
+        messages += batch.deleted;
+        await request.onProgress?.(messages);
+        if (!batch.reached) return;
+        after = batch.reached;
+        await pause();
+      }
+    };
     for (const teamId of await teamsWithOwnPeriod(db)) {
-      let deleted: number;
-      do {
-        deleted = await purgeTeamBatch(db, rules, teamId, clock.now(), batchSize);
-        await afterBatch(deleted);
-      } while (deleted === batchSize);
+      await inBatches((after) => purgeTeamBatch(db, rules, teamId, after, clock.now(), batchSize));
     }
-    let from = new Date(0);
-    for (;;) {
-      const batch = await purgeGlobalBatch(db, rules, from, clock.now(), batchSize);
-      await afterBatch(batch.deleted);
-      if (batch.deleted < batchSize || !batch.reached) break;
-      from = batch.reached;
-    }
+    await inBatches((after) => purgeGlobalBatch(db, rules, after, clock.now(), batchSize));
 
     const now = clock.now();
     const counts: PurgeCounts = {
@@ -108,16 +105,13 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
       forms: await forgetConversationsBefore(db, new Date(now.getTime() - ABANDONED_FORM_MS)),
       // An expired confirmation button can never be used; the row only says someone asked.
       confirmations: await forgetConfirmationsBefore(db, now),
-      auditEntries: await forgetAuditBefore(
-        sql,
-        new Date(now.getTime() - auditRetentionDays * DAY),
-      ),
+      auditEntries: await forgetAuditBefore(db, new Date(now.getTime() - auditRetentionDays * DAY)),
     };
-    const action: AuditAction = "retention.purged";
+    // The record of the run is written durably, unlike the batches.
     await sql.begin(async (tx) => {
       await writeAudit(tx, {
         at: now,
-        action,
+        action: "retention.purged",
         actor: request.actor,
         target: request.trigger,
         counts: {

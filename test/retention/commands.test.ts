@@ -336,7 +336,13 @@ describe("/purge", () => {
       clock,
       env: { ADMIN_IDS: String(ADMIN.id), PURGE_BATCH_SIZE: "3" },
     });
-    await storeMessagesAged(h.sql, teamA, alice.id, clock.now(), Array(10).fill(100));
+    await storeMessagesAged(
+      h.sql,
+      teamA,
+      alice.id,
+      clock.now(),
+      Array.from({ length: 10 }, (_, i) => 100 + i),
+    );
     const ticking = makeUpdates({ now: () => clock.now() });
     await bot.send(ticking.privateText(ADMIN, "/purge"));
     const offer = h.telegram.lastMessageTo(ADMIN.id);
