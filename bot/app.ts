@@ -6,7 +6,15 @@ import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import { createVault, type Vault } from "#db/vault";
+import { createInitDataValidator } from "./auth/init-data.ts";
 import type { Config } from "./config.ts";
+import { miniAppApi } from "./http/mini-app-api.ts";
+import {
+  createRateLimiter,
+  memoryRateLimitStore,
+  type RateLimitStore,
+  redisRateLimitStore,
+} from "./http/rate-limit.ts";
 import { createHttpApp } from "./http/server.ts";
 import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import type { Clock } from "./lib/clock.ts";
@@ -16,7 +24,7 @@ import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
-import type { BotContext } from "./telegram/context.ts";
+import type { BotContext, Services } from "./telegram/context.ts";
 
 export interface AppDeps {
   config: Config;
@@ -81,29 +89,61 @@ export function createApp(deps: AppDeps): App {
     auditRetentionDays: config.auditRetentionDays,
     purgeIntervalMinutes: config.purgeIntervalMinutes,
   };
+  const services: Services = {
+    sql,
+    clock,
+    log,
+    hashId: createIdHasher(deps.secrets.hashSecret),
+    vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
+    adminIds: config.adminIds,
+    retention,
+  };
   const bot = createBot({
     token: config.botToken,
     apiRoot: config.telegramApiRoot,
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
-    services: {
-      sql,
-      clock,
-      log,
-      hashId: createIdHasher(deps.secrets.hashSecret),
-      vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
-      adminIds: config.adminIds,
-      retention,
-    },
+    services,
     rateLimit,
     throttle: deps.throttle ?? true,
     maxUpdatesInFlight: deps.maxUpdatesInFlight ?? 16,
   });
   const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
-  const http = createHttpApp(sql, log, [
-    privacyRoutes(sql, config.retention),
-    ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
-  ]);
+  // API limits count in memory, or in Redis once start() has connected it.
+  let limitStore: RateLimitStore = memoryRateLimitStore();
+  const sharedStore: RateLimitStore = {
+    hit: (...args) => limitStore.hit(...args),
+    current: (...args) => limitStore.current(...args),
+  };
+  const MINUTE = 60_000;
+  const api = miniAppApi({
+    app: services,
+    telegram: bot.api,
+    corsOrigins: config.corsOrigins,
+    auth: {
+      validate: createInitDataValidator(config.botToken, {
+        maxAgeSeconds: config.initDataMaxAgeSeconds,
+      }),
+      perUser: createRateLimiter(sharedStore, {
+        limit: config.apiRateLimitPerMinute,
+        windowMs: MINUTE,
+      }),
+      failuresPerIp: createRateLimiter(sharedStore, {
+        limit: config.apiAuthFailuresPerMinute,
+        windowMs: MINUTE,
+      }),
+    },
+  });
+  const http = createHttpApp(
+    sql,
+    log,
+    [
+      privacyRoutes(sql, config.retention),
+      api,
+      ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
+    ],
+    { https: config.publicUrl?.startsWith("https://") ?? false },
+  );
 
   let server: ServerType | undefined;
   let runner: RunnerHandle | undefined;
@@ -117,6 +157,7 @@ export function createApp(deps: AppDeps): App {
         const { Redis } = await import("ioredis");
         redis = new Redis(config.redisUrl, { lazyConnect: true });
         await redis.connect();
+        limitStore = redisRateLimitStore(redis, "tt:api:");
       }
       // Listen first: /healthz answers while the bot introduces itself to Telegram.
       const port = await new Promise<number>((resolve) => {

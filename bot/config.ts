@@ -100,6 +100,28 @@ const envSchema = z
     PURGE_INTERVAL_MINUTES: wholeNumber(0, 7 * 24 * 60, 60),
     PURGE_BATCH_SIZE: wholeNumber(1, 100_000, 5000),
     AUDIT_RETENTION_DAYS: wholeNumber(1, RETENTION_CEILING_DAYS, 365),
+    INIT_DATA_MAX_AGE: wholeNumber(60, 30 * 24 * 60 * 60, 86_400),
+    CORS_ORIGINS: z
+      .string()
+      .transform((value, ctx) => {
+        const origins: string[] = [];
+        for (const part of value.split(",").map((p) => p.trim())) {
+          if (part === "") continue;
+          const origin = originOf(part);
+          if (!origin || origin !== part.replace(/\/+$/, "")) {
+            ctx.addIssue({
+              code: "custom",
+              message: "must be comma-separated origins like https://app.example.org",
+            });
+            return z.NEVER;
+          }
+          origins.push(origin);
+        }
+        return origins;
+      })
+      .optional(),
+    API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 100_000, 120),
+    API_AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 100_000, 30),
   })
   .superRefine((env, ctx) => {
     if (env.RETENTION_MIN_DAYS > env.RETENTION_MAX_DAYS) {
@@ -168,6 +190,23 @@ export interface Config {
   purgeIntervalMinutes: number;
   purgeBatchSize: number;
   auditRetentionDays: number;
+  /** Seconds a Mini App's init data stays valid. */
+  initDataMaxAgeSeconds: number;
+  /** Origins allowed to call the API from a browser (CORS). */
+  corsOrigins: readonly string[];
+  /** Requests per user per minute on the API. */
+  apiRateLimitPerMinute: number;
+  /** Failed authentications per IP per minute before the API refuses that IP a while. */
+  apiAuthFailuresPerMinute: number;
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return /^https?:$/.test(parsed.protocol) ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function decodeKey(text: string): Buffer | undefined {
@@ -217,6 +256,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     purgeIntervalMinutes: e.PURGE_INTERVAL_MINUTES,
     purgeBatchSize: e.PURGE_BATCH_SIZE,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    initDataMaxAgeSeconds: e.INIT_DATA_MAX_AGE,
+    corsOrigins:
+      e.CORS_ORIGINS ??
+      (e.PUBLIC_URL ? [originOf(e.PUBLIC_URL)].filter((o) => o !== undefined) : []),
+    apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    apiAuthFailuresPerMinute: e.API_AUTH_FAILURES_PER_MINUTE,
   };
 }
 

@@ -116,3 +116,64 @@ export async function* messagesBy(
   `.cursor(batchSize);
   for await (const rows of cursor) yield rows.map((row) => openMessage(vault, row));
 }
+
+/** What reads of other people's messages need: the retention rules and the notice version. */
+export interface MessageReading {
+  rules: RetentionRules;
+  now: Date;
+  /** Only messages of authors who consent to this notice version now are shown. */
+  policyVersion: number;
+}
+
+/** Stored messages by their Telegram identity, if within their period and still consented. */
+export async function storedMessagesByKey(
+  db: Db,
+  vault: Vault,
+  reading: MessageReading,
+  keys: ReadonlyArray<{ chatId: number; messageId: number }>,
+): Promise<Map<string, StoredMessage>> {
+  if (keys.length === 0) return new Map();
+  const rows = await db<SealedMessageRow[]>`
+    select m.chat_id, m.message_id, m.author_id, m.text, m.date, m.reply_to_message_id,
+           m.edited_at
+    from unnest(${keys.map((k) => k.chatId)}::bigint[], ${keys.map((k) => k.messageId)}::bigint[])
+      as k(chat_id, message_id)
+    join messages m on m.chat_id = k.chat_id and m.message_id = k.message_id
+    join teams t on t.id = m.team_id
+    join users u on u.id = m.author_id and u.consent_version = ${reading.policyVersion}
+    where ${keptSql(db, reading.rules, reading.now)}
+  `;
+  return new Map(
+    rows.map((row) => [`${row.chatId}:${row.messageId}`, openMessage(vault, row)] as const),
+  );
+}
+
+/**
+ * A team's stored messages, newest first, after the keyset position `before`: only those
+ * within their period and of authors who consent now.
+ */
+export async function teamMessages(
+  db: Db,
+  vault: Vault,
+  reading: MessageReading,
+  teamId: number,
+  page: { limit: number; before: { date: Date; id: number } | null },
+): Promise<{ messages: Array<StoredMessage & { id: number }>; more: boolean }> {
+  const before = page.before
+    ? db`and (m.date, m.id) < (${page.before.date}::timestamptz, ${page.before.id}::bigint)`
+    : db``;
+  const rows = await db<(SealedMessageRow & { id: number })[]>`
+    select m.id, m.chat_id, m.message_id, m.author_id, m.text, m.date, m.reply_to_message_id,
+           m.edited_at
+    from messages m
+    join teams t on t.id = m.team_id
+    join users u on u.id = m.author_id and u.consent_version = ${reading.policyVersion}
+    where m.team_id = ${teamId} and ${keptSql(db, reading.rules, reading.now)} ${before}
+    order by m.date desc, m.id desc
+    limit ${page.limit + 1}
+  `;
+  return {
+    messages: rows.slice(0, page.limit).map((row) => ({ ...openMessage(vault, row), id: row.id })),
+    more: rows.length > page.limit,
+  };
+}

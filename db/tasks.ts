@@ -218,3 +218,87 @@ export async function listTasks(
   >`select count(*)::int as total from tasks t where ${where}`;
   return { tasks: [], total: count?.total ?? 0 };
 }
+
+export interface TaskQuery {
+  viewerId: number;
+  /** A team's tasks (the caller checks membership); absent: my private tasks and those assigned to me. */
+  teamId: number | null;
+  status: TaskStatus | "all";
+  assignedToMe: boolean;
+  /** Keyset: tasks with a smaller id than this. */
+  beforeId: number | null;
+  limit: number;
+}
+
+/** One page of tasks, newest first, and whether more follow. */
+export async function queryTasks(
+  db: Db,
+  reader: TaskReader,
+  query: TaskQuery,
+): Promise<{ tasks: TaskView[]; more: boolean }> {
+  const me = query.viewerId;
+  const scope =
+    query.teamId !== null
+      ? db`t.team_id = ${query.teamId}`
+      : db`((t.team_id is null and (t.creator_id = ${me} or t.assignee_id = ${me}))
+            or (t.assignee_id = ${me} and t.team_id is not null and exists (
+              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${me})))`;
+  const status = query.status === "all" ? db`` : db`and t.status = ${query.status}`;
+  const assignee = query.assignedToMe ? db`and t.assignee_id = ${me}` : db``;
+  const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
+  const rows = await db<TaskViewRow[]>`
+    ${selectViews(db, reader.retention.rules)}
+    where ${scope} ${status} ${assignee} ${before}
+    order by t.id desc limit ${query.limit + 1}
+  `;
+  return {
+    tasks: rows.slice(0, query.limit).map((row) => toView(reader.vault, row)),
+    more: rows.length > query.limit,
+  };
+}
+
+export interface TaskChanges {
+  teamId?: number | null;
+  title?: string;
+  description?: string | null;
+  assigneeId?: number | null;
+  dueAt?: Date | null;
+  dueHasTime?: boolean;
+  priority?: TaskPriority;
+  status?: TaskStatus;
+}
+
+/** Applies the changes that are present; a status change sets or clears done_at. */
+export async function updateTask(
+  db: Db,
+  id: number,
+  changes: TaskChanges,
+  now: Date,
+): Promise<void> {
+  const c = changes;
+  const parts = [db`updated_at = ${now}`];
+  if (c.title !== undefined) parts.push(db`title = ${c.title}`);
+  if (c.description !== undefined) parts.push(db`description = ${c.description}`);
+  if (c.assigneeId !== undefined) parts.push(db`assignee_id = ${c.assigneeId}`);
+  if (c.dueAt !== undefined) parts.push(db`due_at = ${c.dueAt}`);
+  if (c.dueHasTime !== undefined) parts.push(db`due_has_time = ${c.dueHasTime}`);
+  if (c.priority !== undefined) parts.push(db`priority = ${c.priority}`);
+  if (c.status !== undefined) {
+    parts.push(db`status = ${c.status}`);
+    parts.push(c.status === "done" ? db`done_at = coalesce(done_at, ${now})` : db`done_at = null`);
+  }
+  if (c.teamId !== undefined) {
+    // A task moved to another team (or out of one) no longer points at a message there.
+    const same = db`team_id is not distinct from ${c.teamId}::bigint`;
+    parts.push(db`team_id = ${c.teamId}`);
+    parts.push(db`source_chat_id = case when ${same} then source_chat_id end`);
+    parts.push(db`source_message_id = case when ${same} then source_message_id end`);
+  }
+  const set = parts.reduce((all, part) => db`${all}, ${part}`);
+  await db`update tasks set ${set} where id = ${id}`;
+}
+
+export async function deleteTask(db: Db, id: number): Promise<boolean> {
+  const result = await db`delete from tasks where id = ${id}`;
+  return result.count > 0;
+}

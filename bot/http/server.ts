@@ -1,27 +1,73 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import type { Sql } from "postgres";
 import type { Logger } from "#bot/lib/logger";
 import { describeError } from "#bot/lib/logger";
+import { ApiError, errorBody } from "./api.ts";
 
-const error = (code: string, message: string) => ({ error: { code, message } });
+/** Pages may be framed only by Telegram's web clients; no inline script or style anywhere. */
+const PAGE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: https://t.me",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'self' https://web.telegram.org",
+].join("; ");
+const DATA_CSP = "default-src 'none'; frame-ancestors 'none'";
 
-/** The HTTP app: health probes here, capability routes mounted by createApp. */
-export function createHttpApp(sql: Sql, log: Logger, routes: readonly Hono[]): Hono {
+export interface HttpOptions {
+  /** PUBLIC_URL is https: browsers are told to stay on https. */
+  https: boolean;
+}
+
+/**
+ * The HTTP app: request ids, security headers and errors for everything; health probes
+ * here; capability routes mounted by createApp.
+ */
+export function createHttpApp(
+  sql: Sql,
+  log: Logger,
+  routes: readonly Hono[],
+  options: HttpOptions = { https: false },
+): Hono {
   const app = new Hono();
+  // Taken from the request when well-formed (letters, digits, - _ =, up to 64), else new.
+  app.use(requestId({ headerName: "X-Request-Id", limitLength: 64 }));
+  app.use(async (c, next) => {
+    await next();
+    const headers = c.res.headers;
+    const html = headers.get("content-type")?.startsWith("text/html") ?? false;
+    headers.set("Content-Security-Policy", html ? PAGE_CSP : DATA_CSP);
+    headers.set("X-Content-Type-Options", "nosniff");
+    headers.set("Referrer-Policy", "strict-origin-when-cross-origin");
+    if (options.https) {
+      headers.set("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+    }
+  });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
     try {
       await sql`select 1`;
       return c.json({ status: "ready" });
     } catch {
-      return c.json(error("not_ready", "The database does not answer."), 503);
+      return c.json(errorBody("not_ready", "The database does not answer."), 503);
     }
   });
   for (const r of routes) app.route("/", r);
-  app.notFound((c) => c.json(error("not_found", "Not found."), 404));
+  app.notFound((c) => c.json(errorBody("not_found", "Not found."), 404));
   app.onError((err, c) => {
-    log.error({ path: c.req.routePath, err: describeError(err) }, "request failed");
-    return c.json(error("internal", "Something went wrong."), 500);
+    if (err instanceof ApiError) {
+      return c.json(errorBody(err.code, err.message), err.status, err.headers);
+    }
+    const id = c.get("requestId");
+    log.error({ requestId: id, path: c.req.routePath, err: describeError(err) }, "request failed");
+    return c.json(
+      errorBody("internal", `Something went wrong on our side. Request id: ${id}.`),
+      500,
+    );
   });
   return app;
 }

@@ -1,13 +1,44 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import type { IdHasher } from "#bot/lib/logger";
 import { plural } from "#bot/lib/text";
 import type { BotContext } from "#bot/telegram/context";
 import { writeAudit } from "#db/audit";
+import type { Db } from "#db/client";
 import { consumeConfirmation, createConfirmation } from "#db/confirmations";
-import { eraseUser, erasurePreview } from "#db/erasure";
+import { type ErasureCounts, eraseUser, erasurePreview } from "#db/erasure";
 import { redirectToPrivateChat } from "./chat.ts";
 
 const CONFIRM_TTL_MS = 5 * 60 * 1000;
+
+/**
+ * Erases a person's data and leaves only the audit record of it, in the caller's
+ * transaction: the one erasure behind /delete and the API's DELETE /api/me.
+ */
+export async function eraseEverything(
+  db: Db,
+  hashId: IdHasher,
+  userId: number,
+  now: Date,
+): Promise<ErasureCounts> {
+  const hash = hashId(userId);
+  const counts = await eraseUser(db, userId, hash);
+  await writeAudit(db, {
+    at: now,
+    action: "erasure.done",
+    actor: hash,
+    target: hash,
+    counts: {
+      messages: counts.messages,
+      consents: counts.consents,
+      private_tasks: counts.privateTasks,
+      team_tasks_unlinked: counts.teamTasksUnlinked,
+      memberships: counts.memberships,
+      form_states: counts.formStates,
+    },
+  });
+  return counts;
+}
 const ERASE = "erase";
 const ERASE_CALLBACK = /^er:([yn]):([\w-]{16})$/;
 
@@ -66,22 +97,7 @@ export function eraseFeature(): Composer<BotContext> {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }
-    const hash = ctx.app.hashId(userId);
-    const counts = await eraseUser(ctx.db, userId, hash);
-    await writeAudit(ctx.db, {
-      at: now,
-      action: "erasure.done",
-      actor: hash,
-      target: hash,
-      counts: {
-        messages: counts.messages,
-        consents: counts.consents,
-        private_tasks: counts.privateTasks,
-        team_tasks_unlinked: counts.teamTasksUnlinked,
-        memberships: counts.memberships,
-        form_states: counts.formStates,
-      },
-    });
+    const counts = await eraseEverything(ctx.db, ctx.app.hashId, userId, now);
     ctx.forgetViewer();
     // Told only once the erasure has committed: a failed commit must not claim it happened.
     const chatId = ctx.chat?.id ?? userId;

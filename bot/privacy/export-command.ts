@@ -1,12 +1,10 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import { describeError } from "#bot/lib/logger";
 import type { BotContext } from "#bot/telegram/context";
-import { writeAudit } from "#db/audit";
-import { claimExportSlot, releaseExportSlot } from "#db/export";
-import { countMessagesBy } from "#db/messages";
+import { releaseExportSlot } from "#db/export";
 import { canMessage, getUser } from "#db/users";
 import { formatTime, startLink } from "./chat.ts";
-import { EXPORT_INTERVAL_MS, exportDocument, exportFileName } from "./export.ts";
+import { claimExport, exportDocument, exportFileName } from "./export.ts";
 
 /** Telegram shows a chat action for about 5 s; a long export renews it. */
 const CHAT_ACTION_RENEW_MS = 4000;
@@ -18,19 +16,8 @@ const CHAT_ACTION_RENEW_MS = 4000;
  */
 async function startExport(ctx: BotContext, userId: number): Promise<"started" | Date> {
   const now = ctx.app.clock.now();
-  const claim = await claimExportSlot(ctx.db, userId, now, EXPORT_INTERVAL_MS);
+  const claim = await claimExport(ctx.db, ctx.app, userId, now);
   if (!claim.ok) return claim.retryAt;
-  const messages = await countMessagesBy(ctx.db, userId, {
-    rules: ctx.app.retention.rules,
-    now,
-  });
-  await writeAudit(ctx.db, {
-    at: now,
-    action: "export.made",
-    actor: ctx.app.hashId(userId),
-    target: ctx.app.hashId(userId),
-    counts: { messages },
-  });
   const { api } = ctx;
   const { sql, vault, hashId, log } = ctx.app;
   const { rules } = ctx.app.retention;

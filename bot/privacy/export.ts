@@ -1,9 +1,10 @@
 import type { Sql } from "postgres";
 import type { IdHasher } from "#bot/lib/logger";
-import { auditAbout } from "#db/audit";
+import { auditAbout, writeAudit } from "#db/audit";
+import type { Db } from "#db/client";
 import { consentHistory } from "#db/consents";
-import { exportProfile, exportTasks, exportTeams } from "#db/export";
-import { messagesBy } from "#db/messages";
+import { claimExportSlot, exportProfile, exportTasks, exportTeams } from "#db/export";
+import { countMessagesBy, messagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
 
@@ -23,6 +24,29 @@ export interface ExportSources {
   hashId: IdHasher;
   /** Messages past their retention period are left out. */
   rules: RetentionRules;
+}
+
+/**
+ * Takes the person's export slot (one per EXPORT_INTERVAL_MS, shared by the bot and the
+ * API) and writes the audit record, in the caller's transaction.
+ */
+export async function claimExport(
+  db: Db,
+  app: { hashId: IdHasher; retention: { rules: RetentionRules } },
+  userId: number,
+  now: Date,
+): Promise<{ ok: true; previous: Date | null } | { ok: false; retryAt: Date }> {
+  const claim = await claimExportSlot(db, userId, now, EXPORT_INTERVAL_MS);
+  if (!claim.ok) return claim;
+  const messages = await countMessagesBy(db, userId, { rules: app.retention.rules, now });
+  await writeAudit(db, {
+    at: now,
+    action: "export.made",
+    actor: app.hashId(userId),
+    target: app.hashId(userId),
+    counts: { messages },
+  });
+  return claim;
 }
 
 const encoder = new TextEncoder();

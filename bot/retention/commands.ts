@@ -4,21 +4,17 @@ import { escapeHtml } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
 import { formatMoment } from "#bot/privacy/chat";
 import type { BotContext } from "#bot/telegram/context";
-import { writeAudit } from "#db/audit";
 import { consumeConfirmation, createConfirmation } from "#db/confirmations";
 import {
   countMessages,
   globalPeriod,
   lastPurge,
-  type Period,
   type RetentionChange,
-  setGlobalDays,
-  setTeamDays,
   teamPeriod,
   teamPeriods,
-  teamsOnGlobalPeriod,
 } from "#db/retention";
 import { announcePeriod, tellGroups } from "./announce.ts";
+import { changeRetention, periodAfter, periodNow } from "./change.ts";
 import { parseRetentionRequest } from "./parse.ts";
 import { describePurge, runPurgeForAdmin } from "./purge-command.ts";
 
@@ -43,25 +39,6 @@ const isAdmin = (ctx: BotContext) => ctx.from !== undefined && ctx.app.adminIds.
 
 const days = (count: number) => plural(count, "day");
 
-/** The period that applies now to what `change` would change; null: an unknown group. */
-async function periodNow(
-  ctx: BotContext,
-  change: RetentionChange,
-): Promise<(Period & { title: string | null }) | null> {
-  const { rules } = ctx.app.retention;
-  if (change.scope === "global") return { ...(await globalPeriod(ctx.db, rules)), title: null };
-  return teamPeriod(ctx.db, rules, change.teamId);
-}
-
-/** The period that would apply after `change`. */
-async function periodAfter(ctx: BotContext, change: RetentionChange): Promise<number> {
-  const { rules } = ctx.app.retention;
-  const chosen =
-    change.days ??
-    (change.scope === "global" ? rules.defaultDays : (await globalPeriod(ctx.db, rules)).days);
-  return Math.min(rules.maxDays, Math.max(rules.minDays, chosen));
-}
-
 function subject(change: RetentionChange, title: string | null): string {
   if (change.scope === "global") return "the global retention period";
   return `the retention period of “${escapeHtml(title ?? "")}” (${change.teamId})`;
@@ -76,55 +53,42 @@ const unknownGroup = (teamId: number) =>
  * group whose own period changed, that answer is the group's one message about it.
  */
 async function applyChange(ctx: BotContext, change: RetentionChange): Promise<string> {
-  const now = ctx.app.clock.now();
-  const before = await periodNow(ctx, change);
-  if (!before) return unknownGroup(change.scope === "team" ? change.teamId : 0);
-  const what = subject(change, before.title);
-  if (before.setDays === change.days) return `Nothing changed: ${what} is ${days(before.days)}.`;
-  const after = await periodAfter(ctx, change);
-  if (change.scope === "global") await setGlobalDays(ctx.db, change.days, now);
-  else await setTeamDays(ctx.db, change.teamId, change.days, now);
-  const admin = ctx.app.hashId(ctx.from?.id ?? 0);
-  await writeAudit(ctx.db, {
-    at: now,
-    action: "retention.changed",
-    actor: admin,
-    target: change.scope === "global" ? "global" : `team:${change.teamId}`,
-    counts: {
-      old_days: before.days,
-      new_days: after,
-      ...(change.days === null ? { follows_default: 1 } : {}),
-    },
-  });
-
+  const outcome = await changeRetention(
+    ctx.db,
+    ctx.app,
+    change,
+    ctx.from?.id ?? 0,
+    ctx.app.clock.now(),
+  );
+  if (outcome.kind === "unknown_team") {
+    return unknownGroup(change.scope === "team" ? change.teamId : 0);
+  }
+  const what = subject(change, outcome.title);
+  if (outcome.kind === "unchanged") return `Nothing changed: ${what} is ${days(outcome.days)}.`;
+  const { before, after, affected } = outcome;
   const here = ctx.chat?.id;
-  const affected =
-    before.days === after
-      ? []
-      : change.scope === "global"
-        ? await teamsOnGlobalPeriod(ctx.db)
-        : [change.teamId];
   const elsewhere = affected.filter((id) => id !== here);
   if (elsewhere.length > 0) {
     const { api } = ctx;
     const { log } = ctx.app;
-    ctx.afterCommit(() => tellGroups(api, log, elsewhere, announcePeriod(after, before.days)));
+    ctx.afterCommit(() => tellGroups(api, log, elsewhere, announcePeriod(after, before)));
   }
-  if (affected.includes(here ?? 0)) return announcePeriod(after, before.days);
+  if (affected.includes(here ?? 0)) return announcePeriod(after, before);
   const told =
     elsewhere.length > 0 ? ` I am telling ${plural(elsewhere.length, "group")} it applies to.` : "";
   const source = change.days === null ? " (the default)" : "";
-  return `Done: ${what} is now ${days(after)}${source}, was ${days(before.days)}.${told}`;
+  return `Done: ${what} is now ${days(after)}${source}, was ${days(before)}.${told}`;
 }
 
 /** A shorter period deletes messages, so it is confirmed first, with the count. */
 async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<void> {
-  const before = await periodNow(ctx, change);
+  const { rules } = ctx.app.retention;
+  const before = await periodNow(ctx.db, rules, change);
   if (!before) {
     await ctx.reply(unknownGroup(change.scope === "team" ? change.teamId : 0));
     return;
   }
-  const after = await periodAfter(ctx, change);
+  const after = await periodAfter(ctx.db, rules, change);
   if (after >= before.days) {
     await ctx.reply(await applyChange(ctx, change), { parse_mode: "HTML" });
     return;

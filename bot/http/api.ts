@@ -1,0 +1,144 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+
+/**
+ * The Mini App's JSON API: what every route shares. Errors are always
+ * `{"error":{"code","message"}}`; the edge turns ApiError into that, anything else into a
+ * 500 that names only the request id.
+ */
+
+export interface Caller {
+  id: number;
+  isAdmin: boolean;
+}
+
+export type ApiEnv = { Variables: { requestId: string; caller: Caller } };
+export type ApiContext = Context<ApiEnv>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Not there, or not yours: the same answer, so ids cannot be probed. */
+export const notFound = (what = "Not found.") => new ApiError(404, "not_found", what);
+export const forbidden = (why: string) => new ApiError(403, "forbidden", why);
+export const invalidInput = (why: string) => new ApiError(400, "invalid_input", why);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new ApiError(429, "rate_limited", `Too many requests: try again in ${retryAfterSeconds} s.`, {
+    "Retry-After": String(retryAfterSeconds),
+  });
+
+export function errorBody(code: string, message: string) {
+  return { error: { code, message } };
+}
+
+/** The first problem zod found, said for people: `title: too long (at most 200)`. */
+function describeIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "The input is not valid.";
+  if (issue.code === "unrecognized_keys") return `Unknown field: ${issue.keys.join(", ")}.`;
+  const where = issue.path.join(".");
+  return where ? `${where}: ${issue.message}` : issue.message;
+}
+
+export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
+  return parsed.data;
+}
+
+/** The JSON body, parsed with `schema`: 415 without a JSON content type, 400 when malformed. */
+export async function readBody<T>(c: ApiContext, schema: z.ZodType<T>): Promise<T> {
+  const type = c.req.header("content-type") ?? "";
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError(415, "unsupported_media_type", "Send the body as application/json.");
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw invalidInput("The body is not valid JSON.");
+  }
+  return parseWith(schema, body);
+}
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const tooLarge = (c: Context) =>
+  c.json(errorBody("too_large", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`), 413);
+
+/** Bodies over 64 KiB are refused before they are read (declared length, or as they stream). */
+export const limitBody: MiddlewareHandler = bodyLimit({
+  maxSize: MAX_BODY_BYTES,
+  onError: tooLarge,
+});
+
+/**
+ * CORS for the listed origins only. A preflight from any other origin gets an empty 204
+ * without CORS headers, so the browser refuses the real request.
+ */
+export function corsFor(origins: readonly string[]): MiddlewareHandler {
+  const allowed = new Set(origins);
+  const withHeaders = cors({
+    origin: (origin) => (allowed.has(origin) ? origin : null),
+    allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition"],
+    maxAge: 600,
+  });
+  return async (c, next) => {
+    const origin = c.req.header("origin");
+    if (origin !== undefined && allowed.has(origin)) return withHeaders(c, next);
+    if (c.req.method === "OPTIONS") return c.body(null, 204);
+    return next();
+  };
+}
+
+/** Keyset cursors are opaque to clients: base64url of the position. */
+export function encodeCursor(position: unknown): string {
+  return Buffer.from(JSON.stringify(position)).toString("base64url");
+}
+
+export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
+  try {
+    return parseWith(schema, JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
+  } catch {
+    throw invalidInput("cursor: not a cursor this API gave out.");
+  }
+}
+
+/** Query limits: 1-100, default 50. */
+export const limitParam = z.coerce
+  .number({ error: "must be a whole number from 1 to 100" })
+  .int({ error: "must be a whole number from 1 to 100" })
+  .min(1, { error: "must be a whole number from 1 to 100" })
+  .max(100, { error: "must be a whole number from 1 to 100" })
+  .default(50);
+
+/** A Telegram chat id of a group, as routes and fields carry it. */
+export const teamIdParam = z.coerce
+  .number({ error: "must be a Telegram chat id" })
+  .int({ error: "must be a Telegram chat id" })
+  .refine((id) => id < 0 && Number.isSafeInteger(id), { error: "must be a group's chat id" });
+
+export const idParam = z.coerce
+  .number({ error: "must be a positive whole number" })
+  .int({ error: "must be a positive whole number" })
+  .positive({ error: "must be a positive whole number" })
+  .max(Number.MAX_SAFE_INTEGER);
+
+export function apiRouter(): Hono<ApiEnv> {
+  return new Hono<ApiEnv>();
+}

@@ -1,0 +1,37 @@
+import type { Api } from "grammy";
+import { Hono } from "hono";
+import { type Authentication, authenticate } from "#bot/auth/middleware";
+import { auditRoutes, meRoutes } from "#bot/privacy/routes-api";
+import { retentionRoutes } from "#bot/retention/routes";
+import { taskRoutes } from "#bot/tasks/routes";
+import { teamRoutes } from "#bot/teams/routes";
+import type { Services } from "#bot/telegram/context";
+import { type ApiEnv, corsFor, forbidden, limitBody } from "./api.ts";
+
+/**
+ * /api: CORS, the body limit and authentication in front of every capability's routes;
+ * the admin routes behind one more check.
+ */
+export function miniAppApi(options: {
+  app: Services;
+  telegram: Api;
+  auth: Authentication;
+  corsOrigins: readonly string[];
+}): Hono {
+  const { app } = options;
+  const authenticator = authenticate(app, options.auth);
+  const api = new Hono<ApiEnv>();
+  api.use(corsFor(options.corsOrigins));
+  api.use(limitBody);
+  api.use(authenticator.middleware);
+  api.use("/admin/*", async (c, next) => {
+    if (!c.get("caller").isAdmin) throw forbidden("Admins only.");
+    await next();
+  });
+  api.route("/", meRoutes(app, authenticator.forget));
+  api.route("/", taskRoutes(app));
+  api.route("/", teamRoutes(app));
+  api.route("/", retentionRoutes(app, options.telegram));
+  api.route("/", auditRoutes(app));
+  return new Hono().route("/api", api as unknown as Hono);
+}

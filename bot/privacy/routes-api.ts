@@ -1,0 +1,161 @@
+import { z } from "zod";
+import {
+  ApiError,
+  apiRouter,
+  limitParam,
+  notFound,
+  parseWith,
+  readBody,
+  tooManyRequests,
+} from "#bot/http/api";
+import { describeError } from "#bot/lib/logger";
+import type { Services } from "#bot/telegram/context";
+import { recentAudit } from "#db/audit";
+import { latestConsent } from "#db/consents";
+import { exportTeams, releaseExportSlot } from "#db/export";
+import { getUser } from "#db/users";
+import { changeConsent } from "./consents.ts";
+import { eraseEverything } from "./erase-command.ts";
+import { claimExport, exportDocument, exportFileName } from "./export.ts";
+import { PRIVACY_POLICY_VERSION } from "./policy.ts";
+
+const consentBody = z.strictObject({ granted: z.boolean({ error: "must be true or false" }) });
+const eraseBody = z.strictObject({
+  confirm: z.literal("DELETE", { error: 'must be "DELETE", to show you mean it' }),
+});
+
+function consentJson(record: { granted: boolean; policyVersion: number; at: Date } | null) {
+  if (!record) return { granted: false, policyVersion: null, at: null };
+  return {
+    // Consent to an older notice does not count: the person is asked again.
+    granted: record.granted && record.policyVersion === PRIVACY_POLICY_VERSION,
+    policyVersion: record.policyVersion,
+    at: record.at,
+  };
+}
+
+/**
+ * /api/me: the caller's profile, consent, export and erasure, with the same records and
+ * limits as /consent, /export and /delete in the chat.
+ */
+export function meRoutes(app: Services, forgetCaller: (userId: number) => void) {
+  const { sql, vault, clock, log, hashId } = app;
+  const routes = apiRouter();
+
+  routes.get("/me", async (c) => {
+    const caller = c.get("caller");
+    const user = await getUser(sql, vault, caller.id);
+    if (!user) throw notFound();
+    const consent = await latestConsent(sql, caller.id);
+    const teams = await exportTeams(sql, caller.id);
+    return c.json({
+      user: {
+        id: user.id,
+        firstName: user.firstName,
+        lastName: user.lastName,
+        username: user.username,
+        languageCode: user.languageCode,
+        timezone: user.timezone,
+      },
+      consent: consentJson(consent),
+      isAdmin: caller.isAdmin,
+      teams: teams.map((team) => ({ id: team.id, title: team.title })),
+    });
+  });
+
+  routes.put("/me/consent", async (c) => {
+    const caller = c.get("caller");
+    const { granted } = await readBody(c, consentBody);
+    const { record } = await sql.begin((tx) =>
+      changeConsent(tx, hashId, caller.id, granted, "miniapp", clock.now()),
+    );
+    return c.json(consentJson(record));
+  });
+
+  routes.get("/me/export", async (c) => {
+    const caller = c.get("caller");
+    const now = clock.now();
+    const claim = await sql.begin((tx) => claimExport(tx, app, caller.id, now));
+    if (!claim.ok) {
+      throw tooManyRequests(
+        Math.max(1, Math.ceil((claim.retryAt.getTime() - now.getTime()) / 1000)),
+      );
+    }
+    const chunks = exportDocument(
+      { sql, vault, hashId, rules: app.retention.rules },
+      caller.id,
+      now,
+    );
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        try {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        } catch (error) {
+          // The client gets a cut-off file; the slot comes back so they can try again.
+          log.error({ user: hashId(caller.id), err: describeError(error) }, "export failed");
+          await releaseExportSlot(sql, caller.id, now, claim.previous);
+          controller.error(error);
+        }
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    });
+    return c.body(body, 200, {
+      "Content-Type": "application/json; charset=utf-8",
+      "Content-Disposition": `attachment; filename="${exportFileName(caller.id, now)}"`,
+      "Cache-Control": "no-store",
+    });
+  });
+
+  routes.delete("/me", async (c) => {
+    const caller = c.get("caller");
+    await readBody(c, eraseBody).catch((error: unknown) => {
+      if (error instanceof ApiError && error.status === 400) {
+        throw new ApiError(
+          400,
+          "confirmation_required",
+          'Send {"confirm":"DELETE"} to erase your data.',
+        );
+      }
+      throw error;
+    });
+    const counts = await sql.begin((tx) => eraseEverything(tx, hashId, caller.id, clock.now()));
+    forgetCaller(caller.id);
+    return c.json({
+      deleted: {
+        messages: counts.messages,
+        consents: counts.consents,
+        privateTasks: counts.privateTasks,
+        teamTasksUnlinked: counts.teamTasksUnlinked,
+        memberships: counts.memberships,
+        formStates: counts.formStates,
+      },
+    });
+  });
+
+  return routes;
+}
+
+const auditQuery = z.strictObject({ limit: limitParam });
+
+/** /api/admin/audit: the latest audit entries (no personal data), for admins. */
+export function auditRoutes(app: Services) {
+  const routes = apiRouter();
+  routes.get("/admin/audit", async (c) => {
+    const { limit } = parseWith(auditQuery, c.req.query());
+    const entries = await recentAudit(app.sql, limit);
+    return c.json({
+      entries: entries.map((entry) => ({
+        at: entry.at,
+        action: entry.action,
+        actor: entry.actor,
+        target: entry.target,
+        counts: entry.counts,
+      })),
+    });
+  });
+  return routes;
+}

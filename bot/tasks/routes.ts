@@ -1,0 +1,253 @@
+import { z } from "zod";
+import {
+  apiRouter,
+  decodeCursor,
+  encodeCursor,
+  forbidden,
+  idParam,
+  invalidInput,
+  limitParam,
+  notFound,
+  parseWith,
+  readBody,
+  teamIdParam,
+} from "#bot/http/api";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
+import type { Services } from "#bot/telegram/context";
+import type { Db } from "#db/client";
+import { type StoredMessage, storedMessagesByKey } from "#db/messages";
+import {
+  createTask,
+  deleteTask,
+  getTaskForViewer,
+  queryTasks,
+  type TaskChanges,
+  type TaskView,
+  updateTask,
+} from "#db/tasks";
+import { isMember } from "#db/teams";
+import { DESCRIPTION_MAX, TITLE_MAX } from "./parse.ts";
+import { resolveAssigneeId } from "./people.ts";
+import { canSeeTask } from "./rules.ts";
+
+/** A task as the API shows it: ids, ISO-8601 UTC times, absent values null. */
+export function taskJson(task: TaskView, source: StoredMessage | undefined) {
+  return {
+    id: task.id,
+    teamId: task.teamId,
+    title: task.title,
+    description: task.description,
+    status: task.status,
+    priority: task.priority,
+    creatorId: task.creatorId,
+    assigneeId: task.assigneeId,
+    dueAt: task.dueAt,
+    doneAt: task.doneAt,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    sourceMessage: source
+      ? { chatId: source.chatId, messageId: source.messageId, text: source.text }
+      : null,
+  };
+}
+
+const title = z
+  .string()
+  .trim()
+  .min(1, { error: "must not be empty" })
+  .max(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` });
+const description = z
+  .string()
+  .max(DESCRIPTION_MAX, { error: `must be at most ${DESCRIPTION_MAX} characters` })
+  .transform((text) => (text.trim() === "" ? null : text))
+  .nullable();
+const userId = z
+  .number({ error: "must be a Telegram user id" })
+  .int({ error: "must be a Telegram user id" })
+  .positive({ error: "must be a Telegram user id" })
+  .max(Number.MAX_SAFE_INTEGER);
+const dueAt = z.iso
+  .datetime({ offset: true, error: "must be an ISO-8601 date and time, like 2026-12-24T15:00:00Z" })
+  .transform((text) => new Date(text))
+  .nullable();
+const priority = z.enum(["low", "normal", "high"], { error: "must be low, normal or high" });
+const teamField = z
+  .number({ error: "must be a group's chat id" })
+  .int({ error: "must be a group's chat id" })
+  .refine((id) => id < 0 && Number.isSafeInteger(id), { error: "must be a group's chat id" })
+  .nullable();
+
+const newTaskBody = z.strictObject({
+  title,
+  description: description.optional(),
+  teamId: teamField.optional(),
+  assigneeId: userId.nullable().optional(),
+  dueAt: dueAt.optional(),
+  priority: priority.optional(),
+});
+
+const taskChangesBody = z.strictObject({
+  title: title.optional(),
+  description: description.optional(),
+  teamId: teamField.optional(),
+  assigneeId: userId.nullable().optional(),
+  dueAt: dueAt.optional(),
+  priority: priority.optional(),
+  status: z.enum(["open", "done"], { error: "must be open or done" }).optional(),
+});
+
+const listQuery = z.strictObject({
+  teamId: teamIdParam.optional(),
+  status: z.enum(["open", "done", "all"], { error: "must be open, done or all" }).default("open"),
+  assignee: z.enum(["me", "any"], { error: "must be me or any" }).default("any"),
+  limit: limitParam,
+  cursor: z.string().max(200).optional(),
+});
+const taskCursor = z.strictObject({ id: idParam });
+
+/**
+ * /api/tasks: the caller's tasks and their teams' tasks. A task the caller may not see is
+ * a 404, like a missing one.
+ */
+export function taskRoutes(app: Services) {
+  const { sql, vault, clock } = app;
+  const routes = apiRouter();
+
+  const sourcesOf = async (db: Db, tasks: TaskView[]) => {
+    const keys = tasks.flatMap((t) =>
+      t.sourceChatId !== null && t.sourceMessageId !== null
+        ? [{ chatId: t.sourceChatId, messageId: t.sourceMessageId }]
+        : [],
+    );
+    const found = await storedMessagesByKey(
+      db,
+      vault,
+      { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
+      keys,
+    );
+    return (task: TaskView) => found.get(`${task.sourceChatId}:${task.sourceMessageId}`);
+  };
+  const asJson = async (db: Db, task: TaskView) =>
+    taskJson(task, (await sourcesOf(db, [task]))(task));
+
+  const visibleTask = async (db: Db, callerId: number, id: number) => {
+    const found = await getTaskForViewer(db, app, id, callerId);
+    if (!found || !canSeeTask(found.task, callerId, found.viewerIsMember)) throw notFound();
+    return found.task;
+  };
+
+  /** The team must be one the caller belongs to; the assignee one who may get the task. */
+  const checkPlacement = async (
+    db: Db,
+    callerId: number,
+    teamId: number | null,
+    assigneeId: number | null,
+  ) => {
+    if (teamId !== null && !(await isMember(db, teamId, callerId))) {
+      throw notFound("No such team.");
+    }
+    if (assigneeId === null) return;
+    const assignee = await resolveAssigneeId(db, vault, String(assigneeId), callerId, teamId);
+    if (!assignee.ok) {
+      throw invalidInput(
+        teamId === null
+          ? "assigneeId: not you or someone who shares a group with you."
+          : "assigneeId: not a member of that group.",
+      );
+    }
+  };
+
+  routes.get("/tasks", async (c) => {
+    const caller = c.get("caller");
+    const query = parseWith(listQuery, c.req.query());
+    const teamId = query.teamId ?? null;
+    if (teamId !== null && !(await isMember(sql, teamId, caller.id))) {
+      throw notFound("No such team.");
+    }
+    const page = await queryTasks(sql, app, {
+      viewerId: caller.id,
+      teamId,
+      status: query.status,
+      assignedToMe: query.assignee === "me",
+      beforeId: query.cursor === undefined ? null : decodeCursor(query.cursor, taskCursor).id,
+      limit: query.limit,
+    });
+    const sourceOf = await sourcesOf(sql, page.tasks);
+    const last = page.tasks.at(-1);
+    return c.json({
+      tasks: page.tasks.map((task) => taskJson(task, sourceOf(task))),
+      nextCursor: page.more && last ? encodeCursor({ id: last.id }) : null,
+    });
+  });
+
+  routes.post("/tasks", async (c) => {
+    const caller = c.get("caller");
+    const body = await readBody(c, newTaskBody);
+    const task = await sql.begin(async (tx) => {
+      const teamId = body.teamId ?? null;
+      const assigneeId = body.assigneeId ?? null;
+      await checkPlacement(tx, caller.id, teamId, assigneeId);
+      const created = await createTask(
+        tx,
+        app,
+        {
+          teamId,
+          title: body.title,
+          description: body.description ?? null,
+          priority: body.priority ?? "normal",
+          creatorId: caller.id,
+          assigneeId,
+          dueAt: body.dueAt ?? null,
+          dueHasTime: body.dueAt !== undefined && body.dueAt !== null,
+          sourceChatId: null,
+          sourceMessageId: null,
+          sourceDate: null,
+        },
+        clock.now(),
+      );
+      return asJson(tx, created);
+    });
+    return c.json(task, 201);
+  });
+
+  routes.get("/tasks/:id", async (c) => {
+    const id = parseWith(idParam, c.req.param("id"));
+    return c.json(await asJson(sql, await visibleTask(sql, c.get("caller").id, id)));
+  });
+
+  routes.patch("/tasks/:id", async (c) => {
+    const caller = c.get("caller");
+    const id = parseWith(idParam, c.req.param("id"));
+    const body = await readBody(c, taskChangesBody);
+    const task = await sql.begin(async (tx) => {
+      const current = await visibleTask(tx, caller.id, id);
+      const teamId = body.teamId === undefined ? current.teamId : body.teamId;
+      const assigneeId = body.assigneeId === undefined ? current.assigneeId : body.assigneeId;
+      if (body.teamId !== undefined || body.assigneeId !== undefined) {
+        await checkPlacement(tx, caller.id, teamId, assigneeId);
+      }
+      const changes: TaskChanges = {
+        ...body,
+        ...(body.dueAt !== undefined ? { dueHasTime: body.dueAt !== null } : {}),
+      };
+      await updateTask(tx, id, changes, clock.now());
+      return asJson(tx, await visibleTask(tx, caller.id, id));
+    });
+    return c.json(task);
+  });
+
+  routes.delete("/tasks/:id", async (c) => {
+    const caller = c.get("caller");
+    const id = parseWith(idParam, c.req.param("id"));
+    await sql.begin(async (tx) => {
+      const task = await visibleTask(tx, caller.id, id);
+      if (task.creatorId !== caller.id && !caller.isAdmin) {
+        throw forbidden("Only the task's creator or an admin may delete it.");
+      }
+      await deleteTask(tx, id);
+    });
+    return c.body(null, 204);
+  });
+
+  return routes;
+}
