@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { createSql } from "#db/client";
 import { apiClient, initDataFor } from "#test/helpers/api";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { alice, bob } from "#test/helpers/updates";
@@ -221,6 +222,31 @@ describe("CORS", () => {
     expect(
       (await preflight("https://tasks.example.org")).headers.get("access-control-allow-origin"),
     ).toBeNull();
+  });
+});
+
+describe("unexpected errors", () => {
+  it("are a 500 naming only the request id, which the log has too; never a stack or SQL", async () => {
+    const broken = createSql(h.url, { max: 1 });
+    await broken.end();
+    const bot = createTestBot({ sql: broken, telegram: h.telegram });
+    const response = await bot.app.http.request("/api/tasks", {
+      headers: {
+        authorization: `tma ${initDataFor(alice, minutesAgo(1))}`,
+        "x-request-id": "req-500-test",
+      },
+    });
+    expect(response.status).toBe(500);
+    const text = await response.text();
+    expect(JSON.parse(text)).toEqual({
+      error: {
+        code: "internal",
+        message: "Something went wrong on our side. Request id: req-500-test.",
+      },
+    });
+    expect(text).not.toMatch(/postgres|select |insert |at \/|\.ts:|[A-Z]\w*Error/);
+    const logged = bot.logs.lines().find((line) => line.msg === "request failed");
+    expect(logged).toMatchObject({ requestId: "req-500-test" });
   });
 });
 

@@ -1,0 +1,352 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import { apiClient } from "#test/helpers/api";
+import { giveConsent, useBotHarness } from "#test/helpers/bot";
+import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
+
+const ADMIN: TestUser = { id: 9009, first_name: "Root" };
+const h = useBotHarness({ env: { ADMIN_IDS: String(ADMIN.id) } });
+const call = apiClient(h);
+/** Never talked to the bot, never opened the app before. */
+const stranger: TestUser = { id: 7007, first_name: "Stranger" };
+
+// Alice and Bob are members of the team; Carol is known to the bot but not a member.
+beforeEach(async () => {
+  await h.bot.send(h.updates.groupText(team, alice, "hello"));
+  await h.bot.send(h.updates.groupText(team, bob, "hi"));
+  await h.bot.send(h.updates.privateText(carol, "/start"));
+});
+
+type Json = Record<string, unknown>;
+const created = async (user: TestUser, json: Json) => {
+  const response = await call(user, "POST", "/api/tasks", { json });
+  expect(response.status).toBe(201);
+  return response.body as Json & { id: number };
+};
+
+describe("POST /api/tasks", () => {
+  it("creates a team task with every field and answers with the task JSON", async () => {
+    const response = await call(alice, "POST", "/api/tasks", {
+      json: {
+        title: "  Ship the release  ",
+        description: "All of it",
+        teamId: team.id,
+        assigneeId: bob.id,
+        dueAt: "2026-12-01T15:00:00+02:00",
+        priority: "high",
+      },
+    });
+    expect(response.status).toBe(201);
+    expect(response.body).toEqual({
+      id: expect.any(Number),
+      teamId: team.id,
+      title: "Ship the release",
+      description: "All of it",
+      status: "open",
+      priority: "high",
+      creatorId: alice.id,
+      assigneeId: bob.id,
+      dueAt: "2026-12-01T13:00:00.000Z",
+      doneAt: null,
+      createdAt: "2026-11-28T10:00:00.000Z",
+      updatedAt: "2026-11-28T10:00:00.000Z",
+      sourceMessage: null,
+    });
+    const [row] = await h.sql`select title, team_id, assignee_id, due_has_time from tasks`;
+    expect(row).toEqual({
+      title: "Ship the release",
+      teamId: team.id,
+      assigneeId: bob.id,
+      dueHasTime: true,
+    });
+  });
+
+  it("creates a private task with defaults", async () => {
+    const task = await created(alice, { title: "Buy milk" });
+    expect(task).toMatchObject({
+      teamId: null,
+      description: null,
+      priority: "normal",
+      assigneeId: null,
+      dueAt: null,
+    });
+  });
+
+  it("stores SQL and HTML payloads verbatim and returns them as JSON strings", async () => {
+    const title = "'); drop table tasks; -- <script>alert(1)</script>";
+    const description = '<img src=x onerror="alert(1)"> \' OR 1=1 --';
+    const task = await created(alice, { title, description });
+    expect(task.title).toBe(title);
+    expect(task.description).toBe(description);
+    const again = await call(alice, "GET", `/api/tasks/${task.id}`);
+    expect(again.text).toContain(JSON.stringify(title));
+    expect(again.headers.get("content-type")).toMatch(/^application\/json/);
+    expect(await h.sql`select count(*)::int as tasks from tasks`).toEqual([{ tasks: 1 }]);
+  });
+
+  it("says which field is wrong, and stores nothing", async () => {
+    const cases: Array<[Json, string]> = [
+      [{}, "title: "],
+      [{ title: "" }, "title: must not be empty"],
+      [{ title: "   " }, "title: must not be empty"],
+      [{ title: "x".repeat(201) }, "title: must be at most 200 characters"],
+      [{ title: 5 }, "title: "],
+      [
+        { title: "T", description: "x".repeat(4001) },
+        "description: must be at most 4000 characters",
+      ],
+      [{ title: "T", teamId: 5 }, "teamId: must be a group's chat id"],
+      [{ title: "T", teamId: "x" }, "teamId: must be a group's chat id"],
+      [{ title: "T", assigneeId: -1 }, "assigneeId: must be a Telegram user id"],
+      [{ title: "T", dueAt: "tomorrow" }, "dueAt: must be an ISO-8601 date and time"],
+      [{ title: "T", priority: "urgent" }, "priority: must be low, normal or high"],
+      [{ title: "T", color: "red" }, "Unknown field: color."],
+      [
+        { title: "T", assigneeId: carol.id, teamId: team.id },
+        "assigneeId: not a member of that group.",
+      ],
+      [
+        { title: "T", assigneeId: carol.id },
+        "assigneeId: not you or someone who shares a group with you.",
+      ],
+    ];
+    for (const [json, message] of cases) {
+      const response = await call(alice, "POST", "/api/tasks", { json });
+      expect(response.status, JSON.stringify(json)).toBe(400);
+      const error = (response.body as { error: { code: string; message: string } }).error;
+      expect(error.code).toBe("invalid_input");
+      expect(error.message).toContain(message);
+    }
+    expect(await h.sql`select id from tasks`).toEqual([]);
+  });
+
+  it("refuses a team the caller is not in, as if it did not exist", async () => {
+    const response = await call(carol, "POST", "/api/tasks", {
+      json: { title: "T", teamId: team.id },
+    });
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ error: { code: "not_found", message: "No such team." } });
+  });
+});
+
+describe("GET /api/tasks", () => {
+  it("lists a team's tasks to members only, newest first, with keyset pages", async () => {
+    const ids: number[] = [];
+    for (let i = 1; i <= 5; i++)
+      ids.push((await created(alice, { title: `T${i}`, teamId: team.id })).id);
+
+    const first = await call(bob, "GET", `/api/tasks?teamId=${team.id}&limit=2`);
+    expect(first.status).toBe(200);
+    const page1 = first.body as { tasks: Json[]; nextCursor: string | null };
+    expect(page1.tasks.map((t) => t.title)).toEqual(["T5", "T4"]);
+    expect(page1.nextCursor).toEqual(expect.any(String));
+    const second = await call(
+      bob,
+      "GET",
+      `/api/tasks?teamId=${team.id}&limit=2&cursor=${page1.nextCursor}`,
+    );
+    const page2 = second.body as { tasks: Json[]; nextCursor: string | null };
+    expect(page2.tasks.map((t) => t.title)).toEqual(["T3", "T2"]);
+    const third = await call(
+      bob,
+      "GET",
+      `/api/tasks?teamId=${team.id}&limit=2&cursor=${page2.nextCursor}`,
+    );
+    expect(third.body).toMatchObject({ tasks: [{ title: "T1" }], nextCursor: null });
+
+    for (const user of [carol, stranger]) {
+      const refused = await call(user, "GET", `/api/tasks?teamId=${team.id}`);
+      expect(refused.status).toBe(404);
+    }
+  });
+
+  it("without a team: my private tasks and what is assigned to me anywhere", async () => {
+    await created(alice, { title: "Alice private" });
+    await created(alice, { title: "For Bob in the team", teamId: team.id, assigneeId: bob.id });
+    await created(alice, { title: "Team, unassigned", teamId: team.id });
+    await created(bob, { title: "Bob private for Alice", assigneeId: alice.id });
+
+    const mine = await call(alice, "GET", "/api/tasks");
+    expect((mine.body as { tasks: Json[] }).tasks.map((t) => t.title)).toEqual([
+      "Bob private for Alice",
+      "Alice private",
+    ]);
+    const bobs = await call(bob, "GET", "/api/tasks");
+    expect((bobs.body as { tasks: Json[] }).tasks.map((t) => t.title)).toEqual([
+      "Bob private for Alice",
+      "For Bob in the team",
+    ]);
+    expect(((await call(stranger, "GET", "/api/tasks")).body as { tasks: Json[] }).tasks).toEqual(
+      [],
+    );
+  });
+
+  it("filters by status and assignee", async () => {
+    const done = await created(alice, { title: "Done one", teamId: team.id });
+    await call(alice, "PATCH", `/api/tasks/${done.id}`, { json: { status: "done" } });
+    await created(alice, { title: "Mine", teamId: team.id, assigneeId: alice.id });
+    await created(alice, { title: "Open one", teamId: team.id });
+    const titles = async (query: string) =>
+      (
+        (await call(alice, "GET", `/api/tasks?teamId=${team.id}&${query}`)).body as {
+          tasks: Json[];
+        }
+      ).tasks.map((t) => t.title);
+    expect(await titles("status=open")).toEqual(["Open one", "Mine"]);
+    expect(await titles("status=done")).toEqual(["Done one"]);
+    expect(await titles("status=all")).toEqual(["Open one", "Mine", "Done one"]);
+    expect(await titles("assignee=me")).toEqual(["Mine"]);
+  });
+
+  it("rejects bad query parameters with the reason", async () => {
+    const cases: Array<[string, string]> = [
+      ["limit=0", "limit: must be a whole number from 1 to 100"],
+      ["limit=101", "limit: must be a whole number from 1 to 100"],
+      ["status=closed", "status: must be open, done or all"],
+      ["assignee=you", "assignee: must be me or any"],
+      ["teamId=abc", "teamId: must be a Telegram chat id"],
+      ["cursor=bogus", "cursor: not a cursor this API gave out."],
+      ["sort=asc", "Unknown field: sort."],
+    ];
+    for (const [query, message] of cases) {
+      const response = await call(alice, "GET", `/api/tasks?${query}`);
+      expect(response.status, query).toBe(400);
+      expect(response.body).toEqual({
+        error: { code: "invalid_input", message: expect.stringContaining(message) },
+      });
+    }
+  });
+});
+
+describe("GET, PATCH and DELETE /api/tasks/:id", () => {
+  it("shows a team task to members and is 404 for everyone else, like a missing task", async () => {
+    const task = await created(alice, { title: "Team task", teamId: team.id });
+    expect((await call(alice, "GET", `/api/tasks/${task.id}`)).status).toBe(200);
+    expect((await call(bob, "GET", `/api/tasks/${task.id}`)).body).toMatchObject({
+      title: "Team task",
+    });
+    const missing = await call(alice, "GET", "/api/tasks/999999");
+    for (const user of [carol, stranger]) {
+      const response = await call(user, "GET", `/api/tasks/${task.id}`);
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual(missing.body);
+    }
+    expect((await call(alice, "GET", "/api/tasks/abc")).status).toBe(400);
+  });
+
+  it("shows a private task to its creator and assignee only", async () => {
+    const task = await created(alice, { title: "Between us", assigneeId: bob.id });
+    expect((await call(alice, "GET", `/api/tasks/${task.id}`)).status).toBe(200);
+    expect((await call(bob, "GET", `/api/tasks/${task.id}`)).status).toBe(200);
+    expect((await call(carol, "GET", `/api/tasks/${task.id}`)).status).toBe(404);
+    expect((await call(ADMIN, "GET", `/api/tasks/${task.id}`)).status).toBe(404);
+  });
+
+  it("edits any subset of fields, marks done and reopens; members may, others may not", async () => {
+    const task = await created(alice, { title: "Draft", teamId: team.id });
+    h.bot.clock.advance(60_000);
+    const edited = await call(bob, "PATCH", `/api/tasks/${task.id}`, {
+      json: {
+        title: "Final",
+        priority: "low",
+        assigneeId: alice.id,
+        dueAt: "2026-12-24T09:00:00Z",
+      },
+    });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({
+      title: "Final",
+      priority: "low",
+      assigneeId: alice.id,
+      dueAt: "2026-12-24T09:00:00.000Z",
+      updatedAt: "2026-11-28T10:01:00.000Z",
+      status: "open",
+    });
+
+    const done = await call(alice, "PATCH", `/api/tasks/${task.id}`, { json: { status: "done" } });
+    expect(done.body).toMatchObject({ status: "done", doneAt: "2026-11-28T10:01:00.000Z" });
+    const reopened = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { status: "open", dueAt: null, description: "Notes" },
+    });
+    expect(reopened.body).toMatchObject({
+      status: "open",
+      doneAt: null,
+      dueAt: null,
+      description: "Notes",
+    });
+
+    for (const user of [carol, stranger]) {
+      const refused = await call(user, "PATCH", `/api/tasks/${task.id}`, {
+        json: { title: "Mine now" },
+      });
+      expect(refused.status).toBe(404);
+    }
+    const invalid = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { status: "closed" },
+    });
+    expect(invalid.status).toBe(400);
+    const [row] = await h.sql`select title from tasks where id = ${task.id}`;
+    expect(row).toEqual({ title: "Final" });
+  });
+
+  it("shows the change in the bot's /tasks list", async () => {
+    const task = await created(alice, { title: "From the app", teamId: team.id });
+    await call(alice, "PATCH", `/api/tasks/${task.id}`, { json: { title: "Renamed in the app" } });
+    await h.bot.send(h.updates.groupText(team, alice, "/tasks"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Renamed in the app");
+  });
+
+  it("moves a task only into a team the caller belongs to, with an assignee from it", async () => {
+    const task = await created(alice, { title: "Mine" });
+    const moved = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { teamId: team.id, assigneeId: bob.id },
+    });
+    expect(moved.body).toMatchObject({ teamId: team.id, assigneeId: bob.id });
+    const carolsTask = await created(carol, { title: "Carol's" });
+    const refused = await call(carol, "PATCH", `/api/tasks/${carolsTask.id}`, {
+      json: { teamId: team.id },
+    });
+    expect(refused.status).toBe(404);
+  });
+
+  it("deletes for the creator or an admin: 204; 403 for another member; 404 for outsiders", async () => {
+    const task = await created(alice, { title: "Delete me", teamId: team.id });
+    const byMember = await call(bob, "DELETE", `/api/tasks/${task.id}`);
+    expect(byMember.status).toBe(403);
+    expect(byMember.body).toEqual({
+      error: { code: "forbidden", message: "Only the task's creator or an admin may delete it." },
+    });
+    expect((await call(carol, "DELETE", `/api/tasks/${task.id}`)).status).toBe(404);
+    const byCreator = await call(alice, "DELETE", `/api/tasks/${task.id}`);
+    expect(byCreator.status).toBe(204);
+    expect(byCreator.text).toBe("");
+    expect((await call(alice, "GET", `/api/tasks/${task.id}`)).status).toBe(404);
+
+    await h.bot.send(h.updates.groupText(team, ADMIN, "hi"));
+    const other = await created(alice, { title: "Admin removes", teamId: team.id });
+    expect((await call(ADMIN, "DELETE", `/api/tasks/${other.id}`)).status).toBe(204);
+    expect(await h.sql`select id from tasks`).toEqual([]);
+  });
+});
+
+describe("a task's source message", () => {
+  it("shows the stored text while the author consents and the message is within its period", async () => {
+    await giveConsent(h, bob);
+    const source = h.updates.groupText(team, bob, "Please fix the printer");
+    await h.bot.send(source);
+    if (!source.message) throw new Error("no message");
+    await h.bot.send(h.updates.groupText(team, alice, "/task", { replyTo: source.message }));
+    const [row] = await h.sql<{ id: number }[]>`select id from tasks`;
+    const task = await call(alice, "GET", `/api/tasks/${row?.id}`);
+    expect(task.body).toMatchObject({
+      sourceMessage: {
+        chatId: team.id,
+        messageId: source.message.message_id,
+        text: "Please fix the printer",
+      },
+    });
+
+    h.bot.clock.advance(91 * 24 * 60 * 60 * 1000);
+    const expired = await call(alice, "GET", `/api/tasks/${row?.id}`);
+    expect(expired.body).toMatchObject({ title: "Please fix the printer", sourceMessage: null });
+  });
+});
