@@ -120,7 +120,7 @@ const envSchema = z
         return origins;
       })
       .optional(),
-    API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 100_000, 120),
+    API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 120),
     API_AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 100_000, 30),
   })
   .superRefine((env, ctx) => {

@@ -230,12 +230,30 @@ export interface TaskQuery {
   limit: number;
 }
 
+/** A task's own fields, without what cards add (names, team title): what the API lists. */
+export type TaskRecord = Pick<
+  Task,
+  | "id"
+  | "teamId"
+  | "title"
+  | "description"
+  | "status"
+  | "priority"
+  | "creatorId"
+  | "assigneeId"
+  | "dueAt"
+  | "doneAt"
+  | "createdAt"
+  | "updatedAt"
+  | "sourceChatId"
+  | "sourceMessageId"
+>;
+
 /** One page of tasks, newest first, and whether more follow. */
 export async function queryTasks(
   db: Db,
-  reader: TaskReader,
   query: TaskQuery,
-): Promise<{ tasks: TaskView[]; more: boolean }> {
+): Promise<{ tasks: TaskRecord[]; more: boolean }> {
   const me = query.viewerId;
   const scope =
     query.teamId !== null
@@ -246,15 +264,15 @@ export async function queryTasks(
   const status = query.status === "all" ? db`` : db`and t.status = ${query.status}`;
   const assignee = query.assignedToMe ? db`and t.assignee_id = ${me}` : db``;
   const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
-  const rows = await db<TaskViewRow[]>`
-    ${selectViews(db, reader.retention.rules)}
+  const rows = await db<TaskRecord[]>`
+    select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
+           t.assignee_id, t.due_at, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
+           t.source_message_id
+    from tasks t
     where ${scope} ${status} ${assignee} ${before}
     order by t.id desc limit ${query.limit + 1}
   `;
-  return {
-    tasks: rows.slice(0, query.limit).map((row) => toView(reader.vault, row)),
-    more: rows.length > query.limit,
-  };
+  return { tasks: rows.slice(0, query.limit), more: rows.length > query.limit };
 }
 
 export interface TaskChanges {

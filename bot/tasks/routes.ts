@@ -22,6 +22,7 @@ import {
   getTaskForViewer,
   queryTasks,
   type TaskChanges,
+  type TaskRecord,
   type TaskView,
   updateTask,
 } from "#db/tasks";
@@ -31,7 +32,7 @@ import { resolveAssigneeId } from "./people.ts";
 import { canSeeTask } from "./rules.ts";
 
 /** A task as the API shows it: ids, ISO-8601 UTC times, absent values null. */
-export function taskJson(task: TaskView, source: StoredMessage | undefined) {
+export function taskJson(task: TaskRecord, source: StoredMessage | undefined) {
   return {
     id: task.id,
     teamId: task.teamId,
@@ -113,7 +114,7 @@ export function taskRoutes(app: Services) {
   const { sql, vault, clock } = app;
   const routes = apiRouter();
 
-  const sourcesOf = async (db: Db, tasks: TaskView[]) => {
+  const sourcesOf = async (db: Db, tasks: TaskRecord[]) => {
     const keys = tasks.flatMap((t) =>
       t.sourceChatId !== null && t.sourceMessageId !== null
         ? [{ chatId: t.sourceChatId, messageId: t.sourceMessageId }]
@@ -125,7 +126,7 @@ export function taskRoutes(app: Services) {
       { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
       keys,
     );
-    return (task: TaskView) => found.get(`${task.sourceChatId}:${task.sourceMessageId}`);
+    return (task: TaskRecord) => found.get(`${task.sourceChatId}:${task.sourceMessageId}`);
   };
   const asJson = async (db: Db, task: TaskView) =>
     taskJson(task, (await sourcesOf(db, [task]))(task));
@@ -164,7 +165,7 @@ export function taskRoutes(app: Services) {
     if (teamId !== null && !(await isMember(sql, teamId, caller.id))) {
       throw notFound("No such team.");
     }
-    const page = await queryTasks(sql, app, {
+    const page = await queryTasks(sql, {
       viewerId: caller.id,
       teamId,
       status: query.status,

@@ -1,0 +1,49 @@
+/**
+ * The server under measurement, in a process of its own: `plain` is a bare node:http
+ * answer (the ceiling), `service` the real HTTP app (createApp, no bot polling). Prints
+ * "ready <port>" once listening; ends on SIGTERM.
+ */
+import { createServer } from "node:http";
+import { serve } from "@hono/node-server";
+import { createApp } from "#bot/app";
+import { loadConfig } from "#bot/config";
+import { systemClock } from "#bot/lib/clock";
+import { createLogger } from "#bot/lib/logger";
+import { createSql } from "#db/client";
+import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+
+const mode = process.argv[2];
+const ready = (port: number) => process.stdout.write(`ready ${port}\n`);
+
+if (mode === "plain") {
+  const body = JSON.stringify({ tasks: [], nextCursor: null });
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { "content-type": "application/json" });
+    response.end(body);
+  });
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address();
+    ready(typeof address === "object" && address ? address.port : 0);
+  });
+  process.once("SIGTERM", () => server.close(() => process.exit(0)));
+} else if (mode === "service") {
+  const config = loadConfig(process.env);
+  if (!config.databaseUrl || !config.encryptionKeys || !config.hashSecret) {
+    throw new Error("DATABASE_URL, ENCRYPTION_KEYS and HASH_SECRET are required");
+  }
+  const sql = createSql(config.databaseUrl, { max: 20 });
+  const app = createApp({
+    config,
+    sql,
+    clock: systemClock,
+    log: createLogger("warn"),
+    secrets: { encryptionKeys: config.encryptionKeys, hashSecret: config.hashSecret },
+    botInfo: TEST_BOT_INFO,
+  });
+  const server = serve({ fetch: app.http.fetch, hostname: "127.0.0.1", port: 0 }, (info) =>
+    ready(info.port),
+  );
+  process.once("SIGTERM", () => server.close(() => void sql.end().then(() => process.exit(0))));
+} else {
+  throw new Error("usage: server.ts plain|service");
+}
