@@ -66,7 +66,7 @@ export function authenticate(app: Services, auth: Authentication): Authenticator
       await upsertUser(app.sql, app.vault, user, false, now);
       written.set(user.id, { signature, at: now.getTime() });
     }
-    c.set("caller", { id: user.id, isAdmin: app.adminIds.has(user.id) });
+    c.set("caller", { id: user.id, firstName: user.firstName, isAdmin: app.adminIds.has(user.id) });
     await next();
   };
   return { middleware, forget: (userId) => written.delete(userId) };

@@ -13,6 +13,7 @@ import { z } from "zod";
 
 export interface Caller {
   id: number;
+  firstName: string;
   isAdmin: boolean;
 }
 

@@ -29,7 +29,7 @@ export function miniAppApi(options: {
     await next();
   });
   api.route("/", meRoutes(app, authenticator.forget));
-  api.route("/", taskRoutes(app));
+  api.route("/", taskRoutes(app, options.telegram));
   api.route("/", teamRoutes(app));
   api.route("/", retentionRoutes(app, options.telegram));
   api.route("/", auditRoutes(app));

@@ -1,9 +1,12 @@
+import type { Api } from "grammy";
 import type { User as TelegramUser } from "grammy/types";
 import { escapeHtml } from "#bot/lib/html";
 import { describeError } from "#bot/lib/logger";
-import type { BotContext } from "#bot/telegram/context";
+import type { BotContext, Services } from "#bot/telegram/context";
+import type { Db } from "#db/client";
 import type { TaskView } from "#db/tasks";
-import { canMessage, getUsers } from "#db/users";
+import { canMessage, getUsers, type User } from "#db/users";
+import type { Vault } from "#db/vault";
 import { renderCard } from "./card.ts";
 
 export type TaskEvent = "assigned" | "done" | "reopened";
@@ -21,10 +24,49 @@ export function recipientsOf(task: TaskView, event: TaskEvent, actorId: number):
   return [...new Set(ids)];
 }
 
+/** Whom to tell: the people concerned who started the bot and have not blocked it. */
+export async function taskNoticeRecipients(
+  db: Db,
+  vault: Vault,
+  task: TaskView,
+  event: TaskEvent,
+  actorId: number,
+): Promise<User[]> {
+  const ids = recipientsOf(task, event, actorId);
+  if (ids.length === 0) return [];
+  return (await getUsers(db, vault, ids)).filter(canMessage);
+}
+
+/** Sends each recipient the task's card in their private chat; a failure stops nobody else. */
+export async function sendTaskNotices(
+  api: Api,
+  app: Pick<Services, "clock" | "log" | "hashId">,
+  recipients: readonly User[],
+  task: TaskView,
+  event: TaskEvent,
+  actorName: string,
+): Promise<void> {
+  for (const user of recipients) {
+    const card = renderCard(task, {
+      now: app.clock.now(),
+      timeZone: user.timezone,
+      showTeam: true,
+    });
+    const text = `${escapeHtml(actorName)} ${VERB[event]}:\n\n${card.text}`;
+    await api
+      .sendMessage(user.id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
+      .catch((error: unknown) => {
+        app.log.info(
+          { user: app.hashId(user.id), err: describeError(error) },
+          "notification not delivered",
+        );
+      });
+  }
+}
+
 /**
- * Tells the people concerned, in their private chats, once the change has committed.
- * Only users who started the bot and have not blocked it are written to; who they are is
- * read in the update's transaction, the sending waits for the commit.
+ * Tells the people concerned, in their private chats, once the change has committed. Who
+ * they are is read in the update's transaction, the sending waits for the commit.
  */
 export async function notifyTaskEvent(
   ctx: BotContext,
@@ -32,23 +74,8 @@ export async function notifyTaskEvent(
   event: TaskEvent,
   actor: TelegramUser,
 ): Promise<void> {
-  const ids = recipientsOf(task, event, actor.id);
-  if (ids.length === 0) return;
-  const recipients = (await getUsers(ctx.db, ctx.app.vault, ids)).filter(canMessage);
+  const recipients = await taskNoticeRecipients(ctx.db, ctx.app.vault, task, event, actor.id);
   if (recipients.length === 0) return;
-  const { clock, log, hashId } = ctx.app;
-  ctx.afterCommit(async () => {
-    for (const user of recipients) {
-      const card = renderCard(task, { now: clock.now(), timeZone: user.timezone, showTeam: true });
-      const text = `${escapeHtml(actor.first_name)} ${VERB[event]}:\n\n${card.text}`;
-      await ctx.api
-        .sendMessage(user.id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
-        .catch((error: unknown) => {
-          log.info(
-            { user: hashId(user.id), err: describeError(error) },
-            "notification not delivered",
-          );
-        });
-    }
-  });
+  const { api } = ctx;
+  ctx.afterCommit(() => sendTaskNotices(api, ctx.app, recipients, task, event, actor.first_name));
 }

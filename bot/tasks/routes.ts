@@ -1,3 +1,4 @@
+import type { Api } from "grammy";
 import { z } from "zod";
 import {
   apiRouter,
@@ -27,6 +28,8 @@ import {
   updateTask,
 } from "#db/tasks";
 import { isMember } from "#db/teams";
+import type { User } from "#db/users";
+import { sendTaskNotices, type TaskEvent, taskNoticeRecipients } from "./notify.ts";
 import { DESCRIPTION_MAX, TITLE_MAX } from "./parse.ts";
 import { resolveAssigneeId } from "./people.ts";
 import { canSeeTask } from "./rules.ts";
@@ -110,7 +113,7 @@ const taskCursor = z.strictObject({ id: idParam });
  * /api/tasks: the caller's tasks and their teams' tasks. A task the caller may not see is
  * a 404, like a missing one.
  */
-export function taskRoutes(app: Services) {
+export function taskRoutes(app: Services, telegram: Api) {
   const { sql, vault, clock } = app;
   const routes = apiRouter();
 
@@ -130,6 +133,29 @@ export function taskRoutes(app: Services) {
   };
   const asJson = async (db: Db, task: TaskView) =>
     taskJson(task, (await sourcesOf(db, [task]))(task));
+
+  /**
+   * The private messages a change sends, as the bot sends them: read in the transaction,
+   * sent once it has committed, in the background.
+   */
+  const planNotices = async (db: Db, task: TaskView, events: TaskEvent[], actorId: number) => {
+    const planned: Array<{ event: TaskEvent; recipients: User[] }> = [];
+    for (const event of events) {
+      planned.push({
+        event,
+        recipients: await taskNoticeRecipients(db, vault, task, event, actorId),
+      });
+    }
+    return {
+      send: (actorName: string) => {
+        for (const { event, recipients } of planned) {
+          if (recipients.length > 0) {
+            void sendTaskNotices(telegram, app, recipients, task, event, actorName);
+          }
+        }
+      },
+    };
+  };
 
   const visibleTask = async (db: Db, callerId: number, id: number) => {
     const found = await getTaskForViewer(db, app, id, callerId);
@@ -184,7 +210,7 @@ export function taskRoutes(app: Services) {
   routes.post("/tasks", async (c) => {
     const caller = c.get("caller");
     const body = await readBody(c, newTaskBody);
-    const task = await sql.begin(async (tx) => {
+    const { json, notices } = await sql.begin(async (tx) => {
       const teamId = body.teamId ?? null;
       const assigneeId = body.assigneeId ?? null;
       await checkPlacement(tx, caller.id, teamId, assigneeId);
@@ -206,9 +232,13 @@ export function taskRoutes(app: Services) {
         },
         clock.now(),
       );
-      return asJson(tx, created);
+      return {
+        json: await asJson(tx, created),
+        notices: await planNotices(tx, created, ["assigned"], caller.id),
+      };
     });
-    return c.json(task, 201);
+    notices.send(caller.firstName);
+    return c.json(json, 201);
   });
 
   routes.get("/tasks/:id", async (c) => {
@@ -220,7 +250,7 @@ export function taskRoutes(app: Services) {
     const caller = c.get("caller");
     const id = parseWith(idParam, c.req.param("id"));
     const body = await readBody(c, taskChangesBody);
-    const task = await sql.begin(async (tx) => {
+    const { json, notices } = await sql.begin(async (tx) => {
       const current = await visibleTask(tx, caller.id, id);
       const teamId = body.teamId === undefined ? current.teamId : body.teamId;
       const assigneeId = body.assigneeId === undefined ? current.assigneeId : body.assigneeId;
@@ -232,9 +262,18 @@ export function taskRoutes(app: Services) {
         ...(body.dueAt !== undefined ? { dueHasTime: body.dueAt !== null } : {}),
       };
       await updateTask(tx, id, changes, clock.now());
-      return asJson(tx, await visibleTask(tx, caller.id, id));
+      const updated = await visibleTask(tx, caller.id, id);
+      const events: TaskEvent[] = [];
+      if (updated.assigneeId !== current.assigneeId) events.push("assigned");
+      if (updated.status !== current.status)
+        events.push(updated.status === "done" ? "done" : "reopened");
+      return {
+        json: await asJson(tx, updated),
+        notices: await planNotices(tx, updated, events, caller.id),
+      };
     });
-    return c.json(task);
+    notices.send(caller.firstName);
+    return c.json(json);
   });
 
   routes.delete("/tasks/:id", async (c) => {

@@ -100,6 +100,36 @@ describe("authentication", () => {
   });
 });
 
+describe("with REDIS_URL", () => {
+  it("shares the per-user limit between instances", async () => {
+    const env = {
+      PORT: "0",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      API_RATE_LIMIT_PER_MINUTE: "3",
+    };
+    const first = createTestBot({ sql: h.sql, telegram: h.telegram, env });
+    const second = createTestBot({ sql: h.sql, telegram: h.telegram, env });
+    await first.app.start();
+    await second.app.start();
+    // A user of our own, so parallel runs do not share counters.
+    const user = { ...alice, id: 6_000_000 + Math.floor(Math.random() * 1_000_000) };
+    const statuses: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const bot = i % 2 === 0 ? first : second;
+        const response = await bot.app.http.request("/api/me", {
+          headers: { authorization: `tma ${initDataFor(user, minutesAgo(1))}` },
+        });
+        statuses.push(response.status);
+      }
+    } finally {
+      await first.app.stop();
+      await second.app.stop();
+    }
+    expect(statuses).toEqual([200, 200, 200, 429]);
+  });
+});
+
 describe("every response", () => {
   it("carries the security headers and a request id, on success and on errors", async () => {
     for (const response of [

@@ -328,6 +328,31 @@ describe("GET, PATCH and DELETE /api/tasks/:id", () => {
   });
 });
 
+describe("notifications", () => {
+  it("tells the people on a task in private, as the bot does, once the change is saved", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.privateText(bob, "/start"));
+    h.telegram.clear();
+    const task = await created(alice, {
+      title: "Water the plants",
+      teamId: team.id,
+      assigneeId: bob.id,
+    });
+    const privately = (user: TestUser) =>
+      h.telegram.callsOf("sendMessage").find((c) => c.payload.chat_id === user.id);
+    await h.telegram.waitForCalls(() => privately(bob) !== undefined);
+    expect(privately(bob)?.payload.text).toContain(`${alice.first_name} assigned you a task:`);
+
+    await call(bob, "PATCH", `/api/tasks/${task.id}`, { json: { status: "done" } });
+    await h.telegram.waitForCalls(() => privately(alice) !== undefined);
+    const text = String(privately(alice)?.payload.text);
+    expect(text).toContain(`${bob.first_name} completed a task:`);
+    expect(text).toContain("Water the plants");
+    // Nobody hears about their own changes, and nothing goes to the group.
+    expect(h.telegram.textsTo(team.id)).toEqual([]);
+  });
+});
+
 describe("a task's source message", () => {
   it("shows the stored text while the author consents and the message is within its period", async () => {
     await giveConsent(h, bob);
