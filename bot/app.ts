@@ -20,6 +20,7 @@ import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import { miniAppRoutes } from "./miniapp/routes.ts";
 import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
@@ -97,6 +98,7 @@ export function createApp(deps: AppDeps): App {
     vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
     adminIds: config.adminIds,
     retention,
+    miniAppUrl: config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null,
   };
   const bot = createBot({
     token: config.botToken,
@@ -140,6 +142,7 @@ export function createApp(deps: AppDeps): App {
     [
       privacyRoutes(sql, config.retention),
       api,
+      miniAppRoutes({ botUsername: () => (bot.isInited() ? bot.botInfo.username : null) }),
       ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
     ],
     { https: config.publicUrl?.startsWith("https://") ?? false },
@@ -167,6 +170,12 @@ export function createApp(deps: AppDeps): App {
       });
       await bot.init();
       const commands = bot.api.setMyCommands(allCommands);
+      // The chat's menu button opens the Mini App (Telegram opens only https addresses).
+      const menu = services.miniAppUrl
+        ? bot.api.setChatMenuButton({
+            menu_button: { type: "web_app", text: "Tasks", web_app: { url: services.miniAppUrl } },
+          })
+        : Promise.resolve(true);
       if (config.botMode === "webhook") {
         await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
           secret_token: config.webhookSecret ?? "",
@@ -178,6 +187,7 @@ export function createApp(deps: AppDeps): App {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
       await commands;
+      await menu;
       jobs = startJobs(
         retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : [],
         log,

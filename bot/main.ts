@@ -3,6 +3,7 @@ import { createApp } from "./app.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { ensureMiniAppBuilt } from "./miniapp/build.ts";
 import { resolveSecrets } from "./privacy/secrets.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.
@@ -15,6 +16,7 @@ const database = await openDatabase({
   dataDir: config.dataDir,
   log: { info: (message) => log.info(message), debug: (message) => log.debug(message) },
 });
+await ensureMiniAppBuilt(log);
 const app = createApp({ config, sql: database.sql, clock: systemClock, log, secrets });
 
 let stopping = false;

@@ -58,6 +58,14 @@ describe("starting the service", () => {
         "export",
         "delete",
       ]);
+      // The chat's menu button opens the Mini App.
+      expect(telegram.callsOf("setChatMenuButton")[0]?.payload).toEqual({
+        menu_button: {
+          type: "web_app",
+          text: "Tasks",
+          web_app: { url: "https://tasks.example.org/" },
+        },
+      });
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
     } finally {

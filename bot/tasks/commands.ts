@@ -104,7 +104,21 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
     });
   }
   const heading = scope.kind === "team" ? chatTitle(ctx) : "yours";
-  return renderList(page, list, cardView(ctx, scope), heading);
+  return withAppButton(ctx, scope, renderList(page, list, cardView(ctx, scope), heading));
+}
+
+/**
+ * "Open app" under a list: in private chat the Mini App itself; in a group a t.me link
+ * whose start parameter names the team (web app buttons only work in private chats). The
+ * parameter only picks the team to show; the API still checks membership.
+ */
+function withAppButton(ctx: BotContext, scope: ChatScope, rendered: Rendered): Rendered {
+  const url = ctx.app.miniAppUrl;
+  if (!url) return rendered;
+  const keyboard = rendered.keyboard.row();
+  if (scope.kind === "private") keyboard.webApp("Open app", url);
+  else keyboard.url("Open app", `https://t.me/${ctx.me.username}?startapp=team_${scope.teamId}`);
+  return { ...rendered, keyboard };
 }
 
 async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface Services {
   /** Bot admins (ADMIN_IDS). */
   adminIds: ReadonlySet<number>;
   retention: RetentionSettings;
+  /** The Mini App's https address (PUBLIC_URL), or null when it cannot be opened in Telegram. */
+  miniAppUrl: string | null;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { build } from "vite";
 import type { TestProject } from "vitest/node";
 import { createSql, whyUnreachable } from "#db/client";
 import { DataDirectoryInUseError, type EmbeddedServer, startEmbeddedPostgres } from "#db/embedded";
@@ -9,7 +11,7 @@ import { migrate, migrationsChecksum } from "#db/migrate";
 import { databaseUrl, isStaleTestDatabase, withAdmin } from "#test/helpers/db";
 
 /**
- * Once per `vitest run`: find a PostgreSQL server (TEST_DATABASE_URL, the local one, or an
+ * Once per `vitest run`: build the Mini App, find a PostgreSQL server (TEST_DATABASE_URL, the local one, or an
  * embedded one started here), make sure a migrated template database exists for the current
  * migrations, and hand both to the test files through `inject`.
  */
@@ -30,6 +32,11 @@ const STALE_AFTER_MS = 60 * 60 * 1000;
 const EMBEDDED_DIR = join(tmpdir(), "task-tracker-test-pg");
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // The served Mini App is built from the current sources once, before any test serves it.
+  await build({
+    configFile: fileURLToPath(new URL("../../vite.config.ts", import.meta.url)),
+    logLevel: "warn",
+  });
   const server = await findServer();
   try {
     const template = `tt_tpl_${migrationsChecksum().slice(0, 12)}`;

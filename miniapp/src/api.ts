@@ -1,0 +1,152 @@
+/** The service's /api, typed as the README documents it. */
+
+export interface Task {
+  id: number;
+  teamId: number | null;
+  title: string;
+  description: string | null;
+  status: "open" | "done";
+  priority: "low" | "normal" | "high";
+  creatorId: number | null;
+  assigneeId: number | null;
+  dueAt: string | null;
+  doneAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sourceMessage: { chatId: number; messageId: number; text: string } | null;
+}
+
+export interface Consent {
+  granted: boolean;
+  policyVersion: number | null;
+  at: string | null;
+}
+
+export interface Me {
+  user: { id: number; firstName: string; lastName: string | null; username: string | null };
+  consent: Consent;
+  isAdmin: boolean;
+  teams: Array<{ id: number; title: string }>;
+}
+
+export interface Member {
+  id: number;
+  firstName: string;
+  username: string | null;
+}
+
+export interface StoredMessage {
+  chatId: number;
+  messageId: number;
+  authorId: number;
+  text: string;
+  date: string;
+}
+
+export interface Retention {
+  days: number;
+  minDays: number;
+  maxDays: number;
+  teams: Array<{ teamId: number; days: number }>;
+}
+
+export type TaskInput = Partial<{
+  title: string;
+  description: string | null;
+  teamId: number | null;
+  assigneeId: number | null;
+  dueAt: string | null;
+  priority: Task["priority"];
+  status: Task["status"];
+}>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export type Fetch = typeof fetch;
+
+export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => fetch(...args)) {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { authorization: `tma ${initDataRaw}` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await fetchImpl(path, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch {
+      throw new ApiError(0, "offline", "offline", null);
+    }
+    if (response.status === 204) return undefined as T;
+    const data: unknown = await response.json().catch(() => undefined);
+    if (!response.ok) {
+      const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const retry = Number(response.headers.get("retry-after"));
+      throw new ApiError(
+        response.status,
+        error?.code ?? "unknown",
+        error?.message ?? response.statusText,
+        Number.isFinite(retry) && retry > 0 ? retry : null,
+      );
+    }
+    return data as T;
+  }
+
+  const query = (params: Record<string, string | number | undefined>) => {
+    const search = new URLSearchParams();
+    for (const [key, value] of Object.entries(params)) {
+      if (value !== undefined) search.set(key, String(value));
+    }
+    const text = search.toString();
+    return text ? `?${text}` : "";
+  };
+
+  return {
+    me: () => call<Me>("GET", "/api/me"),
+    tasks: (params: {
+      teamId?: number;
+      status: "open" | "done";
+      assignee?: "me" | "any";
+      cursor?: string;
+    }) =>
+      call<{ tasks: Task[]; nextCursor: string | null }>(
+        "GET",
+        `/api/tasks${query({ ...params, limit: 50 })}`,
+      ),
+    task: (id: number) => call<Task>("GET", `/api/tasks/${id}`),
+    createTask: (input: TaskInput) => call<Task>("POST", "/api/tasks", input),
+    updateTask: (id: number, input: TaskInput) => call<Task>("PATCH", `/api/tasks/${id}`, input),
+    deleteTask: (id: number) => call<void>("DELETE", `/api/tasks/${id}`),
+    members: (teamId: number) => call<{ members: Member[] }>("GET", `/api/teams/${teamId}/members`),
+    messages: (teamId: number) =>
+      call<{ messages: StoredMessage[] }>("GET", `/api/teams/${teamId}/messages?limit=20`),
+    setConsent: (granted: boolean) => call<Consent>("PUT", "/api/me/consent", { granted }),
+    exportData: async (): Promise<Blob> => {
+      const response = await fetchImpl("/api/me/export", {
+        headers: { authorization: `tma ${initDataRaw}` },
+      });
+      if (!response.ok) {
+        const retry = Number(response.headers.get("retry-after"));
+        throw new ApiError(response.status, "export", "export", retry > 0 ? retry : null);
+      }
+      return response.blob();
+    },
+    eraseMe: () =>
+      call<{ deleted: Record<string, number> }>("DELETE", "/api/me", { confirm: "DELETE" }),
+    retention: () => call<Retention>("GET", "/api/admin/retention"),
+    setRetention: (days: number) => call<Retention>("PUT", "/api/admin/retention", { days }),
+  };
+}
+
+export type Api = ReturnType<typeof createApi>;

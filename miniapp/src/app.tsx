@@ -1,0 +1,117 @@
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import type { Api, Me } from "./api.ts";
+import { AppContext, type AppState, type Screen } from "./context.ts";
+import { humanError } from "./errors.ts";
+import type { Platform } from "./platform.ts";
+import { Privacy } from "./screens/Privacy.tsx";
+import { TaskForm } from "./screens/TaskForm.tsx";
+import { TaskList } from "./screens/TaskList.tsx";
+import { t } from "./strings.ts";
+import { ErrorView, Skeleton } from "./ui/states.tsx";
+
+export interface AppProps {
+  api: Api;
+  platform: Platform;
+  botUsername: string | null;
+  now?: () => Date;
+}
+
+function useOnline(): boolean {
+  const [online, setOnline] = useState(typeof navigator === "undefined" || navigator.onLine);
+  useEffect(() => {
+    const update = () => setOnline(navigator.onLine);
+    window.addEventListener("online", update);
+    window.addEventListener("offline", update);
+    return () => {
+      window.removeEventListener("online", update);
+      window.removeEventListener("offline", update);
+    };
+  }, []);
+  return online;
+}
+
+export function App({ api, platform, botUsername, now = () => new Date() }: AppProps) {
+  const [me, setMe] = useState<Me | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [stack, setStack] = useState<Screen[]>([{ name: "tasks" }]);
+  const online = useOnline();
+
+  const loadMe = useCallback(async () => {
+    setError(null);
+    try {
+      setMe(await api.me());
+    } catch (failure) {
+      setError(humanError(failure));
+    }
+  }, [api]);
+
+  useEffect(() => {
+    void loadMe();
+  }, [loadMe]);
+
+  const open = useCallback((screen: Screen) => {
+    setStack((current) => [...current, screen]);
+  }, []);
+  const back = useCallback(() => {
+    setStack((current) => (current.length > 1 ? current.slice(0, -1) : current));
+  }, []);
+  const current = stack[stack.length - 1] ?? { name: "tasks" };
+
+  useEffect(() => {
+    if (stack.length > 1) platform.backButton.show(back);
+    else platform.backButton.hide();
+  }, [platform, stack.length, back]);
+
+  const state = useMemo<AppState | null>(
+    () => (me ? { api, platform, me, reloadMe: loadMe, open, back, now } : null),
+    [api, platform, me, loadMe, open, back, now],
+  );
+
+  if (error) return <ErrorView message={error} onRetry={() => void loadMe()} />;
+  if (!state) return <Skeleton />;
+
+  const team = platform.startTeamId;
+  const teamId = team !== null && state.me.teams.some((t) => t.id === team) ? team : null;
+  const tab = (screen: "tasks" | "privacy") => () => {
+    platform.haptic("selection");
+    setStack([{ name: screen }]);
+  };
+
+  return (
+    <AppContext.Provider value={state}>
+      {!online && (
+        <p class="offline" role="status">
+          {t.errors.offline}
+        </p>
+      )}
+      <main>
+        {current.name === "tasks" && <TaskList key="tasks" teamId={teamId} />}
+        {current.name === "task" && (
+          <TaskForm key={`task-${current.id}`} id={current.id} teamId={null} />
+        )}
+        {current.name === "new" && <TaskForm key="new" id={null} teamId={current.teamId} />}
+        {current.name === "privacy" && <Privacy botUsername={botUsername} />}
+      </main>
+      {stack.length === 1 && (
+        <nav class="tabs" aria-label={t.appName}>
+          <button
+            type="button"
+            class={current.name === "tasks" ? "tab selected" : "tab"}
+            aria-current={current.name === "tasks" ? "page" : undefined}
+            onClick={tab("tasks")}
+          >
+            {t.tabs.tasks}
+          </button>
+          <button
+            type="button"
+            class={current.name === "privacy" ? "tab selected" : "tab"}
+            aria-current={current.name === "privacy" ? "page" : undefined}
+            onClick={tab("privacy")}
+          >
+            {t.tabs.privacy}
+          </button>
+        </nav>
+      )}
+    </AppContext.Provider>
+  );
+}

@@ -1,0 +1,329 @@
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import type { Member, StoredMessage, Task, TaskInput } from "../api.ts";
+import { useApp } from "../context.ts";
+import { fromLocalInput, toLocalInput } from "../due.ts";
+import { humanError } from "../errors.ts";
+import { t } from "../strings.ts";
+import { ErrorView, Skeleton } from "../ui/states.tsx";
+
+interface Draft {
+  title: string;
+  description: string;
+  teamId: number | null;
+  assigneeId: number | null;
+  due: string;
+  priority: Task["priority"];
+}
+
+const TITLE_MAX = 200;
+
+function draftOf(task: Task | null, teamId: number | null): Draft {
+  return {
+    title: task?.title ?? "",
+    description: task?.description ?? "",
+    teamId: task ? task.teamId : teamId,
+    assigneeId: task?.assigneeId ?? null,
+    due: toLocalInput(task?.dueAt ?? null),
+    priority: task?.priority ?? "normal",
+  };
+}
+
+export function validate(draft: Draft): string | null {
+  const title = draft.title.trim();
+  if (title === "") return t.form.titleRequired;
+  if ([...title].length > TITLE_MAX) return t.form.titleTooLong;
+  return null;
+}
+
+/** What changed between the saved task and the draft, as the API's PATCH body. */
+function changesOf(saved: Draft, draft: Draft): TaskInput {
+  const changes: TaskInput = {};
+  if (draft.title.trim() !== saved.title) changes.title = draft.title.trim();
+  if (draft.description !== saved.description) changes.description = draft.description || null;
+  if (draft.teamId !== saved.teamId) changes.teamId = draft.teamId;
+  if (draft.assigneeId !== saved.assigneeId) changes.assigneeId = draft.assigneeId;
+  if (draft.due !== saved.due) changes.dueAt = fromLocalInput(draft.due);
+  if (draft.priority !== saved.priority) changes.priority = draft.priority;
+  return changes;
+}
+
+/** A task, editable in place; without `id`, the form for a new one. */
+export function TaskForm({ id, teamId }: { id: number | null; teamId: number | null }) {
+  const { api, platform, me, back } = useApp();
+  const [task, setTask] = useState<Task | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<Draft>(draftOf(null, teamId));
+  const [draft, setDraft] = useState<Draft>(draftOf(null, teamId));
+  const [members, setMembers] = useState<Member[]>([]);
+  const [messages, setMessages] = useState<StoredMessage[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [touched, setTouched] = useState(false);
+
+  const load = useCallback(async () => {
+    if (id === null) return;
+    setLoadError(null);
+    try {
+      const loaded = await api.task(id);
+      setTask(loaded);
+      setSaved(draftOf(loaded, null));
+      setDraft(draftOf(loaded, null));
+    } catch (failure) {
+      setLoadError(humanError(failure));
+    }
+  }, [api, id]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    if (draft.teamId === null) {
+      setMembers([]);
+      return;
+    }
+    api
+      .members(draft.teamId)
+      .then((result) => setMembers(result.members))
+      .catch(() => setMembers([]));
+  }, [api, draft.teamId]);
+
+  const changes = useMemo(() => changesOf(saved, draft), [saved, draft]);
+  const dirty = id === null ? draft.title.trim() !== "" : Object.keys(changes).length > 0;
+  const invalid = validate(draft);
+
+  useEffect(() => {
+    platform.confirmClosing(dirty);
+    return () => platform.confirmClosing(false);
+  }, [platform, dirty]);
+
+  const fail = useCallback(
+    (failure: unknown) => {
+      setError(humanError(failure));
+      platform.haptic("error");
+    },
+    [platform],
+  );
+
+  const submit = useCallback(async () => {
+    setTouched(true);
+    if (invalid && (id === null || dirty)) {
+      platform.haptic("error");
+      return;
+    }
+    setBusy(true);
+    platform.mainButton.setLoading(true);
+    setError(null);
+    try {
+      if (id === null) {
+        await api.createTask({
+          title: draft.title.trim(),
+          description: draft.description || null,
+          teamId: draft.teamId,
+          assigneeId: draft.assigneeId,
+          dueAt: fromLocalInput(draft.due),
+          priority: draft.priority,
+        });
+        platform.haptic("success");
+        back();
+        return;
+      }
+      const updated = dirty
+        ? await api.updateTask(id, changes)
+        : await api.updateTask(id, { status: task?.status === "open" ? "done" : "open" });
+      setTask(updated);
+      setSaved(draftOf(updated, null));
+      setDraft(draftOf(updated, null));
+      platform.haptic("success");
+    } catch (failure) {
+      fail(failure);
+    } finally {
+      setBusy(false);
+      platform.mainButton.setLoading(false);
+    }
+  }, [api, platform, id, draft, dirty, changes, task, invalid, back, fail]);
+
+  useEffect(() => {
+    if (id !== null && !task) return platform.mainButton.hide();
+    const text =
+      id === null
+        ? t.form.create
+        : dirty
+          ? t.form.save
+          : task?.status === "open"
+            ? t.form.markDone
+            : t.form.reopen;
+    platform.mainButton.show(text, () => void submit());
+    return () => platform.mainButton.hide();
+  }, [platform, id, task, dirty, submit]);
+
+  const remove = async () => {
+    if (id === null) return;
+    try {
+      await api.deleteTask(id);
+      platform.haptic("success");
+      back();
+    } catch (failure) {
+      fail(failure);
+    }
+  };
+
+  if (loadError) return <ErrorView message={loadError} onRetry={() => void load()} />;
+  if (id !== null && !task) return <Skeleton rows={4} />;
+
+  const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
+  const mayDelete = task !== null && (task.creatorId === me.user.id || me.isAdmin);
+
+  return (
+    <form
+      class="screen form"
+      aria-label={id === null ? t.form.newLabel : t.form.label}
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      {id === null && draft.teamId !== null && (
+        <div class="field">
+          <button
+            type="button"
+            class="link-button"
+            onClick={() =>
+              api
+                .messages(draft.teamId ?? 0)
+                .then((result) => setMessages(result.messages))
+                .catch(fail)
+            }
+          >
+            {t.form.fromMessage}
+          </button>
+          {messages && messages.length === 0 && <p class="hint">{t.form.noMessages}</p>}
+          {messages && messages.length > 0 && (
+            <ul class="list" aria-label={t.form.pickMessage}>
+              {messages.map((message) => (
+                <li key={`${message.chatId}:${message.messageId}`}>
+                  <button
+                    type="button"
+                    class="row"
+                    onClick={() => {
+                      const [first = "", ...rest] = message.text.split("\n");
+                      set({
+                        title: first.slice(0, TITLE_MAX),
+                        description: rest.join("\n") || message.text,
+                      });
+                      setMessages(null);
+                    }}
+                  >
+                    {message.text}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <label class="field">
+        <span>{t.form.title}</span>
+        <input
+          value={draft.title}
+          maxLength={TITLE_MAX + 50}
+          required
+          aria-invalid={touched && invalid !== null}
+          onInput={(event) => set({ title: event.currentTarget.value })}
+        />
+      </label>
+      {touched && invalid && (
+        <p class="field-error" role="alert">
+          {invalid}
+        </p>
+      )}
+      <label class="field">
+        <span>{t.form.description}</span>
+        <textarea
+          value={draft.description}
+          rows={4}
+          onInput={(event) => set({ description: event.currentTarget.value })}
+        />
+      </label>
+      {id === null && (
+        <label class="field">
+          <span>{t.form.team}</span>
+          <select
+            value={draft.teamId === null ? "" : String(draft.teamId)}
+            onChange={(event) => {
+              const value = event.currentTarget.value;
+              set({ teamId: value === "" ? null : Number(value), assigneeId: null });
+            }}
+          >
+            <option value="">{t.form.privateTask}</option>
+            {me.teams.map((team) => (
+              <option key={team.id} value={String(team.id)}>
+                {team.title}
+              </option>
+            ))}
+          </select>
+        </label>
+      )}
+      <label class="field">
+        <span>{t.form.assignee}</span>
+        <select
+          value={draft.assigneeId === null ? "" : String(draft.assigneeId)}
+          onChange={(event) => {
+            platform.haptic("selection");
+            const value = event.currentTarget.value;
+            set({ assigneeId: value === "" ? null : Number(value) });
+          }}
+        >
+          <option value="">{t.form.nobody}</option>
+          {draft.teamId === null ? (
+            <option value={String(me.user.id)}>{t.form.me}</option>
+          ) : (
+            members.map((member) => (
+              <option key={member.id} value={String(member.id)}>
+                {member.id === me.user.id ? t.form.me : member.firstName}
+              </option>
+            ))
+          )}
+        </select>
+      </label>
+      <label class="field">
+        <span>{t.form.due}</span>
+        <input
+          type="datetime-local"
+          value={draft.due}
+          onInput={(event) => set({ due: event.currentTarget.value })}
+        />
+      </label>
+      <label class="field">
+        <span>{t.form.priority}</span>
+        <select
+          value={draft.priority}
+          onChange={(event) => set({ priority: event.currentTarget.value as Task["priority"] })}
+        >
+          {(["low", "normal", "high"] as const).map((level) => (
+            <option key={level} value={level}>
+              {t.priority[level]}
+            </option>
+          ))}
+        </select>
+      </label>
+      {task?.sourceMessage && (
+        <figure class="field">
+          <figcaption>{t.form.source}</figcaption>
+          <blockquote>{task.sourceMessage.text}</blockquote>
+        </figure>
+      )}
+      {error && <ErrorView message={error} />}
+      {mayDelete && (
+        <button
+          type="button"
+          class="button destructive"
+          disabled={busy}
+          onClick={() => void remove()}
+        >
+          {t.form.delete}
+        </button>
+      )}
+    </form>
+  );
+}

@@ -1,0 +1,207 @@
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import type { Member, Task } from "../api.ts";
+import { useApp } from "../context.ts";
+import { describeDue } from "../due.ts";
+import { humanError } from "../errors.ts";
+import { t } from "../strings.ts";
+import { Empty, ErrorView, Skeleton } from "../ui/states.tsx";
+
+type Filter = "assigned" | "created" | "team";
+
+const PRIORITY_MARK: Record<Task["priority"], string> = { low: "↓", normal: "", high: "‼" };
+const PULL_TO_REFRESH_PX = 70;
+
+export function TaskList({ teamId }: { teamId: number | null }) {
+  const { api, platform, me, open, now } = useApp();
+  const [filter, setFilter] = useState<Filter>(teamId !== null ? "team" : "assigned");
+  const [status, setStatus] = useState<"open" | "done">("open");
+  const [tasks, setTasks] = useState<Task[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const pullStart = useRef<number | null>(null);
+
+  const fetchPage = useCallback(
+    async (after?: string) => {
+      const page =
+        filter === "team" && teamId !== null
+          ? await api.tasks({ teamId, status, ...(after ? { cursor: after } : {}) })
+          : await api.tasks({
+              status,
+              ...(filter === "assigned" ? { assignee: "me" as const } : {}),
+              ...(after ? { cursor: after } : {}),
+            });
+      const shown =
+        filter === "created"
+          ? page.tasks.filter((task) => task.creatorId === me.user.id)
+          : page.tasks;
+      return { tasks: shown, nextCursor: page.nextCursor };
+    },
+    [api, filter, status, teamId, me.user.id],
+  );
+
+  const load = useCallback(async () => {
+    setError(null);
+    setTasks(null);
+    try {
+      const page = await fetchPage();
+      setTasks(page.tasks);
+      setCursor(page.nextCursor);
+    } catch (failure) {
+      setError(humanError(failure));
+      platform.haptic("error");
+    }
+  }, [fetchPage, platform]);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  useEffect(() => {
+    if (teamId === null) return;
+    api
+      .members(teamId)
+      .then((result) => setMembers(result.members))
+      .catch(() => setMembers([]));
+  }, [api, teamId]);
+
+  const loadMore = useCallback(async () => {
+    if (!cursor || loadingMore) return;
+    setLoadingMore(true);
+    try {
+      const page = await fetchPage(cursor);
+      setTasks((current) => [...(current ?? []), ...page.tasks]);
+      setCursor(page.nextCursor);
+    } catch (failure) {
+      setError(humanError(failure));
+    } finally {
+      setLoadingMore(false);
+    }
+  }, [cursor, loadingMore, fetchPage]);
+
+  useEffect(() => {
+    const target = sentinel.current;
+    if (!target || typeof IntersectionObserver === "undefined") return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) void loadMore();
+    });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [loadMore]);
+
+  useEffect(() => {
+    platform.mainButton.show(t.list.create, () => open({ name: "new", teamId }));
+    return () => platform.mainButton.hide();
+  }, [platform, open, teamId]);
+
+  const choose = (next: Filter) => {
+    platform.haptic("selection");
+    setFilter(next);
+  };
+
+  const assigneeName = (task: Task) => {
+    if (task.assigneeId === null) return t.list.unassigned;
+    if (task.assigneeId === me.user.id) return t.form.me;
+    return members.find((m) => m.id === task.assigneeId)?.firstName ?? "";
+  };
+
+  return (
+    <section
+      class="screen"
+      aria-label={t.list.label}
+      onTouchStart={(event) => {
+        pullStart.current = window.scrollY === 0 ? (event.touches[0]?.clientY ?? null) : null;
+      }}
+      onTouchEnd={(event) => {
+        const start = pullStart.current;
+        const end = event.changedTouches[0]?.clientY;
+        pullStart.current = null;
+        if (start !== null && end !== undefined && end - start > PULL_TO_REFRESH_PX) void load();
+      }}
+    >
+      <div class="segmented" role="tablist" aria-label={t.list.label}>
+        {(teamId !== null
+          ? (["team", "assigned", "created"] as const)
+          : (["assigned", "created"] as const)
+        ).map((option) => (
+          <button
+            key={option}
+            type="button"
+            role="tab"
+            aria-selected={filter === option}
+            class={filter === option ? "segment selected" : "segment"}
+            onClick={() => choose(option)}
+          >
+            {t.filters[option]}
+          </button>
+        ))}
+      </div>
+      <div class="toolbar">
+        <label class="toggle">
+          <input
+            type="checkbox"
+            checked={status === "done"}
+            onChange={(event) => {
+              platform.haptic("selection");
+              setStatus(event.currentTarget.checked ? "done" : "open");
+            }}
+          />
+          {t.status.done}
+        </label>
+        <button type="button" class="link-button" onClick={() => void load()}>
+          {t.list.refresh}
+        </button>
+      </div>
+      {error && <ErrorView message={error} onRetry={() => void load()} />}
+      {!error && tasks === null && <Skeleton />}
+      {!error && tasks !== null && tasks.length === 0 && (
+        <Empty
+          text={status === "open" ? t.list.empty : t.list.emptyDone}
+          {...(status === "open"
+            ? { action: { label: t.list.create, run: () => open({ name: "new", teamId }) } }
+            : {})}
+        />
+      )}
+      {tasks !== null && tasks.length > 0 && (
+        <ul class="list">
+          {tasks.map((task) => {
+            const due = task.dueAt ? describeDue(task.dueAt, now()) : null;
+            return (
+              <li key={task.id}>
+                <button
+                  type="button"
+                  class="row"
+                  data-task-id={task.id}
+                  onClick={() => open({ name: "task", id: task.id })}
+                >
+                  <span class="row-title">
+                    {PRIORITY_MARK[task.priority] && (
+                      <span class="priority" role="img" aria-label={t.priority[task.priority]}>
+                        {PRIORITY_MARK[task.priority]}{" "}
+                      </span>
+                    )}
+                    {task.title}
+                  </span>
+                  <span class="row-meta">
+                    {assigneeName(task)}
+                    {due && (
+                      <span class={due.overdue && task.status === "open" ? "due overdue" : "due"}>
+                        {" · "}
+                        {due.text}
+                      </span>
+                    )}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <div ref={sentinel} class="sentinel">
+        {loadingMore && t.list.loadingMore}
+      </div>
+    </section>
+  );
+}
