@@ -1,19 +1,27 @@
 import type { Redis } from "ioredis";
 
+export interface WindowCount {
+  count: number;
+  resetInMs: number;
+}
+
 /** Counts hits per key in fixed windows; time is passed in, so tests control it. */
 export interface RateLimitStore {
-  /** Adds a hit to `key` in the window holding `nowMs`; returns the count so far. */
-  hit(key: string, windowMs: number, nowMs: number): Promise<number>;
-  /** The count in the window holding `nowMs`, without adding to it. */
-  current(key: string, windowMs: number, nowMs: number): Promise<number>;
+  /** Adds one hit to `key` in its current window of `windowMs`; returns the count so far and ms until the window ends. */
+  hit(key: string, windowMs: number, nowMs: number): Promise<WindowCount>;
+  /** The same as `hit`, without adding one. */
+  current(key: string, windowMs: number, nowMs: number): Promise<WindowCount>;
 }
 
 export type RateDecision = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 
 export interface RateLimiter {
-  /** Counts a hit; refused once more than `limit` hits fall in the window. */
+  /** Counts a hit; `allowed: false` once `limit` hits in the window are exceeded, with seconds until it may try again (at least 1). */
   hit(key: string, nowMs: number): Promise<RateDecision>;
-  /** Whether the key is over its limit now, without counting. */
+  /**
+   * Whether a hit now would be allowed, without counting one: with `limit` failures counted,
+   * the next attempt is refused up front rather than allowed to fail once more.
+   */
   peek(key: string, nowMs: number): Promise<RateDecision>;
 }
 
@@ -22,47 +30,69 @@ export function createRateLimiter(
   options: { limit: number; windowMs: number },
 ): RateLimiter {
   const { limit, windowMs } = options;
-  const decide = (count: number, nowMs: number): RateDecision => {
-    if (count <= limit) return { allowed: true };
-    const resetInMs = windowMs - (nowMs % windowMs);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(resetInMs / 1000)) };
-  };
+  if (!(limit >= 0 && windowMs > 0)) {
+    throw new RangeError(`Invalid rate limit: ${limit} per ${windowMs} ms`);
+  }
+  const decide = (allowed: boolean, resetInMs: number): RateDecision =>
+    allowed
+      ? { allowed: true }
+      : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(resetInMs / 1000)) };
   return {
-    hit: async (key, nowMs) => decide(await store.hit(key, windowMs, nowMs), nowMs),
-    // Over the limit means the next hit would be refused.
-    peek: async (key, nowMs) => decide((await store.current(key, windowMs, nowMs)) + 1, nowMs),
+    async hit(key, nowMs) {
+      const { count, resetInMs } = await store.hit(key, windowMs, nowMs);
+      return decide(count <= limit, resetInMs);
+    },
+    async peek(key, nowMs) {
+      const { count, resetInMs } = await store.current(key, windowMs, nowMs);
+      return decide(count < limit, resetInMs);
+    },
   };
 }
 
+const windowOf = (windowMs: number, nowMs: number) => Math.floor(nowMs / windowMs);
+const windowEnd = (windowMs: number, nowMs: number) => (windowOf(windowMs, nowMs) + 1) * windowMs;
+
 /**
- * One process's counts. Bounded: when full, entries of past windows go first, then the
- * oldest.
+ * One process's counts. Bounded by `maxKeys`: when full, entries of past windows go first,
+ * then the oldest inserted.
  */
 export function memoryRateLimitStore(options: { maxKeys?: number } = {}): RateLimitStore {
   const maxKeys = options.maxKeys ?? 100_000;
-  const counts = new Map<string, { window: number; count: number }>();
-  const windowOf = (windowMs: number, nowMs: number) => Math.floor(nowMs / windowMs);
-  const makeRoom = (window: number) => {
-    for (const [key, entry] of counts) if (entry.window < window) counts.delete(key);
-    while (counts.size >= maxKeys) {
-      const oldest = counts.keys().next();
-      if (oldest.done) break;
-      counts.delete(oldest.value);
+  // Keyed by the window's end rather than its index, so keys counted with different
+  // windowMs still expire correctly.
+  const counts = new Map<string, { endsAt: number; count: number }>();
+  // No entry ends before this, so a sweep for expired entries earlier would find none:
+  // a store full of live keys is not rescanned on every new key.
+  let sweepFrom = 0;
+  const makeRoom = (nowMs: number) => {
+    if (nowMs >= sweepFrom) {
+      sweepFrom = Number.POSITIVE_INFINITY;
+      for (const [key, entry] of counts) {
+        if (entry.endsAt <= nowMs) counts.delete(key);
+        else sweepFrom = Math.min(sweepFrom, entry.endsAt);
+      }
+    }
+    for (const key of counts.keys()) {
+      if (counts.size < maxKeys) break;
+      counts.delete(key);
     }
   };
   return {
     async hit(key, windowMs, nowMs) {
-      const window = windowOf(windowMs, nowMs);
+      const endsAt = windowEnd(windowMs, nowMs);
       const entry = counts.get(key);
-      if (entry && entry.window === window) return ++entry.count;
+      if (entry?.endsAt === endsAt) return { count: ++entry.count, resetInMs: endsAt - nowMs };
+      // Re-inserted rather than updated, so that "oldest inserted" means least recently renewed.
       counts.delete(key);
-      if (counts.size >= maxKeys) makeRoom(window);
-      counts.set(key, { window, count: 1 });
-      return 1;
+      if (counts.size >= maxKeys) makeRoom(nowMs);
+      counts.set(key, { endsAt, count: 1 });
+      sweepFrom = Math.min(sweepFrom, endsAt);
+      return { count: 1, resetInMs: endsAt - nowMs };
     },
     async current(key, windowMs, nowMs) {
+      const endsAt = windowEnd(windowMs, nowMs);
       const entry = counts.get(key);
-      return entry && entry.window === windowOf(windowMs, nowMs) ? entry.count : 0;
+      return { count: entry?.endsAt === endsAt ? entry.count : 0, resetInMs: endsAt - nowMs };
     },
   };
 }
@@ -70,17 +100,18 @@ export function memoryRateLimitStore(options: { maxKeys?: number } = {}): RateLi
 /** Counts shared by every instance on one Redis; each window's key expires by itself. */
 export function redisRateLimitStore(redis: Redis, prefix: string): RateLimitStore {
   const keyOf = (key: string, windowMs: number, nowMs: number) =>
-    `${prefix}${key}:${Math.floor(nowMs / windowMs)}`;
+    `${prefix}${key}:${windowOf(windowMs, nowMs)}`;
   return {
     async hit(key, windowMs, nowMs) {
       const windowKey = keyOf(key, windowMs, nowMs);
       const results = await redis.multi().incr(windowKey).pexpire(windowKey, windowMs).exec();
-      const [error, count] = results?.[0] ?? [new Error("Redis returned no result"), 0];
+      const [error, count] = results?.[0] ?? [new Error("Redis discarded the transaction"), 0];
       if (error) throw error;
-      return Number(count);
+      return { count: Number(count), resetInMs: windowEnd(windowMs, nowMs) - nowMs };
     },
     async current(key, windowMs, nowMs) {
-      return Number((await redis.get(keyOf(key, windowMs, nowMs))) ?? 0);
+      const count = Number((await redis.get(keyOf(key, windowMs, nowMs))) ?? 0);
+      return { count, resetInMs: windowEnd(windowMs, nowMs) - nowMs };
     },
   };
 }

@@ -9,41 +9,55 @@ import {
 } from "#bot/http/rate-limit";
 
 const MINUTE = 60_000;
-// 10:00:15 in some minute: 45 s are left in the window.
-const T = 29_000_000 * MINUTE + 15_000;
+/** The start of some one-minute window. */
+const START = 28_333_334 * MINUTE;
+/** 15 s into that window: 45 s are left. */
+const T = START + 15_000;
 
 function behavesAsALimit(makeStore: () => RateLimitStore) {
-  it("allows the limit, refuses the next with the seconds to the window's end, then allows again", async () => {
+  it("allows `limit` hits, refuses the next until the window ends, then allows again", async () => {
     const limiter = createRateLimiter(makeStore(), { limit: 3, windowMs: MINUTE });
     for (let i = 0; i < 3; i++) expect(await limiter.hit("a", T)).toEqual({ allowed: true });
+    expect(await limiter.hit("a", T)).toEqual({ allowed: false, retryAfterSeconds: 45 });
     expect(await limiter.hit("a", T + 500)).toEqual({ allowed: false, retryAfterSeconds: 45 });
-    expect(await limiter.hit("b", T)).toEqual({ allowed: true });
-    expect(await limiter.hit("a", T + 45_000)).toEqual({ allowed: true });
+    expect(await limiter.hit("a", START + MINUTE - 1)).toEqual({
+      allowed: false,
+      retryAfterSeconds: 1,
+    });
+    expect(await limiter.hit("a", START + MINUTE)).toEqual({ allowed: true });
   });
 
-  it("peeks without counting", async () => {
+  it("counts each key on its own", async () => {
+    const limiter = createRateLimiter(makeStore(), { limit: 1, windowMs: MINUTE });
+    expect(await limiter.hit("a", T)).toEqual({ allowed: true });
+    expect(await limiter.hit("a", T)).toMatchObject({ allowed: false });
+    expect(await limiter.hit("b", T)).toEqual({ allowed: true });
+  });
+
+  it("peeks without counting, refusing once `limit` hits are counted", async () => {
     const limiter = createRateLimiter(makeStore(), { limit: 2, windowMs: MINUTE });
-    expect(await limiter.peek("k", T)).toEqual({ allowed: true });
+    for (let i = 0; i < 3; i++) expect(await limiter.peek("k", T)).toEqual({ allowed: true });
     await limiter.hit("k", T);
     expect(await limiter.peek("k", T)).toEqual({ allowed: true });
     await limiter.hit("k", T);
     expect(await limiter.peek("k", T)).toEqual({ allowed: false, retryAfterSeconds: 45 });
+    expect(await limiter.peek("k", START + MINUTE)).toEqual({ allowed: true });
   });
 }
 
 describe("the memory store", () => {
   behavesAsALimit(() => memoryRateLimitStore());
 
-  it("stays within maxKeys, dropping past windows first", async () => {
+  it("stays within maxKeys, dropping keys of past windows first, then the oldest", async () => {
     const store = memoryRateLimitStore({ maxKeys: 2 });
-    await store.hit("old", MINUTE, T - MINUTE);
+    const count = async (key: string) => (await store.current(key, MINUTE, T)).count;
+    await store.hit("stale", MINUTE, T - MINUTE);
     await store.hit("x", MINUTE, T);
     await store.hit("y", MINUTE, T);
-    expect(await store.current("x", MINUTE, T)).toBe(1);
-    expect(await store.current("y", MINUTE, T)).toBe(1);
+    expect([await count("x"), await count("y")]).toEqual([1, 1]);
+    await store.hit("y", MINUTE, T);
     await store.hit("z", MINUTE, T);
-    expect(await store.current("x", MINUTE, T)).toBe(0);
-    expect(await store.current("z", MINUTE, T)).toBe(1);
+    expect([await count("x"), await count("y"), await count("z")]).toEqual([0, 2, 1]);
   });
 });
 
@@ -57,26 +71,32 @@ describe("the Redis store", () => {
   };
   afterAll(async () => {
     const [first] = connections;
-    if (first) {
-      const keys = await first.keys(`${prefix}*`);
-      if (keys.length > 0) await first.del(...keys);
-    }
-    for (const redis of connections) redis.disconnect();
+    const keys = first ? await first.keys(`${prefix}*`) : [];
+    if (first && keys.length > 0) await first.del(...keys);
+    await Promise.all(connections.map((redis) => redis.quit()));
   });
+
   let run = 0;
   behavesAsALimit(() => redisRateLimitStore(connect(), `${prefix}${++run}:`));
 
-  it("is one count for several instances", async () => {
-    const first = createRateLimiter(redisRateLimitStore(connect(), `${prefix}shared:`), {
-      limit: 2,
-      windowMs: MINUTE,
-    });
-    const second = createRateLimiter(redisRateLimitStore(connect(), `${prefix}shared:`), {
-      limit: 2,
-      windowMs: MINUTE,
-    });
+  it("keeps one count for several service instances", async () => {
+    const instance = () =>
+      createRateLimiter(redisRateLimitStore(connect(), `${prefix}shared:`), {
+        limit: 2,
+        windowMs: MINUTE,
+      });
+    const [first, second] = [instance(), instance()];
     expect(await first.hit("u:1", T)).toEqual({ allowed: true });
     expect(await second.hit("u:1", T)).toEqual({ allowed: true });
     expect(await first.hit("u:1", T)).toEqual({ allowed: false, retryAfterSeconds: 45 });
+    expect(await second.peek("u:1", T)).toEqual({ allowed: false, retryAfterSeconds: 45 });
+  });
+
+  it("lets each window's count expire by itself", async () => {
+    const redis = connect();
+    await redisRateLimitStore(redis, `${prefix}ttl:`).hit("k", MINUTE, T);
+    const ttl = await redis.pttl(`${prefix}ttl:k:${START / MINUTE}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(MINUTE);
   });
 });
