@@ -5,7 +5,7 @@ import { humanError } from "./errors.ts";
 import type { Platform } from "./platform.ts";
 import { Privacy } from "./screens/Privacy.tsx";
 import { TaskForm } from "./screens/TaskForm.tsx";
-import { TaskList } from "./screens/TaskList.tsx";
+import { type Prefetched, TaskList } from "./screens/TaskList.tsx";
 import { t } from "./strings.ts";
 import { ErrorView, Skeleton } from "./ui/states.tsx";
 
@@ -35,6 +35,18 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
   const [error, setError] = useState<string | null>(null);
   const [stack, setStack] = useState<Screen[]>([{ name: "tasks" }]);
   const online = useOnline();
+
+  // The opening list is asked for alongside /api/me rather than after it, and used once.
+  const [opening] = useState(() => {
+    const page: Prefetched = api.tasks({ status: "open", assignee: "me" });
+    page.catch(() => {});
+    return { page: page as Prefetched | undefined };
+  });
+  const takePrefetched = useCallback(() => {
+    const page = opening.page;
+    opening.page = undefined;
+    return page;
+  }, [opening]);
 
   const loadMe = useCallback(async () => {
     setError(null);
@@ -85,7 +97,9 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
         </p>
       )}
       <main>
-        {current.name === "tasks" && <TaskList key="tasks" teamId={teamId} />}
+        {current.name === "tasks" && (
+          <TaskList key="tasks" teamId={teamId} {...(teamId === null ? { takePrefetched } : {})} />
+        )}
         {current.name === "task" && (
           <TaskForm key={`task-${current.id}`} id={current.id} teamId={null} />
         )}

@@ -45,7 +45,7 @@ describe("the new task form", () => {
         title: "Buy milk",
         description: null,
         teamId: null,
-        assigneeId: null,
+        assigneeId: 1001,
         dueAt: null,
         priority: "high",
       },

@@ -148,7 +148,7 @@ export function Privacy({ botUsername }: { botUsername: string | null }) {
         </div>
       )}
       {error && <ErrorView message={error} />}
-      <p>
+      <p class="section-link">
         <a href="/privacy">{t.privacy.notice}</a>
       </p>
     </section>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Member, StoredMessage, Task, TaskInput } from "../api.ts";
 import { useApp } from "../context.ts";
 import { fromLocalInput, toLocalInput } from "../due.ts";
@@ -17,12 +17,13 @@ interface Draft {
 
 const TITLE_MAX = 200;
 
-function draftOf(task: Task | null, teamId: number | null): Draft {
+/** A new private task is the creator's own; a new team task starts unassigned. */
+function draftOf(task: Task | null, teamId: number | null, myId: number): Draft {
   return {
     title: task?.title ?? "",
     description: task?.description ?? "",
     teamId: task ? task.teamId : teamId,
-    assigneeId: task?.assigneeId ?? null,
+    assigneeId: task ? task.assigneeId : teamId === null ? myId : null,
     due: toLocalInput(task?.dueAt ?? null),
     priority: task?.priority ?? "normal",
   };
@@ -52,26 +53,27 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
   const { api, platform, me, back } = useApp();
   const [task, setTask] = useState<Task | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  const [saved, setSaved] = useState<Draft>(draftOf(null, teamId));
-  const [draft, setDraft] = useState<Draft>(draftOf(null, teamId));
+  const [saved, setSaved] = useState<Draft>(draftOf(null, teamId, me.user.id));
+  const [draft, setDraft] = useState<Draft>(draftOf(null, teamId, me.user.id));
   const [members, setMembers] = useState<Member[]>([]);
   const [messages, setMessages] = useState<StoredMessage[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
 
+  const myId = me.user.id;
   const load = useCallback(async () => {
     if (id === null) return;
     setLoadError(null);
     try {
       const loaded = await api.task(id);
       setTask(loaded);
-      setSaved(draftOf(loaded, null));
-      setDraft(draftOf(loaded, null));
+      setSaved(draftOf(loaded, null, myId));
+      setDraft(draftOf(loaded, null, myId));
     } catch (failure) {
       setLoadError(humanError(failure));
     }
-  }, [api, id]);
+  }, [api, id, myId]);
 
   useEffect(() => {
     void load();
@@ -132,8 +134,8 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
         ? await api.updateTask(id, changes)
         : await api.updateTask(id, { status: task?.status === "open" ? "done" : "open" });
       setTask(updated);
-      setSaved(draftOf(updated, null));
-      setDraft(draftOf(updated, null));
+      setSaved(draftOf(updated, null, me.user.id));
+      setDraft(draftOf(updated, null, me.user.id));
       platform.haptic("success");
     } catch (failure) {
       fail(failure);
@@ -143,6 +145,10 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
     }
   }, [api, platform, id, draft, dirty, changes, task, invalid, back, fail]);
 
+  // The native button calls whatever submit is current: its handler is not replaced on
+  // every keystroke, so a press right after a change saves that change.
+  const submitNow = useRef(submit);
+  submitNow.current = submit;
   useEffect(() => {
     if (id !== null && !task) return platform.mainButton.hide();
     const text =
@@ -153,9 +159,9 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
           : task?.status === "open"
             ? t.form.markDone
             : t.form.reopen;
-    platform.mainButton.show(text, () => void submit());
+    platform.mainButton.show(text, () => void submitNow.current());
     return () => platform.mainButton.hide();
-  }, [platform, id, task, dirty, submit]);
+  }, [platform, id, task, dirty]);
 
   const remove = async () => {
     if (id === null) return;
@@ -252,7 +258,8 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
             value={draft.teamId === null ? "" : String(draft.teamId)}
             onChange={(event) => {
               const value = event.currentTarget.value;
-              set({ teamId: value === "" ? null : Number(value), assigneeId: null });
+              const team = value === "" ? null : Number(value);
+              set({ teamId: team, assigneeId: team === null ? me.user.id : null });
             }}
           >
             <option value="">{t.form.privateTask}</option>

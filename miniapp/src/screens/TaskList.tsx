@@ -11,7 +11,17 @@ type Filter = "assigned" | "created" | "team";
 const PRIORITY_MARK: Record<Task["priority"], string> = { low: "↓", normal: "", high: "‼" };
 const PULL_TO_REFRESH_PX = 70;
 
-export function TaskList({ teamId }: { teamId: number | null }) {
+/** A first page asked for while /api/me was still loading, for the list's opening view. */
+export type Prefetched = Promise<{ tasks: Task[]; nextCursor: string | null }>;
+
+export function TaskList({
+  teamId,
+  takePrefetched,
+}: {
+  teamId: number | null;
+  /** The opening page (Assigned to me, open) if it was asked for early; once. */
+  takePrefetched?: () => Prefetched | undefined;
+}) {
   const { api, platform, me, open, now } = useApp();
   const [filter, setFilter] = useState<Filter>(teamId !== null ? "team" : "assigned");
   const [status, setStatus] = useState<"open" | "done">("open");
@@ -45,15 +55,17 @@ export function TaskList({ teamId }: { teamId: number | null }) {
   const load = useCallback(async () => {
     setError(null);
     setTasks(null);
+    // The prefetched page serves the first load only; a failure there is asked again.
+    const early = filter === "assigned" && status === "open" ? takePrefetched?.() : undefined;
     try {
-      const page = await fetchPage();
+      const page = (early && (await early.catch(() => undefined))) || (await fetchPage());
       setTasks(page.tasks);
       setCursor(page.nextCursor);
     } catch (failure) {
       setError(humanError(failure));
       platform.haptic("error");
     }
-  }, [fetchPage, platform]);
+  }, [fetchPage, platform, filter, status, takePrefetched]);
 
   useEffect(() => {
     void load();
@@ -178,7 +190,11 @@ export function TaskList({ teamId }: { teamId: number | null }) {
                 >
                   <span class="row-title">
                     {PRIORITY_MARK[task.priority] && (
-                      <span class="priority" role="img" aria-label={t.priority[task.priority]}>
+                      <span
+                        class={`priority ${task.priority}`}
+                        role="img"
+                        aria-label={t.priority[task.priority]}
+                      >
                         {PRIORITY_MARK[task.priority]}{" "}
                       </span>
                     )}
