@@ -23,6 +23,7 @@ import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { miniAppRoutes } from "./miniapp/routes.ts";
 import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
+import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
@@ -48,6 +49,8 @@ export interface AppDeps {
 export interface App {
   bot: Bot<BotContext>;
   http: Hono;
+  /** Sends the reminders that are due now: what the minutely job runs. */
+  deliverReminders(): Promise<DeliveryCounts>;
   /** Listens, starts polling or registers the webhook, and starts the jobs. */
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
@@ -152,9 +155,11 @@ export function createApp(deps: AppDeps): App {
   let runner: RunnerHandle | undefined;
   let jobs: Scheduler | undefined;
 
+  const reminders = { ...services, api: bot.api };
   return {
     bot,
     http,
+    deliverReminders: () => deliverDueReminders(reminders),
     async start() {
       if (config.redisUrl) {
         const { Redis } = await import("ioredis");
@@ -189,7 +194,10 @@ export function createApp(deps: AppDeps): App {
       await commands;
       await menu;
       jobs = startJobs(
-        retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : [],
+        [
+          reminderJob(reminders),
+          ...(retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : []),
+        ],
         log,
       );
       log.info({ port, mode: config.botMode }, "service started");

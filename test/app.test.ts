@@ -53,6 +53,8 @@ describe("starting the service", () => {
         "done",
         "task",
         "cancel",
+        "timezone",
+        "quiet",
         "privacy",
         "consent",
         "export",

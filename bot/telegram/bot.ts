@@ -7,6 +7,7 @@ import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
 import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
+import { reminderCommands, remindersFeature } from "#bot/reminders/commands";
 import { retentionFeature } from "#bot/retention/commands";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { mayAnswerAForm } from "#bot/tasks/new-task";
@@ -43,7 +44,12 @@ export interface BotOptions {
 }
 
 /** Every command of every capability, for /help and Telegram's command menu. */
-export const allCommands: BotCommand[] = [...welcomeCommands, ...taskCommands, ...privacyCommands];
+export const allCommands: BotCommand[] = [
+  ...welcomeCommands,
+  ...taskCommands,
+  ...reminderCommands,
+  ...privacyCommands,
+];
 
 const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 
@@ -146,6 +152,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   interactive.use(tasksFeature());
   interactive.use(privacyFeature());
   interactive.use(retentionFeature());
+  interactive.use(remindersFeature());
 
   bot.catch((error) => {
     services.log.error(

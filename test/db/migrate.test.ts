@@ -23,8 +23,8 @@ function migrationsDir(files: Record<string, string>): string {
 }
 
 // The migrations the project ships, in order.
-const SHIPPED = ["0001_init.sql", "0002_privacy.sql", "0003_retention.sql"];
-const SHIPPED_VERSIONS = [1, 2, 3];
+const SHIPPED = ["0001_init.sql", "0002_privacy.sql", "0003_retention.sql", "0004_reminders.sql"];
+const SHIPPED_VERSIONS = [1, 2, 3, 4];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`
@@ -60,6 +60,7 @@ describe("migrate", () => {
       "conversations",
       "messages",
       "processed_updates",
+      "reminders",
       "schema_migrations",
       "settings",
       "tasks",

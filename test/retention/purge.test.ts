@@ -17,7 +17,7 @@ const db = useTestDatabase();
 const NOW = "2026-11-28T12:00:00Z";
 
 beforeEach(async () => {
-  await db.sql`truncate messages, tasks, team_members, teams, consents, users, settings, audit_log, processed_updates, conversations, confirmations`;
+  await db.sql`truncate messages, reminders, tasks, team_members, teams, consents, users, settings, audit_log, processed_updates, conversations, confirmations`;
 });
 
 const admin = { trigger: "admin", actor: "h:admin" } as const;

@@ -65,6 +65,8 @@ describe("/start and /help", () => {
       "/done",
       "/task",
       "/cancel",
+      "/timezone",
+      "/quiet",
       "/privacy",
       "/consent",
       "/export",

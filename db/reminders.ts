@@ -1,0 +1,84 @@
+import type { Db } from "./client.ts";
+
+/** A reminder that is due, with what deciding about it needs. */
+export interface DueReminder {
+  id: number;
+  remindAt: Date;
+  taskId: number;
+  taskStatus: "open" | "done";
+  /** Who hears it: the assignee, or the creator of an unassigned task; null: nobody. */
+  recipientId: number | null;
+  timezone: string;
+  startedAt: Date | null;
+  blockedAt: Date | null;
+  quietStart: number | null;
+  quietEnd: number | null;
+}
+
+/**
+ * Locks up to `limit` due reminders for this transaction. Rows another instance holds are
+ * skipped, so two instances never take the same reminder.
+ */
+export async function claimDueReminders(db: Db, now: Date, limit: number): Promise<DueReminder[]> {
+  return db<DueReminder[]>`
+    select r.id, r.remind_at, t.id as task_id, t.status as task_status,
+           coalesce(t.assignee_id, t.creator_id) as recipient_id,
+           coalesce(u.timezone, 'UTC') as timezone, u.started_at, u.blocked_at,
+           u.quiet_start, u.quiet_end
+    from reminders r
+    join tasks t on t.id = r.task_id
+    left join users u on u.id = coalesce(t.assignee_id, t.creator_id)
+    where r.state = 'pending' and r.remind_at <= ${now}
+    order by r.remind_at, r.id
+    limit ${limit}
+    for update of r skip locked
+  `;
+}
+
+export type ReminderOutcome = "sent" | "dropped" | "skipped";
+
+export async function settleReminder(
+  db: Db,
+  id: number,
+  outcome: ReminderOutcome,
+  now: Date,
+): Promise<void> {
+  await db`update reminders set state = ${outcome}, done_at = ${now} where id = ${id}`;
+}
+
+/** Moves a pending reminder (quiet hours) or sets a sent one off again later (snooze). */
+export async function remindAgainAt(db: Db, id: number, at: Date): Promise<void> {
+  await db`update reminders set remind_at = ${at}, state = 'pending', done_at = null where id = ${id}`;
+}
+
+/** A reminder with the people it concerns, for its buttons. */
+export async function reminderFor(
+  db: Db,
+  id: number,
+): Promise<{ id: number; taskId: number; recipientId: number | null; timezone: string } | null> {
+  const [row] = await db<
+    { id: number; taskId: number; recipientId: number | null; timezone: string }[]
+  >`
+    select r.id, r.task_id, coalesce(t.assignee_id, t.creator_id) as recipient_id,
+           coalesce(u.timezone, 'UTC') as timezone
+    from reminders r join tasks t on t.id = r.task_id
+    left join users u on u.id = coalesce(t.assignee_id, t.creator_id)
+    where r.id = ${id}
+  `;
+  return row ?? null;
+}
+
+export async function setTimezone(db: Db, userId: number, timezone: string): Promise<void> {
+  await db`update users set timezone = ${timezone} where id = ${userId}`;
+}
+
+export async function setQuietHours(
+  db: Db,
+  userId: number,
+  quiet: { start: number; end: number } | null,
+): Promise<void> {
+  await db`
+    update users set quiet_start = ${quiet?.start ?? null}, quiet_end = ${quiet?.end ?? null}
+    where id = ${userId}
+  `;
+}
