@@ -82,3 +82,30 @@ export async function setQuietHours(
     where id = ${userId}
   `;
 }
+
+/** Reminder times a task may have: minutes before its due time. */
+export const REMINDER_OFFSETS = [0, 15, 60, 1440] as const;
+
+/**
+ * Makes a task's reminders exactly `offsets` (minutes before its due time). New ones whose
+ * time has already passed are recorded as skipped, not sent late.
+ */
+export async function setReminderOffsets(
+  db: Db,
+  taskId: number,
+  offsets: readonly number[],
+  now: Date,
+): Promise<void> {
+  await db`
+    delete from reminders where task_id = ${taskId} and offset_minutes <> all(${[...offsets]}::int[])
+  `;
+  await db`
+    insert into reminders (task_id, offset_minutes, remind_at, state)
+    select t.id, o.offset_minutes, t.due_at - make_interval(mins => o.offset_minutes),
+           case when t.due_at - make_interval(mins => o.offset_minutes) < ${now}
+                then 'skipped' else 'pending' end
+    from tasks t, unnest(${[...offsets]}::int[]) as o(offset_minutes)
+    where t.id = ${taskId} and t.due_at is not null and t.due_has_time
+    on conflict (task_id, offset_minutes) do nothing
+  `;
+}

@@ -31,6 +31,8 @@ export interface Task {
   sourceMessageId: number | null;
   /** When the source message was sent; kept after the link expires, to say so. */
   sourceDate: Date | null;
+  /** Minutes before the due time at which the task reminds; read with views and records. */
+  reminderOffsets?: number[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -86,13 +88,19 @@ function toView(vault: Vault, row: TaskViewRow): TaskView {
   };
 }
 
+function reminderOffsetsSql(db: Db) {
+  return db`array(select r.offset_minutes from reminders r where r.task_id = t.id
+                  order by r.offset_minutes) as reminder_offsets`;
+}
+
 /** Columns of a view of the task row `t`, with `viewJoins`. */
 function viewColumns(db: Db, rules: RetentionRules) {
   return db`
     t.*, a.first_name as assignee_first_name, a.username as assignee_username,
     tm.title as team_title,
     t.source_date + make_interval(days => ${teamDaysSql(db, rules, db`tm.retention_days`)})
-      as source_expires_at
+      as source_expires_at,
+    ${reminderOffsetsSql(db)}
   `;
 }
 
@@ -247,6 +255,7 @@ export type TaskRecord = Pick<
   | "updatedAt"
   | "sourceChatId"
   | "sourceMessageId"
+  | "reminderOffsets"
 >;
 
 /** One page of tasks, newest first, and whether more follow. */
@@ -267,7 +276,7 @@ export async function queryTasks(
   const rows = await db<TaskRecord[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
-           t.source_message_id
+           t.source_message_id, ${reminderOffsetsSql(db)}
     from tasks t
     where ${scope} ${status} ${assignee} ${before}
     order by t.id desc limit ${query.limit + 1}

@@ -17,6 +17,7 @@ import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import type { Services } from "#bot/telegram/context";
 import type { Db } from "#db/client";
 import { type StoredMessage, storedMessagesByKey } from "#db/messages";
+import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
 import {
   createTask,
   deleteTask,
@@ -52,6 +53,7 @@ export function taskJson(task: TaskRecord, source: StoredMessage | undefined) {
     sourceMessage: source
       ? { chatId: source.chatId, messageId: source.messageId, text: source.text }
       : null,
+    reminders: task.reminderOffsets ?? [],
   };
 }
 
@@ -75,6 +77,17 @@ const dueAt = z.iso
   .transform((text) => new Date(text))
   .nullable();
 const priority = z.enum(["low", "normal", "high"], { error: "must be low, normal or high" });
+const reminders = z
+  .array(
+    z.union(
+      REMINDER_OFFSETS.map((minutes) => z.literal(minutes)),
+      {
+        error: `must list minutes before the due time, each one of ${REMINDER_OFFSETS.join(", ")}`,
+      },
+    ),
+  )
+  .max(REMINDER_OFFSETS.length)
+  .transform((offsets) => [...new Set(offsets)].sort((a, b) => a - b));
 const teamField = z
   .number({ error: "must be a group's chat id" })
   .int({ error: "must be a group's chat id" })
@@ -88,6 +101,7 @@ const newTaskBody = z.strictObject({
   assigneeId: userId.nullable().optional(),
   dueAt: dueAt.optional(),
   priority: priority.optional(),
+  reminders: reminders.optional(),
 });
 
 const taskChangesBody = z.strictObject({
@@ -98,6 +112,7 @@ const taskChangesBody = z.strictObject({
   dueAt: dueAt.optional(),
   priority: priority.optional(),
   status: z.enum(["open", "done"], { error: "must be open or done" }).optional(),
+  reminders: reminders.optional(),
 });
 
 const listQuery = z.strictObject({
@@ -155,6 +170,15 @@ export function taskRoutes(app: Services, telegram: Api) {
         }
       },
     };
+  };
+
+  /** Sets the task's reminders; they need a due time with a time of day. */
+  const withReminders = async (db: Db, callerId: number, task: TaskView, offsets: number[]) => {
+    if (offsets.length > 0 && (task.dueAt === null || !task.dueHasTime)) {
+      throw invalidInput("reminders: the task needs a due date and time to remind.");
+    }
+    await setReminderOffsets(db, task.id, offsets, clock.now());
+    return visibleTask(db, callerId, task.id);
   };
 
   const visibleTask = async (db: Db, callerId: number, id: number) => {
@@ -232,9 +256,12 @@ export function taskRoutes(app: Services, telegram: Api) {
         },
         clock.now(),
       );
+      const task = body.reminders
+        ? await withReminders(tx, caller.id, created, body.reminders)
+        : created;
       return {
-        json: await asJson(tx, created),
-        notices: await planNotices(tx, created, ["assigned"], caller.id),
+        json: await asJson(tx, task),
+        notices: await planNotices(tx, task, ["assigned"], caller.id),
       };
     });
     notices.send(caller.firstName);
@@ -257,12 +284,14 @@ export function taskRoutes(app: Services, telegram: Api) {
       if (body.teamId !== undefined || body.assigneeId !== undefined) {
         await checkPlacement(tx, caller.id, teamId, assigneeId);
       }
+      const { reminders: offsets, ...fields } = body;
       const changes: TaskChanges = {
-        ...body,
+        ...fields,
         ...(body.dueAt !== undefined ? { dueHasTime: body.dueAt !== null } : {}),
       };
       await updateTask(tx, id, changes, clock.now());
-      const updated = await visibleTask(tx, caller.id, id);
+      let updated = await visibleTask(tx, caller.id, id);
+      if (offsets) updated = await withReminders(tx, caller.id, updated, offsets);
       const events: TaskEvent[] = [];
       if (updated.assigneeId !== current.assigneeId) events.push("assigned");
       if (updated.status !== current.status)

@@ -25,9 +25,13 @@ begin
     delete from reminders where task_id = new.id and state = 'pending';
     return null;
   end if;
-  insert into reminders (task_id, offset_minutes, remind_at)
-  values (new.id, 0, new.due_at)
-  on conflict (task_id, offset_minutes) do nothing;
+  -- A due time that is new brings the reminder at that time; one removed on purpose stays
+  -- removed while the due time merely moves.
+  if tg_op = 'INSERT' or old.due_at is null or not old.due_has_time then
+    insert into reminders (task_id, offset_minutes, remind_at)
+    values (new.id, 0, new.due_at)
+    on conflict (task_id, offset_minutes) do nothing;
+  end if;
   if tg_op = 'UPDATE' and old.due_at is distinct from new.due_at then
     update reminders
     set remind_at = new.due_at - make_interval(mins => offset_minutes), state = 'pending',

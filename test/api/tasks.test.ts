@@ -50,6 +50,7 @@ describe("POST /api/tasks", () => {
       createdAt: "2026-11-28T10:00:00.000Z",
       updatedAt: "2026-11-28T10:00:00.000Z",
       sourceMessage: null,
+      reminders: [0],
     });
     const [row] = await h.sql`select title, team_id, assignee_id, due_has_time from tasks`;
     expect(row).toEqual({
@@ -325,6 +326,53 @@ describe("GET, PATCH and DELETE /api/tasks/:id", () => {
     const other = await created(alice, { title: "Admin removes", teamId: team.id });
     expect((await call(ADMIN, "DELETE", `/api/tasks/${other.id}`)).status).toBe(204);
     expect(await h.sql`select id from tasks`).toEqual([]);
+  });
+});
+
+describe("reminders", () => {
+  it("are listed with the task and set with PATCH, as minutes before the due time", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    const task = await created(alice, { title: "Call", dueAt: "2026-11-30T12:00:00Z" });
+    expect(task.reminders).toEqual([0]);
+    const patched = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { reminders: [60, 0, 60, 1440] },
+    });
+    expect(patched.body).toMatchObject({ reminders: [0, 60, 1440] });
+    const rows =
+      await h.sql`select offset_minutes, remind_at from reminders order by offset_minutes`;
+    expect(rows).toEqual([
+      { offsetMinutes: 0, remindAt: new Date("2026-11-30T12:00:00Z") },
+      { offsetMinutes: 60, remindAt: new Date("2026-11-30T11:00:00Z") },
+      { offsetMinutes: 1440, remindAt: new Date("2026-11-29T12:00:00Z") },
+    ]);
+
+    // An hour before: that reminder goes out; the day-before one, a day late, is dropped.
+    h.bot.clock.set("2026-11-30T11:00:00Z");
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1, dropped: 1 });
+    expect(String(h.telegram.lastMessageTo(alice.id).text)).toContain("Reminder");
+  });
+
+  it("need a due time, and only the offered offsets", async () => {
+    const task = await created(alice, { title: "Someday" });
+    expect(task.reminders).toEqual([]);
+    const noDue = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { reminders: [60] },
+    });
+    expect(noDue.body).toEqual({
+      error: {
+        code: "invalid_input",
+        message: "reminders: the task needs a due date and time to remind.",
+      },
+    });
+    const odd = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { dueAt: "2026-12-01T10:00:00Z", reminders: [30] },
+    });
+    expect(odd.status).toBe(400);
+    expect(JSON.stringify(odd.body)).toContain("each one of 0, 15, 60, 1440");
+    const removed = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { dueAt: "2026-12-01T10:00:00Z", reminders: [] },
+    });
+    expect(removed.body).toMatchObject({ reminders: [] });
   });
 });
 
