@@ -55,10 +55,12 @@ export async function deliverDueReminders(deps: DeliveryDeps): Promise<DeliveryC
     const handled = await deps.sql.begin(async (tx) => {
       const now = deps.clock.now();
       const due = await claimDueReminders(tx, now, BATCH);
-      for (const reminder of due) {
-        const outcome = await deliverOne(deps, tx, reminder, now);
-        counts[outcome]++;
-      }
+      // The batch's messages go out together (the throttle, when on, paces them); its
+      // queries queue on the one transaction.
+      const outcomes = await Promise.all(
+        due.map((reminder) => deliverOne(deps, tx, reminder, now)),
+      );
+      for (const outcome of outcomes) counts[outcome]++;
       return due.length;
     });
     if (handled < BATCH) return counts;

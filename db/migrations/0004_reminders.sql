@@ -15,7 +15,7 @@ create table reminders (
   done_at timestamptz,
   unique (task_id, offset_minutes)
 );
-create index reminders_due_idx on reminders (remind_at) where state = 'pending';
+create index reminders_due_idx on reminders (remind_at, id) where state = 'pending';
 
 -- Every way a task gets or changes its due time (the bot's forms, one-line commands, the
 -- API) keeps its reminders in step, so none of them can forget to.

@@ -1,0 +1,133 @@
+import { randomBytes } from "node:crypto";
+import type { Sql } from "postgres";
+import { z } from "zod";
+import { createApp } from "#bot/app";
+import { loadConfig } from "#bot/config";
+import { createLogger } from "#bot/lib/logger";
+import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { fmt, print, seconds } from "./webhook/print.ts";
+
+/**
+ * 100,000 reminders due in the same minute, each to its own person: the time until all are
+ * claimed and handed to the (fake) Bot API with the outgoing throttle off, and the sending
+ * rate with it on over BENCH_THROTTLED_SECONDS, which must stay within Telegram's limit of
+ * about 30 messages a second. Run with `npm run bench:reminders`.
+ */
+
+const env = z
+  .object({
+    BENCH_REMINDERS: z.coerce.number().int().min(100).max(1_000_000).default(100_000),
+    BENCH_THROTTLED_SECONDS: z.coerce.number().int().min(2).max(120).default(10),
+    BENCH_DATABASE_URL: z.string().min(1).optional(),
+  })
+  .parse(process.env);
+
+const DUE = new Date("2026-11-29T15:00:00Z");
+const TELEGRAM_LIMIT_PER_SECOND = 30;
+
+setTimeout(() => abort("the benchmark ran longer than 15 minutes"), 15 * 60_000).unref();
+process.once("SIGINT", () => abort("interrupted"));
+process.once("SIGTERM", () => abort("terminated"));
+
+/** People who started the bot, each with one task due at DUE (its trigger adds the reminder). */
+async function seed(sql: Sql, count: number): Promise<void> {
+  await sql`
+    insert into users (id, started_at)
+    select 900000000 + n, ${DUE} from generate_series(1, ${count}) n
+  `;
+  await sql`
+    insert into tasks (title, creator_id, due_at, due_has_time, created_at, updated_at)
+    select 'Reminder ' || n, 900000000 + n, ${DUE}, true, ${DUE}, ${DUE}
+    from generate_series(1, ${count}) n
+  `;
+  await sql`vacuum analyze reminders`;
+}
+
+async function main(): Promise<number> {
+  print("Task Tracker reminders benchmark");
+  const fake = await startFakeTelegram();
+  onCleanUp("fake Telegram", () => fake.close());
+  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
+  onCleanUp("database server", () => server.stop());
+  const database = await createBenchDatabase(server.adminUrl);
+  print(`  database: ${server.label}, fresh database ${database.name}`);
+
+  let started = performance.now();
+  await seed(database.sql, env.BENCH_REMINDERS);
+  print(
+    `  seeded ${fmt(env.BENCH_REMINDERS, 0)} reminders due at once in ${seconds(performance.now() - started)}`,
+  );
+
+  const config = loadConfig({
+    BOT_TOKEN: TEST_BOT_TOKEN,
+    TELEGRAM_API_ROOT: fake.apiRoot,
+    DATABASE_URL: database.url,
+    LOG_LEVEL: "warn",
+  });
+  const secrets = { encryptionKeys: [randomBytes(32)], hashSecret: randomBytes(32) };
+  const clock = { now: () => DUE };
+  const app = (throttle: boolean) =>
+    createApp({
+      config,
+      sql: database.sql,
+      clock,
+      log: createLogger("warn"),
+      secrets,
+      botInfo: TEST_BOT_INFO,
+      throttle,
+    });
+
+  fake.clear();
+  started = performance.now();
+  const unthrottled = await app(false).deliverReminders();
+  const ms = performance.now() - started;
+  const handedOver = fake.calls.filter((c) => c.method === "sendMessage").length;
+
+  // Again, with the throttle Telegram's limits require, for a while.
+  await database.sql`update reminders set state = 'pending', done_at = null`;
+  fake.clear();
+  const throttled = app(true);
+  started = performance.now();
+  void throttled.deliverReminders().catch(() => {});
+  const window = env.BENCH_THROTTLED_SECONDS * 1000;
+  await new Promise((resolve) => setTimeout(resolve, window));
+  const sentThrottled = fake.calls.filter((c) => c.method === "sendMessage").length;
+  const rate = sentThrottled / ((performance.now() - started) / 1000);
+
+  const problems: string[] = [];
+  if (unthrottled.sent !== env.BENCH_REMINDERS || handedOver !== env.BENCH_REMINDERS) {
+    problems.push(
+      `${unthrottled.sent} reminders marked sent and ${handedOver} messages handed over, not ${env.BENCH_REMINDERS}`,
+    );
+  }
+  if (rate > TELEGRAM_LIMIT_PER_SECOND * 1.1) {
+    problems.push(`the throttled rate ${fmt(rate, 1)}/s exceeds Telegram's ~30 messages/s`);
+  }
+  print("");
+  print("Results");
+  print(
+    `  throttle off: ${fmt(env.BENCH_REMINDERS, 0)} reminders claimed and handed to the Bot API in ${seconds(ms)}` +
+      ` (${fmt(env.BENCH_REMINDERS / (ms / 1000), 0)}/s)`,
+  );
+  print(
+    `  throttle on:  ${fmt(sentThrottled, 0)} sent in ${env.BENCH_THROTTLED_SECONDS} s = ${fmt(rate, 1)} messages/s` +
+      ` (Telegram allows about ${TELEGRAM_LIMIT_PER_SECOND}/s to different chats)`,
+  );
+  for (const problem of problems) print(`  PROBLEM: ${problem}`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+const startedAt = performance.now();
+let exitCode = 0;
+try {
+  exitCode = await main();
+} catch (error) {
+  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
+  exitCode = 1;
+} finally {
+  await cleanUp();
+}
+print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
+process.exit(exitCode);
