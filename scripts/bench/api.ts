@@ -8,9 +8,9 @@ import autocannon from "autocannon";
 import type { Sql } from "postgres";
 import { z } from "zod";
 import { TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
-import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
-import { fmt, print, seconds } from "./webhook/print.ts";
+import { fmt, print } from "./webhook/print.ts";
 
 /**
  * GET /api/tasks against its target: 1,000 distinct users in 10 teams, each request
@@ -37,12 +37,6 @@ const SERVER = fileURLToPath(new URL("./api/server.ts", import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 const DEADLINE_MS = (4 * env.BENCH_SECONDS + 120) * 1000;
-setTimeout(
-  () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),
-  DEADLINE_MS,
-).unref();
-process.once("SIGINT", () => abort("interrupted"));
-process.once("SIGTERM", () => abort("terminated"));
 
 interface Member {
   id: number;
@@ -189,15 +183,4 @@ async function main(): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-const startedAt = performance.now();
-let exitCode = 0;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
-  exitCode = 1;
-} finally {
-  await cleanUp();
-}
-print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
-process.exit(exitCode);
+await runBenchmark(main, DEADLINE_MS);

@@ -8,7 +8,7 @@ import { INGESTION_CONNECTIONS, measureIngestion } from "./privacy/ingestion.ts"
 import { report } from "./privacy/report.ts";
 import { seedMessages, seedPeople } from "./privacy/seed.ts";
 import { startService } from "./privacy/service.ts";
-import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
@@ -33,12 +33,6 @@ const MESSAGES = 100_000;
 // SECONDS of ingestion per vault, plus (about a minute here) their warm-ups, the seeding,
 // three service starts, the export and the /tasks runs around the erasure.
 const DEADLINE_MS = (2 * SECONDS + 150) * 1000;
-setTimeout(
-  () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),
-  DEADLINE_MS,
-).unref();
-process.once("SIGINT", () => abort("interrupted"));
-process.once("SIGTERM", () => abort("terminated"));
 
 async function main(): Promise<number> {
   print("Task Tracker privacy benchmark");
@@ -90,15 +84,4 @@ async function main(): Promise<number> {
   return valid ? 0 : 1;
 }
 
-const startedAt = performance.now();
-let exitCode = 0;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
-  exitCode = 1;
-} finally {
-  await cleanUp();
-}
-print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
-process.exit(exitCode);
+await runBenchmark(main, DEADLINE_MS);

@@ -11,7 +11,7 @@ import { type LoadRun, overlapping, percentile, runLoad } from "./privacy/load.t
 import { type Seed, seedPeople } from "./privacy/seed.ts";
 import { type Service, startService } from "./privacy/service.ts";
 import { groupTraffic } from "./privacy/updates.ts";
-import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
@@ -41,12 +41,6 @@ const TARGET_P99_RATIO = 2;
 const DAY = 24 * 60 * 60 * 1000;
 
 const DEADLINE_MS = (3 * env.BENCH_SECONDS + 180) * 1000;
-setTimeout(
-  () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),
-  DEADLINE_MS,
-).unref();
-process.once("SIGINT", () => abort("interrupted"));
-process.once("SIGTERM", () => abort("terminated"));
 
 const retention: RetentionSettings = {
   rules: { defaultDays: RETENTION_DAYS, minDays: 1, maxDays: 3650 },
@@ -242,15 +236,4 @@ async function main(): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-const startedAt = performance.now();
-let exitCode = 0;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
-  exitCode = 1;
-} finally {
-  await cleanUp();
-}
-print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
-process.exit(exitCode);
+await runBenchmark(main, DEADLINE_MS);

@@ -5,7 +5,7 @@ import { createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import { createLogger } from "#bot/lib/logger";
 import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
-import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
@@ -26,10 +26,6 @@ const env = z
 
 const DUE = new Date("2026-11-29T15:00:00Z");
 const TELEGRAM_LIMIT_PER_SECOND = 30;
-
-setTimeout(() => abort("the benchmark ran longer than 15 minutes"), 15 * 60_000).unref();
-process.once("SIGINT", () => abort("interrupted"));
-process.once("SIGTERM", () => abort("terminated"));
 
 /** People who started the bot, each with one task due at DUE (its trigger adds the reminder). */
 async function seed(sql: Sql, count: number): Promise<void> {
@@ -119,15 +115,4 @@ async function main(): Promise<number> {
   return problems.length === 0 ? 0 : 1;
 }
 
-const startedAt = performance.now();
-let exitCode = 0;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
-  exitCode = 1;
-} finally {
-  await cleanUp();
-}
-print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
-process.exit(exitCode);
+await runBenchmark(main, 15 * 60_000);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { startFakeTelegram } from "#test/helpers/fake-telegram";
 import { tallyCalls } from "./webhook/calls.ts";
-import { abort, cleanUp, onCleanUp } from "./webhook/cleanup.ts";
+import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
 import { CONNECTIONS, runMode } from "./webhook/load.ts";
 import { pct, print, seconds } from "./webhook/print.ts";
@@ -29,12 +29,6 @@ const SECONDS = env.BENCH_SECONDS;
 
 // Two load runs, seeding, and two cold starts of the service (a first initdb takes a few s).
 const DEADLINE_MS = (2 * SECONDS + 80) * 1000;
-setTimeout(
-  () => abort(`the benchmark ran longer than ${DEADLINE_MS / 1000} s`),
-  DEADLINE_MS,
-).unref();
-process.once("SIGINT", () => abort("interrupted"));
-process.once("SIGTERM", () => abort("terminated"));
 
 async function main(): Promise<number> {
   print("Task Tracker webhook benchmark");
@@ -86,15 +80,4 @@ async function main(): Promise<number> {
   return verdicts.valid && startup.ok ? 0 : 1;
 }
 
-const startedAt = performance.now();
-let exitCode = 0;
-try {
-  exitCode = await main();
-} catch (error) {
-  process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : error}\n`);
-  exitCode = 1;
-} finally {
-  await cleanUp();
-}
-print(`\n(whole run ${seconds(performance.now() - startedAt)})`);
-process.exit(exitCode);
+await runBenchmark(main, DEADLINE_MS);
