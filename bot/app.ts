@@ -8,6 +8,7 @@ import type { Sql } from "postgres";
 import { createVault, type Vault } from "#db/vault";
 import { createInitDataValidator } from "./auth/init-data.ts";
 import type { Config } from "./config.ts";
+import { deliverDueDigests, digestJob } from "./digests/deliver.ts";
 import { miniAppApi } from "./http/mini-app-api.ts";
 import {
   createRateLimiter,
@@ -51,6 +52,8 @@ export interface App {
   http: Hono;
   /** Sends the reminders that are due now: what the minutely job runs. */
   deliverReminders(): Promise<DeliveryCounts>;
+  /** Sends the daily digests whose time has come: also minutely. */
+  deliverDigests(): Promise<number>;
   /** Listens, starts polling or registers the webhook, and starts the jobs. */
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
@@ -160,6 +163,7 @@ export function createApp(deps: AppDeps): App {
     bot,
     http,
     deliverReminders: () => deliverDueReminders(reminders),
+    deliverDigests: () => deliverDueDigests(reminders),
     async start() {
       if (config.redisUrl) {
         const { Redis } = await import("ioredis");
@@ -196,6 +200,7 @@ export function createApp(deps: AppDeps): App {
       jobs = startJobs(
         [
           reminderJob(reminders),
+          digestJob(reminders),
           ...(retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : []),
         ],
         log,

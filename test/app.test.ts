@@ -55,6 +55,7 @@ describe("starting the service", () => {
         "cancel",
         "timezone",
         "quiet",
+        "digest",
         "privacy",
         "consent",
         "export",

@@ -2,6 +2,7 @@ import { conversations } from "@grammyjs/conversations";
 import { limit } from "@grammyjs/ratelimiter";
 import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
+import { digestCommands, digestsFeature } from "#bot/digests/commands";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
@@ -48,6 +49,7 @@ export const allCommands: BotCommand[] = [
   ...welcomeCommands,
   ...taskCommands,
   ...reminderCommands,
+  ...digestCommands,
   ...privacyCommands,
 ];
 
@@ -153,6 +155,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   interactive.use(privacyFeature());
   interactive.use(retentionFeature());
   interactive.use(remindersFeature());
+  interactive.use(digestsFeature());
 
   bot.catch((error) => {
     services.log.error(

@@ -23,8 +23,14 @@ function migrationsDir(files: Record<string, string>): string {
 }
 
 // The migrations the project ships, in order.
-const SHIPPED = ["0001_init.sql", "0002_privacy.sql", "0003_retention.sql", "0004_reminders.sql"];
-const SHIPPED_VERSIONS = [1, 2, 3, 4];
+const SHIPPED = [
+  "0001_init.sql",
+  "0002_privacy.sql",
+  "0003_retention.sql",
+  "0004_reminders.sql",
+  "0005_digests.sql",
+];
+const SHIPPED_VERSIONS = [1, 2, 3, 4, 5];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`
@@ -58,6 +64,7 @@ describe("migrate", () => {
       "confirmations",
       "consents",
       "conversations",
+      "digests",
       "messages",
       "processed_updates",
       "reminders",

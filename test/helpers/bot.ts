@@ -89,7 +89,7 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     await telegram?.close();
   });
   beforeEach(async () => {
-    await db.sql`truncate reminders, tasks, conversations, team_members, teams, users, processed_updates, messages, consents, audit_log, confirmations, settings`;
+    await db.sql`truncate digests, reminders, tasks, conversations, team_members, teams, users, processed_updates, messages, consents, audit_log, confirmations, settings`;
     const fake = ready(telegram);
     fake.clear();
     bot = createTestBot({

@@ -67,6 +67,7 @@ describe("/start and /help", () => {
       "/cancel",
       "/timezone",
       "/quiet",
+      "/digest",
       "/privacy",
       "/consent",
       "/export",

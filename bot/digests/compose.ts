@@ -1,0 +1,75 @@
+import { DateTime } from "luxon";
+import { escapeHtml } from "#bot/lib/html";
+import type { DigestTask } from "#db/digests";
+
+const UNASSIGNED = "Unassigned";
+
+function personLabel(task: DigestTask, mention: boolean): string {
+  if (task.assigneeId === null) return UNASSIGNED;
+  const name = escapeHtml(task.assigneeName || "Someone");
+  // A text mention notifies the person; a plain name does not.
+  return mention ? `<a href="tg://user?id=${task.assigneeId}">${name}</a>` : name;
+}
+
+function section(
+  title: string,
+  tasks: DigestTask[],
+  line: (task: DigestTask) => string,
+  mention: boolean,
+) {
+  if (tasks.length === 0) return [];
+  const byPerson = new Map<string, DigestTask[]>();
+  for (const task of tasks) {
+    const key = personLabel(task, mention);
+    byPerson.set(key, [...(byPerson.get(key) ?? []), task]);
+  }
+  const people = [...byPerson.keys()].sort((a, b) =>
+    a === UNASSIGNED ? 1 : b === UNASSIGNED ? -1 : a.localeCompare(b),
+  );
+  return [
+    "",
+    `<b>${title}</b>`,
+    ...people.flatMap((person) => [
+      `${person}:`,
+      ...(byPerson.get(person) ?? []).map((task) => `  • ${line(task)}`),
+    ]),
+  ];
+}
+
+/**
+ * A digest: overdue tasks, tasks due today and tasks completed since yesterday, each
+ * grouped by assignee. `mention` turns names into mentions.
+ */
+export function composeDigest(
+  tasks: DigestTask[],
+  options: { now: Date; timeZone: string; mention: boolean; heading: string },
+): string {
+  const local = DateTime.fromJSDate(options.now, { zone: options.timeZone });
+  const dayStart = local.startOf("day").toJSDate();
+  const at = (date: Date, format: string) =>
+    DateTime.fromJSDate(date, { zone: options.timeZone }).toFormat(format);
+  const title = (task: DigestTask) => `#${task.id} ${escapeHtml(task.title)}`;
+  const overdue = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt < dayStart);
+  const today = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt >= dayStart);
+  const done = tasks.filter((t) => t.status === "done");
+  const lines = [
+    `📋 <b>${escapeHtml(options.heading)}</b> · ${local.toFormat("ccc d LLL")}`,
+    ...section(
+      "Overdue",
+      overdue,
+      (t) => `${title(t)} (due ${at(t.dueAt ?? dayStart, "d LLL")})`,
+      options.mention,
+    ),
+    ...section(
+      "Due today",
+      today,
+      (t) => `${title(t)} (${at(t.dueAt ?? dayStart, "HH:mm")})`,
+      options.mention,
+    ),
+    ...section("Completed since yesterday", done, title, options.mention),
+  ];
+  if (lines.length === 1) {
+    lines.push("", "Nothing overdue, nothing due today, nothing completed since yesterday.");
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,68 @@
+import type { Api } from "grammy";
+import { DateTime } from "luxon";
+import type { Sql } from "postgres";
+import type { Clock } from "#bot/lib/clock";
+import { describeError, type Logger } from "#bot/lib/logger";
+import type { Job } from "#bot/lib/schedule";
+import { claimDueDigests, digestTasks, markDigestSent } from "#db/digests";
+import type { Vault } from "#db/vault";
+import { composeDigest } from "./compose.ts";
+
+export interface DigestDeps {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+  vault: Vault;
+  api: Api;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/**
+ * Sends the digests whose time has come, once a day each: claimed with SKIP LOCKED and
+ * marked sent in the same transaction, so instances never send one twice.
+ */
+export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
+  return deps.sql.begin(async (tx) => {
+    const now = deps.clock.now();
+    let sent = 0;
+    for (const digest of await claimDueDigests(tx, now)) {
+      const dayEnd = DateTime.fromJSDate(now, { zone: digest.timezone }).endOf("day").toJSDate();
+      const scope =
+        digest.kind === "team" ? { teamId: digest.chatId } : { assigneeId: digest.chatId };
+      const tasks = await digestTasks(tx, deps.vault, scope, {
+        dayEnd,
+        since: new Date(now.getTime() - DAY),
+      });
+      const text = composeDigest(tasks, {
+        now,
+        timeZone: digest.timezone,
+        mention: digest.mention,
+        heading: digest.kind === "team" ? "Team digest" : "Your day",
+      });
+      // A chat that is gone still counts as done for today: no retry storm.
+      await deps.api
+        .sendMessage(digest.chatId, text, {
+          parse_mode: "HTML",
+          link_preview_options: { is_disabled: true },
+        })
+        .then(() => sent++)
+        .catch((error: unknown) => {
+          deps.log.info({ kind: digest.kind, err: describeError(error) }, "digest not delivered");
+        });
+      await markDigestSent(tx, digest, digest.localDate);
+    }
+    return sent;
+  });
+}
+
+export function digestJob(deps: DigestDeps): Job {
+  return {
+    name: "digests",
+    intervalMs: 60_000,
+    async run() {
+      const sent = await deliverDueDigests(deps);
+      if (sent > 0) deps.log.info({ sent }, "digests sent");
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { useBotHarness } from "#test/helpers/bot";
+import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
+
+const ADMIN: TestUser = { id: 9009, first_name: "Root" };
+const h = useBotHarness({ env: { ADMIN_IDS: String(ADMIN.id) } });
+
+/** Tasks in the team as of 2026-11-28T10:00Z: overdue, due today, later, and one completed. */
+async function teamWithTasks() {
+  for (const user of [alice, bob, ADMIN]) await h.bot.send(h.updates.groupText(team, user, "hi"));
+  const add = (text: string) => h.bot.send(h.updates.groupText(team, alice, `/newtask ${text}`));
+  await add("Pay the invoice @alice tomorrow");
+  await h.sql`update tasks set due_at = '2026-11-26T12:00:00Z' where title = 'Pay the invoice'`;
+  await add("Ship the release @bobby today 16:00");
+  await add("Plan the offsite 2026-12-10");
+  await add("Water the plants @bobby today 18:00");
+  await add("Order coffee today 17:00");
+  const [done] = await h.sql<
+    { id: number }[]
+  >`select id from tasks where title = 'Water the plants'`;
+  await h.bot.send(h.updates.groupText(team, bob, `/done ${done?.id}`));
+  h.telegram.clear();
+}
+
+const digestsIn = (chatId: number) =>
+  h.telegram.textsTo(chatId).filter((text) => text.startsWith("📋"));
+
+describe("a team's daily digest", () => {
+  it("is set by an admin and posted once a day at its time, grouped by person", async () => {
+    await teamWithTasks();
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest 09:00"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Every day at 09:00 (UTC)");
+
+    h.bot.clock.set("2026-11-28T08:59:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(0);
+    h.bot.clock.set("2026-11-28T09:00:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(1);
+    expect(await h.bot.app.deliverDigests()).toBe(0);
+
+    const [digest] = digestsIn(team.id);
+    expect(digest?.split("\n")).toEqual([
+      "📋 <b>Team digest</b> · Sat 28 Nov",
+      "",
+      "<b>Overdue</b>",
+      "Alice:",
+      expect.stringMatching(/^ {2}• #\d+ Pay the invoice \(due 26 Nov\)$/),
+      "",
+      "<b>Due today</b>",
+      "Bob:",
+      expect.stringMatching(/^ {2}• #\d+ Ship the release \(16:00\)$/),
+      "Unassigned:",
+      expect.stringMatching(/^ {2}• #\d+ Order coffee \(17:00\)$/),
+      "",
+      "<b>Completed since yesterday</b>",
+      "Bob:",
+      expect.stringMatching(/^ {2}• #\d+ Water the plants$/),
+    ]);
+    expect(digest).not.toContain("Plan the offsite");
+
+    h.bot.clock.set("2026-11-29T09:00:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(1);
+  });
+
+  it("mentions people only when the team chose it", async () => {
+    await teamWithTasks();
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest 09:00 mention"));
+    h.bot.clock.set("2026-11-28T09:00:00Z");
+    await h.bot.app.deliverDigests();
+    const sent = h.telegram.callsOf("sendMessage").at(-1)?.payload.text;
+    expect(String(sent)).toContain(`<a href="tg://user?id=${bob.id}">Bob</a>:`);
+  });
+
+  it("is changed only by the group's admins, and stops with off", async () => {
+    await teamWithTasks();
+    await h.bot.send(h.updates.groupText(team, carol, "/digest 09:00"));
+    expect(h.telegram.lastMessageTo(team.id).text).toBe(
+      "Only the group's admins can change its digest.",
+    );
+    expect(await h.sql`select chat_id from digests`).toEqual([]);
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest 9:30"));
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest off"));
+    expect(await h.sql`select chat_id from digests`).toEqual([]);
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest soon"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("/digest 09:00 sends the team");
+  });
+});
+
+describe("a personal digest", () => {
+  it("comes in private at the person's time in their timezone", async () => {
+    await teamWithTasks();
+    await h.bot.send(h.updates.privateText(bob, "/timezone Europe/Kyiv"));
+    await h.bot.send(h.updates.privateText(bob, "/digest me 08:30"));
+    expect(h.telegram.lastMessageTo(bob.id).text).toContain("Every day at 08:30 (Europe/Kyiv)");
+    // 08:30 in Kyiv is 06:30Z.
+    h.bot.clock.set("2026-11-28T06:29:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(0);
+    h.bot.clock.set("2026-11-28T06:30:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(1);
+    const [digest] = digestsIn(bob.id);
+    expect(digest).toContain("Your day");
+    expect(digest).toContain("Ship the release");
+    expect(digest).not.toContain("Pay the invoice");
+    await h.bot.send(h.updates.privateText(bob, "/digest me off"));
+    expect(await h.sql`select chat_id from digests`).toEqual([]);
+  });
+});
