@@ -108,22 +108,17 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
       </main>
       {stack.length === 1 && (
         <nav class="tabs" aria-label={t.appName}>
-          <button
-            type="button"
-            class={current.name === "tasks" ? "tab selected" : "tab"}
-            aria-current={current.name === "tasks" ? "page" : undefined}
-            onClick={tab("tasks")}
-          >
-            {t.tabs.tasks}
-          </button>
-          <button
-            type="button"
-            class={current.name === "privacy" ? "tab selected" : "tab"}
-            aria-current={current.name === "privacy" ? "page" : undefined}
-            onClick={tab("privacy")}
-          >
-            {t.tabs.privacy}
-          </button>
+          {(["tasks", "privacy"] as const).map((name) => (
+            <button
+              key={name}
+              type="button"
+              class={current.name === name ? "tab selected" : "tab"}
+              aria-current={current.name === name ? "page" : undefined}
+              onClick={tab(name)}
+            >
+              {t.tabs[name]}
+            </button>
+          ))}
         </nav>
       )}
     </AppContext.Provider>

@@ -9,7 +9,7 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import { TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
-import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print } from "./webhook/print.ts";
 
 /**
@@ -125,10 +125,7 @@ function load(port: number, seconds: number, members: Member[], auth: string[]) 
 
 async function main(): Promise<number> {
   print("Task Tracker Mini App API benchmark");
-  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
-  onCleanUp("database server", () => server.stop());
-  const database = await createBenchDatabase(server.adminUrl);
-  print(`  database: ${server.label}, fresh database ${database.name}`);
+  const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
   const members = await seed(database.sql);
   const authDate = new Date();
   const auth = members.map(

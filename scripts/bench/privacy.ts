@@ -9,7 +9,7 @@ import { report } from "./privacy/report.ts";
 import { seedMessages, seedPeople } from "./privacy/seed.ts";
 import { startService } from "./privacy/service.ts";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
-import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
 /**
@@ -39,10 +39,7 @@ async function main(): Promise<number> {
   const fake = await startFakeTelegram();
   onCleanUp("fake Telegram", () => fake.close());
 
-  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
-  onCleanUp("database server", () => server.stop());
-  const database = await createBenchDatabase(server.adminUrl);
-  print(`  database: ${server.label}, fresh database ${database.name}`);
+  const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
   print(
     "  NOTE: the service runs with the outgoing throttle OFF and the per-user rate limit raised to 1,000,000/s,\n" +
       "        and fresh random secrets: the seeder seals with them, the service opens with them.",

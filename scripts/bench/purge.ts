@@ -12,7 +12,7 @@ import { type Seed, seedPeople } from "./privacy/seed.ts";
 import { type Service, startService } from "./privacy/service.ts";
 import { groupTraffic } from "./privacy/updates.ts";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
-import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
 /**
@@ -134,10 +134,7 @@ async function main(): Promise<number> {
   print("Task Tracker retention purge benchmark");
   const fake = await startFakeTelegram();
   onCleanUp("fake Telegram", () => fake.close());
-  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
-  onCleanUp("database server", () => server.stop());
-  const database = await createBenchDatabase(server.adminUrl);
-  print(`  database: ${server.label}, fresh database ${database.name}`);
+  const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
   print(
     "  NOTE: the service runs with the outgoing throttle OFF and the per-user rate limit raised.",
   );

@@ -6,7 +6,7 @@ import { loadConfig } from "#bot/config";
 import { createLogger } from "#bot/lib/logger";
 import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
-import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
 
 /**
@@ -45,10 +45,7 @@ async function main(): Promise<number> {
   print("Task Tracker reminders benchmark");
   const fake = await startFakeTelegram();
   onCleanUp("fake Telegram", () => fake.close());
-  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
-  onCleanUp("database server", () => server.stop());
-  const database = await createBenchDatabase(server.adminUrl);
-  print(`  database: ${server.label}, fresh database ${database.name}`);
+  const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
 
   let started = performance.now();
   await seed(database.sql, env.BENCH_REMINDERS);

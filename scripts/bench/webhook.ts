@@ -3,7 +3,7 @@ import { z } from "zod";
 import { startFakeTelegram } from "#test/helpers/fake-telegram";
 import { tallyCalls } from "./webhook/calls.ts";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
-import { createBenchDatabase, findDatabaseServer } from "./webhook/database.ts";
+import { openBenchDatabase } from "./webhook/database.ts";
 import { CONNECTIONS, runMode } from "./webhook/load.ts";
 import { pct, print, seconds } from "./webhook/print.ts";
 import { report } from "./webhook/report.ts";
@@ -37,10 +37,7 @@ async function main(): Promise<number> {
   const tally = tallyCalls(fake);
   onCleanUp("call tally", async () => tally.stop());
 
-  const server = await findDatabaseServer(env.BENCH_DATABASE_URL);
-  onCleanUp("database server", () => server.stop());
-  const database = await createBenchDatabase(server.adminUrl);
-  print(`  database: ${server.label}, fresh database ${database.name}`);
+  const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
 
   const seedStarted = performance.now();
   const seed = await seedDatabase(database.sql);

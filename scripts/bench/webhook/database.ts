@@ -103,3 +103,15 @@ function urlOfDatabase(adminUrl: string, name: string): string {
   url.pathname = `/${name}`;
   return url.toString();
 }
+
+/**
+ * What every benchmark starts with: a database server (see findDatabaseServer), stopped at
+ * clean-up, and a fresh migrated database on it, both named on stdout.
+ */
+export async function openBenchDatabase(benchUrl: string | undefined): Promise<BenchDatabase> {
+  const server = await findDatabaseServer(benchUrl);
+  onCleanUp("database server", () => server.stop());
+  const database = await createBenchDatabase(server.adminUrl);
+  process.stdout.write(`  database: ${server.label}, fresh database ${database.name}\n`);
+  return database;
+}
