@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   ApiError,
   apiRouter,
+  type Caller,
   limitParam,
   notFound,
   parseWith,
@@ -9,10 +10,12 @@ import {
   tooManyRequests,
 } from "#bot/http/api";
 import { describeError } from "#bot/lib/logger";
+import { canonicalTimeZone } from "#bot/reminders/timezone";
 import type { Services } from "#bot/telegram/context";
 import { recentAudit } from "#db/audit";
 import { latestConsent } from "#db/consents";
 import { exportTeams, releaseExportSlot } from "#db/export";
+import { setTimezone } from "#db/reminders";
 import { getUser } from "#db/users";
 import { changeConsent } from "./consents.ts";
 import { eraseEverything } from "./erase-command.ts";
@@ -20,6 +23,23 @@ import { claimExport, exportDocument, exportFileName } from "./export.ts";
 import { PRIVACY_POLICY_VERSION } from "./policy.ts";
 
 const consentBody = z.strictObject({ granted: z.boolean({ error: "must be true or false" }) });
+const profileBody = z.strictObject({
+  timezone: z
+    .string({ error: "must be a time zone name such as Europe/Kyiv" })
+    .trim()
+    .min(1, { error: "must be a time zone name such as Europe/Kyiv" })
+    .max(64, { error: "must be a time zone name such as Europe/Kyiv" })
+    .transform((name, ctx) => {
+      const zone = canonicalTimeZone(name);
+      if (zone !== null) return zone;
+      ctx.issues.push({
+        code: "custom",
+        input: name,
+        message: `unknown time zone "${name}": use an IANA name such as Europe/Kyiv or America/New_York`,
+      });
+      return z.NEVER;
+    }),
+});
 const eraseBody = z.strictObject({
   confirm: z.literal("DELETE", { error: 'must be "DELETE", to show you mean it' }),
 });
@@ -35,20 +55,19 @@ function consentJson(record: { granted: boolean; policyVersion: number; at: Date
 }
 
 /**
- * /api/me: the caller's profile, consent, export and erasure, with the same records and
- * limits as /consent, /export and /delete in the chat.
+ * /api/me: the caller's profile and time zone, consent, export and erasure, with the same
+ * records and limits as /timezone, /consent, /export and /delete in the chat.
  */
 export function meRoutes(app: Services, forgetCaller: (userId: number) => void) {
   const { sql, vault, clock, log, hashId } = app;
   const routes = apiRouter();
 
-  routes.get("/me", async (c) => {
-    const caller = c.get("caller");
+  const meJson = async (caller: Caller) => {
     const user = await getUser(sql, vault, caller.id);
     if (!user) throw notFound();
     const consent = await latestConsent(sql, caller.id);
     const teams = await exportTeams(sql, caller.id);
-    return c.json({
+    return {
       user: {
         id: user.id,
         firstName: user.firstName,
@@ -60,7 +79,18 @@ export function meRoutes(app: Services, forgetCaller: (userId: number) => void) 
       consent: consentJson(consent),
       isAdmin: caller.isAdmin,
       teams: teams.map((team) => ({ id: team.id, title: team.title })),
-    });
+    };
+  };
+
+  routes.get("/me", async (c) => c.json(await meJson(c.get("caller"))));
+
+  // The same zone names and spelling as /timezone; the bot sees the change within a minute
+  // in groups (its profile cache) and at once in private chat, as with consent.
+  routes.patch("/me", async (c) => {
+    const caller = c.get("caller");
+    const { timezone } = await readBody(c, profileBody);
+    await setTimezone(sql, caller.id, timezone);
+    return c.json(await meJson(caller));
   });
 
   routes.put("/me/consent", async (c) => {

@@ -1,12 +1,13 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotCommand } from "grammy/types";
-import { DateTime, IANAZone } from "luxon";
+import { DateTime } from "luxon";
 import { formatTime } from "#bot/privacy/chat";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import type { BotContext } from "#bot/telegram/context";
 import { remindAgainAt, reminderFor, setQuietHours, setTimezone } from "#db/reminders";
 import { SNOOZE } from "./deliver.ts";
 import { formatClockTime, parseClockTime } from "./quiet.ts";
+import { canonicalTimeZone } from "./timezone.ts";
 
 export const reminderCommands: BotCommand[] = [
   { command: "timezone", description: "Your timezone, for due dates and reminders" },
@@ -28,16 +29,13 @@ export function remindersFeature(): Composer<BotContext> {
       );
       return;
     }
-    if (!IANAZone.isValidZone(name)) {
+    const zone = canonicalTimeZone(name);
+    if (zone === null) {
       await ctx.reply(
         `I don't know the timezone “${name}”. Use a name like Europe/Kyiv or America/New_York (the IANA time zone names).`,
       );
       return;
     }
-    // The usual spelling ("america/new_york" becomes America/New_York); a newer name such
-    // as Europe/Kyiv stays as written rather than turning into an older alias.
-    const canonical = new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
-    const zone = canonical.toLowerCase() === name.toLowerCase() ? canonical : name;
     await setTimezone(ctx.db, ctx.from.id, zone);
     ctx.viewer.timeZone = zone;
     const local = formatTime(ctx.app.clock.now(), zone);

@@ -23,7 +23,14 @@ export interface Consent {
 }
 
 export interface Me {
-  user: { id: number; firstName: string; lastName: string | null; username: string | null };
+  user: {
+    id: number;
+    firstName: string;
+    lastName: string | null;
+    username: string | null;
+    /** IANA name: UTC until the person sets one. */
+    timezone: string;
+  };
   consent: Consent;
   isAdmin: boolean;
   teams: Array<{ id: number; title: string }>;
@@ -132,6 +139,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
     messages: (teamId: number) =>
       call<{ messages: StoredMessage[] }>("GET", `/api/teams/${teamId}/messages?limit=20`),
     setConsent: (granted: boolean) => call<Consent>("PUT", "/api/me/consent", { granted }),
+    setTimeZone: (timezone: string) => call<Me>("PATCH", "/api/me", { timezone }),
     exportData: async (): Promise<Blob> => {
       const response = await fetchImpl("/api/me/export", {
         headers: { authorization: `tma ${initDataRaw}` },

@@ -55,6 +55,10 @@ export const t = {
     consent: "Record my group messages",
     consentHint:
       "Only while this is on, your messages in groups are stored, so your team can make tasks from them.",
+    timeZone: (zone: string) => `Time zone: ${zone}`,
+    useDeviceZone: (zone: string) => `Use this device's time zone (${zone})`,
+    pickZone: "Choose a time zone",
+    timeZoneHint: "The bot reads and shows due dates, reminders and quiet hours in it.",
     download: "Download my data",
     downloadSent: "The bot is sending you the file in our chat.",
     erase: "Delete my data",

@@ -32,6 +32,62 @@ describe("GET /api/me", () => {
   });
 });
 
+describe("PATCH /api/me", () => {
+  it("sets the time zone that GET shows and the bot reads due dates in", async () => {
+    const response = await call(alice, "PATCH", "/api/me", { json: { timezone: "Europe/Kyiv" } });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ user: { id: alice.id, timezone: "Europe/Kyiv" } });
+    expect((await call(alice, "GET", "/api/me")).body).toEqual(response.body);
+
+    await h.bot.send(h.updates.privateText(alice, "/newtask Call the bank tomorrow 09:00"));
+    const [task] = await h.sql<{ dueAt: Date }[]>`select due_at from tasks`;
+    expect(task?.dueAt.toISOString()).toBe("2026-11-29T07:00:00.000Z");
+    expect(h.telegram.lastMessageTo(alice.id).text).toContain("due tomorrow 09:00");
+  });
+
+  it("spells a zone the way /timezone does", async () => {
+    const response = await call(alice, "PATCH", "/api/me", {
+      json: { timezone: " america/new_york " },
+    });
+    expect(response.body).toMatchObject({ user: { timezone: "America/New_York" } });
+    expect(await h.sql`select timezone from users where id = ${alice.id}`).toEqual([
+      { timezone: "America/New_York" },
+    ]);
+  });
+
+  it("refuses a zone it does not know, and stores nothing", async () => {
+    const unknown = await call(alice, "PATCH", "/api/me", { json: { timezone: "Mars/Olympus" } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body).toEqual({
+      error: {
+        code: "invalid_input",
+        message:
+          'timezone: unknown time zone "Mars/Olympus": use an IANA name such as Europe/Kyiv or America/New_York',
+      },
+    });
+    for (const json of [
+      {},
+      { timezone: "" },
+      { timezone: 3 },
+      { timezone: "+05:00" },
+      { timezone: "UTC", extra: 1 },
+    ]) {
+      const response = await call(alice, "PATCH", "/api/me", { json });
+      expect(response.status, JSON.stringify(json)).toBe(400);
+    }
+    expect((await call(alice, "PATCH", "/api/me", { raw: "Europe/Kyiv" })).status).toBe(415);
+    expect(await h.sql`select timezone from users where id = ${alice.id}`).toEqual([
+      { timezone: "UTC" },
+    ]);
+  });
+
+  it("needs the Mini App's init data", async () => {
+    const response = await call(null, "PATCH", "/api/me", { json: { timezone: "Europe/Kyiv" } });
+    expect(response.status).toBe(401);
+    expect(await h.sql`select timezone from users`).toEqual([]);
+  });
+});
+
 describe("PUT /api/me/consent", () => {
   it("gives and withdraws consent with the same records as /consent", async () => {
     const given = await call(alice, "PUT", "/api/me/consent", { json: { granted: true } });

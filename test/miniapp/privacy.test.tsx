@@ -1,10 +1,18 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Privacy } from "../../miniapp/src/screens/Privacy.tsx";
 import { fakeFetch, fakePlatform, ME, renderScreen } from "./harness.tsx";
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.unstubAllEnvs();
+});
+
+/** PATCH /api/me as the service answers it: the whole profile with the new zone. */
+const patchMe = ({ body }: { body: unknown }) => ({
+  json: { ...ME, user: { ...ME.user, timezone: (body as { timezone: string }).timezone } },
+});
 
 describe("the privacy screen", () => {
   it("turns consent on and off with the switch", async () => {
@@ -29,6 +37,73 @@ describe("the privacy screen", () => {
     fireEvent.click(toggle);
     await waitFor(() => expect(toggle.getAttribute("aria-checked")).toBe("false"));
     expect(net.sent.map((s) => s.body)).toEqual([{ granted: true }, { granted: false }]);
+  });
+
+  it("offers this device's time zone and shows it once saved", async () => {
+    vi.stubEnv("TZ", "Asia/Tokyo");
+    const net = fakeFetch({ "PATCH /api/me": patchMe });
+    renderScreen(<Privacy botUsername={null} />, {
+      fetch: net.fetch,
+      platform: fakePlatform().platform,
+      me: { ...ME, user: { ...ME.user, timezone: "UTC" } },
+    });
+    expect(screen.getByText("Time zone: UTC")).toBeTruthy();
+    fireEvent.click(
+      screen.getByRole("button", { name: "Use this device's time zone (Asia/Tokyo)" }),
+    );
+    expect(await screen.findByText("Time zone: Asia/Tokyo")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Use this device's time zone/ })).toBeNull();
+    expect(net.sent).toEqual([
+      { method: "PATCH", path: "/api/me", body: { timezone: "Asia/Tokyo" } },
+    ]);
+  });
+
+  it("does not offer the device's zone when it is the same zone by another name", () => {
+    // ICU may call Europe/Kyiv by its older name, Europe/Kiev.
+    vi.stubEnv("TZ", "Europe/Kiev");
+    renderScreen(<Privacy botUsername={null} />, {
+      fetch: fakeFetch({}).fetch,
+      platform: fakePlatform().platform,
+      me: { ...ME, user: { ...ME.user, timezone: "Europe/Kyiv" } },
+    });
+    expect(screen.getByText("Time zone: Europe/Kyiv")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: /Use this device's time zone/ })).toBeNull();
+    const select = screen.getByLabelText("Choose a time zone") as HTMLSelectElement;
+    expect(select.value).toBe("Europe/Kyiv");
+  });
+
+  it("saves a zone picked from the list", async () => {
+    const net = fakeFetch({ "PATCH /api/me": patchMe });
+    renderScreen(<Privacy botUsername={null} />, {
+      fetch: net.fetch,
+      platform: fakePlatform().platform,
+    });
+    const select = screen.getByLabelText("Choose a time zone") as HTMLSelectElement;
+    expect(select.value).toBe("UTC");
+    fireEvent.change(select, { target: { value: "America/New_York" } });
+    expect(await screen.findByText("Time zone: America/New_York")).toBeTruthy();
+    expect(select.value).toBe("America/New_York");
+    expect(net.sent).toEqual([
+      { method: "PATCH", path: "/api/me", body: { timezone: "America/New_York" } },
+    ]);
+  });
+
+  it("says why a zone was refused and keeps the saved one", async () => {
+    const net = fakeFetch({
+      "PATCH /api/me": {
+        status: 400,
+        json: { error: { code: "invalid_input", message: 'timezone: unknown time zone "X"' } },
+      },
+    });
+    renderScreen(<Privacy botUsername={null} />, {
+      fetch: net.fetch,
+      platform: fakePlatform().platform,
+    });
+    const select = screen.getByLabelText("Choose a time zone") as HTMLSelectElement;
+    fireEvent.change(select, { target: { value: "America/New_York" } });
+    expect((await screen.findByRole("alert")).textContent).toBe('timezone: unknown time zone "X"');
+    expect(screen.getByText("Time zone: UTC")).toBeTruthy();
+    expect(select.value).toBe("UTC");
   });
 
   it("erases only after DELETE is typed", async () => {

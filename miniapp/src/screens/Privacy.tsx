@@ -5,9 +5,34 @@ import { humanError } from "../errors.ts";
 import { t } from "../strings.ts";
 import { ErrorView } from "../ui/states.tsx";
 
+/** The zone's canonical id, so Europe/Kyiv and Europe/Kiev count as one; null if unknown here. */
+function canonicalZone(zone: string): string | null {
+  try {
+    return new Intl.DateTimeFormat("en", { timeZone: zone }).resolvedOptions().timeZone;
+  } catch {
+    return null;
+  }
+}
+
+function deviceTimeZone(): string | null {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+}
+
+/** Every zone this device knows, with `current` spelled as stored (and first if it is not known). */
+function zoneChoices(current: string): string[] {
+  // Intl.supportedValuesOf is missing in older Telegram WebViews (Safari before 15.4).
+  const known =
+    typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  const currentId = canonicalZone(current);
+  const choices = known.map((zone) => (zone === currentId ? current : zone));
+  return choices.includes(current) ? choices : [current, ...choices];
+}
+
 export function Privacy({ botUsername }: { botUsername: string | null }) {
   const { api, platform, me, reloadMe } = useApp();
   const [consent, setConsent] = useState(me.consent.granted);
+  // The service stores UTC until a person picks a zone.
+  const [zone, setZone] = useState(me.user.timezone);
   const [error, setError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [typed, setTyped] = useState("");
@@ -44,6 +69,16 @@ export function Privacy({ botUsername }: { botUsername: string | null }) {
       setConsent(next.granted);
       await reloadMe();
     });
+
+  const saveTimeZone = (next: string) =>
+    run(async () => {
+      const updated = await api.setTimeZone(next);
+      setZone(updated.user.timezone);
+      await reloadMe();
+    });
+
+  const device = deviceTimeZone();
+  const deviceDiffers = device !== null && canonicalZone(device) !== canonicalZone(zone);
 
   const download = () =>
     run(async () => {
@@ -100,6 +135,25 @@ export function Privacy({ botUsername }: { botUsername: string | null }) {
           />
         </div>
         <p class="hint">{t.privacy.consentHint}</p>
+      </div>
+      <div class="section">
+        <p class="setting">{t.privacy.timeZone(zone)}</p>
+        {deviceDiffers && (
+          <button type="button" class="button" onClick={() => void saveTimeZone(device)}>
+            {t.privacy.useDeviceZone(device)}
+          </button>
+        )}
+        <label class="field">
+          <span>{t.privacy.pickZone}</span>
+          <select value={zone} onChange={(event) => void saveTimeZone(event.currentTarget.value)}>
+            {zoneChoices(zone).map((choice) => (
+              <option key={choice} value={choice}>
+                {choice}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p class="hint">{t.privacy.timeZoneHint}</p>
       </div>
       <div class="section">
         <button type="button" class="button" onClick={() => void download()}>
