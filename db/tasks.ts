@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import { type Repeat, type RepeatRule, setRepeat } from "./repeat.ts";
 import { type RetentionRules, teamDaysSql } from "./retention.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
@@ -33,6 +34,15 @@ export interface Task {
   sourceDate: Date | null;
   /** Minutes before the due time at which the task reminds; read with views and records. */
   reminderOffsets?: number[];
+  /** How the task repeats, in `repeatZone`; null: it does not. */
+  repeat: RepeatRule | null;
+  repeatZone: string | null;
+  /** The series' first occurrence, for every occurrence of a repeating task. */
+  seriesId: number | null;
+  /** The occurrence completing this one created. */
+  nextId: number | null;
+  /** The team chat's message showing this task. */
+  cardMessageId: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -63,6 +73,7 @@ export interface NewTask {
   sourceChatId: number | null;
   sourceMessageId: number | null;
   sourceDate: Date | null;
+  repeat?: Repeat | null;
 }
 
 interface TaskViewRow extends Task {
@@ -121,11 +132,13 @@ export async function createTask(
   task: NewTask,
   now: Date,
 ): Promise<TaskView> {
+  const { repeat, ...fields } = task;
   const [row] = await db<{ id: number }[]>`
-    insert into tasks ${db({ ...task, createdAt: now, updatedAt: now })}
+    insert into tasks ${db({ ...fields, createdAt: now, updatedAt: now })}
     returning id
   `;
   if (!row) throw new Error("insert returned no row");
+  if (repeat) await setRepeat(db, row.id, repeat, now);
   const view = await getTask(db, reader, row.id);
   if (!view) throw new Error("created task vanished");
   return view;
@@ -256,6 +269,8 @@ export type TaskRecord = Pick<
   | "sourceChatId"
   | "sourceMessageId"
   | "reminderOffsets"
+  | "repeat"
+  | "seriesId"
 >;
 
 /** One page of tasks, newest first, and whether more follow. */
@@ -276,7 +291,7 @@ export async function queryTasks(
   const rows = await db<TaskRecord[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
-           t.source_message_id, ${reminderOffsetsSql(db)}
+           t.source_message_id, t.repeat, t.series_id, ${reminderOffsetsSql(db)}
     from tasks t
     where ${scope} ${status} ${assignee} ${before}
     order by t.id desc limit ${query.limit + 1}
@@ -328,4 +343,9 @@ export async function updateTask(
 export async function deleteTask(db: Db, id: number): Promise<boolean> {
   const result = await db`delete from tasks where id = ${id}`;
   return result.count > 0;
+}
+
+/** Remembers the team chat's message that shows the task, to edit it on later changes. */
+export async function setCardMessage(db: Db, taskId: number, messageId: number): Promise<void> {
+  await db`update tasks set card_message_id = ${messageId} where id = ${taskId}`;
 }

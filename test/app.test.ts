@@ -53,6 +53,7 @@ describe("starting the service", () => {
         "done",
         "task",
         "cancel",
+        "repeat",
         "timezone",
         "quiet",
         "digest",

@@ -1,6 +1,8 @@
 import { notFound } from "#bot/lib/errors";
+import { continueSeries } from "#bot/recurring/series";
 import type { Db } from "#db/client";
 import {
+  getTask,
   getTaskForViewer,
   setTaskStatus,
   type TaskReader,
@@ -27,6 +29,8 @@ export interface StatusChange {
   task: TaskView;
   /** false when the task already had that status (a double tap): nobody is told twice. */
   changed: boolean;
+  /** The occurrence completing a repeating task created. */
+  next: TaskView | null;
 }
 
 export async function changeTaskStatus(
@@ -40,5 +44,10 @@ export async function changeTaskStatus(
 ): Promise<StatusChange> {
   const current = await findVisibleTask(db, reader, actorId, taskId, chat);
   const updated = await setTaskStatus(db, reader, taskId, status, now);
-  return updated ? { task: updated, changed: true } : { task: current, changed: false };
+  if (!updated) {
+    const next = current.nextId === null ? null : await getTask(db, reader, current.nextId);
+    return { task: current, changed: false, next };
+  }
+  const next = status === "done" ? await continueSeries(db, reader, updated, now) : null;
+  return { task: updated, changed: true, next };
 }

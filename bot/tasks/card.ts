@@ -1,5 +1,7 @@
 import { InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import { describeRepeat } from "#bot/recurring/rule";
+import { REMINDER_OFFSETS } from "#db/reminders";
 import type { Person, TaskPage, TaskStatus, TaskView } from "#db/tasks";
 import { encodeTaskAction, type ListRef } from "./callbacks.ts";
 import { formatDue, isOverdue } from "./due.ts";
@@ -62,9 +64,15 @@ function sourceLine(task: TaskView, now: Date): string | null {
 
 const DESCRIPTION_PREVIEW = 600;
 
-/** One task in its own message, with the button that flips its status. */
-export function renderCard(task: TaskView, view: CardView): Rendered {
+/**
+ * One task in its own message, with the button that flips its status and, while it is
+ * open, those that skip an occurrence or set reminders. `next`: the occurrence completing
+ * it created.
+ */
+export function renderCard(task: TaskView, view: CardView, next: TaskView | null = null): Rendered {
   const lines = [taskLine(task, view)];
+  if (task.repeat && task.status === "open") lines.push(`↻ repeats ${describeRepeat(task.repeat)}`);
+  if (next) lines.push(`↻ next: ${nextLine(next, view)}`);
   if (task.description) {
     const text =
       task.description.length > DESCRIPTION_PREVIEW
@@ -77,6 +85,10 @@ export function renderCard(task: TaskView, view: CardView): Rendered {
   const keyboard = new InlineKeyboard();
   if (task.status === "open") {
     keyboard.text("✓ Done", encodeTaskAction({ kind: "status", taskId: task.id, status: "done" }));
+    if (task.repeat) keyboard.text("⏭ Skip", encodeTaskAction({ kind: "skip", taskId: task.id }));
+    if (task.dueAt && task.dueHasTime) {
+      keyboard.text("⏰ Reminders", encodeTaskAction({ kind: "reminders", taskId: task.id }));
+    }
   } else {
     keyboard.text(
       "↺ Reopen",
@@ -84,6 +96,36 @@ export function renderCard(task: TaskView, view: CardView): Rendered {
     );
   }
   return { text: lines.join("\n"), keyboard };
+}
+
+function nextLine(next: TaskView, view: CardView): string {
+  const due = next.dueAt
+    ? `, due ${formatDue({ at: next.dueAt, hasTime: next.dueHasTime }, view.now, view.timeZone)}`
+    : "";
+  return `#${next.id}${due}`;
+}
+
+/** How a reminder offset reads on its button. */
+export function offsetLabel(minutes: number): string {
+  if (minutes === 0) return "At due time";
+  if (minutes % 1440 === 0) return `${minutes / 1440} day before`;
+  if (minutes % 60 === 0) return `${minutes / 60} h before`;
+  return `${minutes} min before`;
+}
+
+/** The card with its reminder choices in place of its buttons: a tap turns one on or off. */
+export function renderReminderChoices(task: TaskView, view: CardView): Rendered {
+  const chosen = new Set(task.reminderOffsets ?? []);
+  const keyboard = new InlineKeyboard();
+  for (const offset of REMINDER_OFFSETS) {
+    const label = `${chosen.has(offset) ? "✓ " : ""}${offsetLabel(offset)}`;
+    keyboard
+      .text(label, encodeTaskAction({ kind: "toggle-reminder", taskId: task.id, offset }))
+      .row();
+  }
+  keyboard.text("‹ Back", encodeTaskAction({ kind: "card", taskId: task.id }));
+  const text = `${renderCard(task, view).text}\n\n⏰ Remind ${task.assignee ? escapeHtml(personLabel(task.assignee)) : "the creator"}:`;
+  return { text, keyboard };
 }
 
 const LIST_TITLE: Record<TaskStatus, string> = { open: "Open tasks", done: "Recently completed" };

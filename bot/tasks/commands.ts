@@ -1,9 +1,10 @@
 import { createConversation } from "@grammyjs/conversations";
-import { Composer, GrammyError, type InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
 import { invalid } from "#bot/lib/errors";
+import { startSeries } from "#bot/recurring/series";
 import type { BotContext } from "#bot/telegram/context";
-import { createTask, listTasks, type TaskScope } from "#db/tasks";
+import { createTask, listTasks, setCardMessage, type TaskScope, type TaskView } from "#db/tasks";
 import { changeTaskStatus } from "./actions.ts";
 import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
 import {
@@ -14,6 +15,8 @@ import {
   renderCard,
   renderList,
 } from "./card.ts";
+import { handleCardAction } from "./card-actions.ts";
+import { cardView, chatScope, chatTitle, editInPlace, replyOptions } from "./chat.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
 import { notifyTaskEvent } from "./notify.ts";
 import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
@@ -28,59 +31,12 @@ export const taskCommands: BotCommand[] = [
   { command: "cancel", description: "Leave the task you are creating" },
 ];
 
-function chatTitle(ctx: BotContext): string {
-  const chat = ctx.chat;
-  return (chat && "title" in chat ? chat.title : undefined) ?? "this group";
-}
-
-function chatScope(ctx: BotContext): ChatScope | null {
-  const chat = ctx.chat;
-  if (chat?.type === "private") return { kind: "private" };
-  if (chat?.type === "group" || chat?.type === "supergroup")
-    return { kind: "team", teamId: chat.id };
-  return null;
-}
-
-function cardView(ctx: BotContext, scope: ChatScope): CardView {
-  return {
-    now: ctx.app.clock.now(),
-    timeZone: ctx.viewer.timeZone,
-    showTeam: scope.kind === "private",
-  };
-}
-
-function replyOptions(ctx: BotContext, rendered: Rendered) {
-  return {
-    parse_mode: "HTML" as const,
-    reply_markup: rendered.keyboard,
-    link_preview_options: { is_disabled: true },
-    ...(ctx.msgId
-      ? { reply_parameters: { message_id: ctx.msgId, allow_sending_without_reply: true } }
-      : {}),
-  };
-}
-
 /** The task a replied-to card of ours shows ("#12 …" or "✅ #12 …"), if any. */
 function taskIdOfCard(ctx: BotContext): string | undefined {
   if (ctx.match !== "" && ctx.match !== undefined) return undefined;
   const replied = ctx.message?.reply_to_message;
   if (!replied || replied.from?.id !== ctx.me.id) return undefined;
   return /^(?:✅ )?#(\d{1,15}) /.exec(replied.text ?? "")?.[1];
-}
-
-/** Edits the message a button sits on; an unchanged message is not an error for us. */
-async function editInPlace(ctx: BotContext, text: string, keyboard: InlineKeyboard): Promise<void> {
-  try {
-    await ctx.editMessageText(text, {
-      parse_mode: "HTML",
-      reply_markup: keyboard,
-      link_preview_options: { is_disabled: true },
-    });
-  } catch (error) {
-    if (error instanceof GrammyError && error.description.includes("message is not modified"))
-      return;
-    throw error;
-  }
 }
 
 async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef): Promise<Rendered> {
@@ -121,6 +77,13 @@ function withAppButton(ctx: BotContext, scope: ChatScope, rendered: Rendered): R
   return { ...rendered, keyboard };
 }
 
+/** Posts a new task's card; in a group it becomes the card later changes edit. */
+async function postCard(ctx: BotContext, task: TaskView, view: CardView): Promise<void> {
+  const card = renderCard(task, view);
+  const sent = await ctx.reply(card.text, replyOptions(ctx, card));
+  if (task.teamId !== null) await setCardMessage(ctx.db, task.id, sent.message_id);
+}
+
 async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {
   const from = ctx.from;
   if (!from) return;
@@ -140,6 +103,15 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
     if (!resolved.ok) throw invalid(resolved.reason);
     assigneeId = resolved.person.id;
   }
+  const { due, repeat } = parsed.task;
+  const series = repeat
+    ? startSeries(
+        repeat,
+        due ? { dueAt: due.at, dueHasTime: due.hasTime } : null,
+        view.timeZone,
+        view.now,
+      )
+    : null;
   const task = await createTask(
     ctx.db,
     ctx.app,
@@ -150,16 +122,16 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
       priority: parsed.task.priority ?? "normal",
       creatorId: from.id,
       assigneeId,
-      dueAt: parsed.task.due?.at ?? null,
-      dueHasTime: parsed.task.due?.hasTime ?? false,
+      dueAt: series?.due.dueAt ?? parsed.task.due?.at ?? null,
+      dueHasTime: series?.due.dueHasTime ?? parsed.task.due?.hasTime ?? false,
       sourceChatId: null,
       sourceMessageId: null,
       sourceDate: null,
+      repeat: series?.repeat ?? null,
     },
     view.now,
   );
-  const card = renderCard(task, view);
-  await ctx.reply(card.text, replyOptions(ctx, card));
+  await postCard(ctx, task, view);
   await notifyTaskEvent(ctx, task, "assigned", from);
 }
 
@@ -220,8 +192,7 @@ export function tasksFeature(): Composer<BotContext> {
       },
       view.now,
     );
-    const card = renderCard(task, view);
-    await ctx.reply(card.text, replyOptions(ctx, card));
+    await postCard(ctx, task, view);
   });
 
   composer.command("tasks", async (ctx) => {
@@ -250,7 +221,7 @@ export function tasksFeature(): Composer<BotContext> {
       );
       return;
     }
-    const { task, changed } = await changeTaskStatus(
+    const { task, changed, next } = await changeTaskStatus(
       ctx.db,
       ctx.app,
       from.id,
@@ -259,9 +230,9 @@ export function tasksFeature(): Composer<BotContext> {
       scope,
       ctx.app.clock.now(),
     );
-    const card = renderCard(task, cardView(ctx, scope));
+    const card = renderCard(task, cardView(ctx, scope), next);
     await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
-    if (changed) await notifyTaskEvent(ctx, task, "done", from);
+    if (changed) await notifyTaskEvent(ctx, task, "done", from, next);
   });
 
   composer.callbackQuery(TASK_CALLBACK, async (ctx) => {
@@ -277,7 +248,11 @@ export function tasksFeature(): Composer<BotContext> {
       await ctx.answerCallbackQuery();
       return;
     }
-    const { task, changed } = await changeTaskStatus(
+    if (action.kind !== "status" && action.kind !== "list-status") {
+      await handleCardAction(ctx, scope, action);
+      return;
+    }
+    const { task, changed, next } = await changeTaskStatus(
       ctx.db,
       ctx.app,
       ctx.from.id,
@@ -289,14 +264,17 @@ export function tasksFeature(): Composer<BotContext> {
     const rendered =
       action.kind === "list-status"
         ? await renderChatList(ctx, scope, action.list)
-        : renderCard(task, cardView(ctx, scope));
+        : renderCard(task, cardView(ctx, scope), next);
     await editInPlace(ctx, rendered.text, rendered.keyboard);
     const verb = action.status === "done" ? "done" : "reopened";
+    const then = next && changed ? ` · next #${next.id}` : "";
     await ctx.answerCallbackQuery({
-      text: changed ? `#${task.id} ${verb}` : `#${task.id} was already ${verb}`,
+      text: changed ? `#${task.id} ${verb}${then}` : `#${task.id} was already ${verb}`,
     });
-    if (changed)
-      await notifyTaskEvent(ctx, task, action.status === "done" ? "done" : "reopened", ctx.from);
+    if (changed) {
+      const event = action.status === "done" ? "done" : "reopened";
+      await notifyTaskEvent(ctx, task, event, ctx.from, next);
+    }
   });
 
   // Buttons of a /newtask form that has ended, or that belongs to another member.

@@ -2,7 +2,7 @@ import type { Conversation } from "@grammyjs/conversations";
 import { type Context, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
 import type { BotContext } from "#bot/telegram/context";
-import { createTask, type TaskPriority } from "#db/tasks";
+import { createTask, setCardMessage, type TaskPriority } from "#db/tasks";
 import { listMembers } from "#db/teams";
 import { personLabel, renderCard } from "./card.ts";
 import { formatDue, parseDue } from "./due.ts";
@@ -305,6 +305,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       parse_mode: "HTML",
       reply_markup: card.keyboard,
     });
+    if (teamId !== null) await setCardMessage(outer.db, task.id, summaryMessageId);
     await notifyTaskEvent(outer, task, "assigned", user);
   });
 }

@@ -65,17 +65,50 @@ export async function sendTaskNotices(
 }
 
 /**
+ * Edits the team chat's card of a task completed or reopened somewhere else (a reminder,
+ * a private chat, the Mini App), so the group sees its state without a new message.
+ */
+export async function refreshGroupCard(
+  api: Api,
+  app: Pick<Services, "clock" | "log">,
+  task: TaskView,
+  next: TaskView | null,
+  timeZone: string,
+): Promise<void> {
+  if (task.teamId === null || task.cardMessageId === null) return;
+  const card = renderCard(task, { now: app.clock.now(), timeZone, showTeam: false }, next);
+  await api
+    .editMessageText(task.teamId, task.cardMessageId, card.text, {
+      parse_mode: "HTML",
+      reply_markup: card.keyboard,
+      link_preview_options: { is_disabled: true },
+    })
+    .catch((error: unknown) => {
+      app.log.info({ task: task.id, err: describeError(error) }, "group card not updated");
+    });
+}
+
+/**
  * Tells the people concerned, in their private chats, once the change has committed. Who
- * they are is read in the update's transaction, the sending waits for the commit.
+ * they are is read in the update's transaction, the sending waits for the commit. A
+ * completion or reopening also updates the group's card, unless that card is the button
+ * just tapped.
  */
 export async function notifyTaskEvent(
   ctx: BotContext,
   task: TaskView,
   event: TaskEvent,
   actor: TelegramUser,
+  next: TaskView | null = null,
 ): Promise<void> {
   const recipients = await taskNoticeRecipients(ctx.db, ctx.app.vault, task, event, actor.id);
-  if (recipients.length === 0) return;
   const { api } = ctx;
+  const tappedCard =
+    ctx.chat?.id === task.teamId && ctx.callbackQuery?.message?.message_id === task.cardMessageId;
+  if (event !== "assigned" && !tappedCard) {
+    const timeZone = ctx.viewer.timeZone;
+    ctx.afterCommit(() => refreshGroupCard(api, ctx.app, task, next, timeZone));
+  }
+  if (recipients.length === 0) return;
   ctx.afterCommit(() => sendTaskNotices(api, ctx.app, recipients, task, event, actor.first_name));
 }

@@ -1,3 +1,5 @@
+import { DateTime } from "luxon";
+import { type ParsedRepeat, parseRepeat, REPEAT_REASONS } from "#bot/recurring/parse";
 import { DUE_REASONS, type Due, parseDue } from "#bot/tasks/due";
 
 export const PRIORITIES = ["low", "normal", "high"] as const;
@@ -13,6 +15,8 @@ export interface OneLineTask {
   assigneeUsername?: string;
   due?: Due;
   priority?: Priority;
+  /** "… every monday": how the task repeats, with a time of day when given. */
+  repeat?: ParsedRepeat;
 }
 
 export type OneLineResult = { ok: true; task: OneLineTask } | { ok: false; reason: string };
@@ -53,11 +57,13 @@ export function parseOneLineTask(text: string, now: Date, timeZone: string): One
   }
   words = words.filter((word) => !PRIORITY.test(word));
 
-  const trailingDue = takeTrailingDue(words, now, timeZone);
-  if (!trailingDue.ok) return trailingDue;
-  if (trailingDue.due) task.due = trailingDue.due;
+  const trailingRepeat = takeTrailingRepeat(words, now, timeZone);
+  if (!trailingRepeat.ok) return trailingRepeat;
+  const { rest, due, repeat } = trailingRepeat;
+  if (due) task.due = due;
+  if (repeat) task.repeat = repeat;
 
-  const title = validateTitle(trailingDue.rest.join(" "));
+  const title = validateTitle(rest.join(" "));
   if (!title.ok) return title;
   return { ok: true, task: { title: title.title, ...task } };
 }
@@ -91,6 +97,30 @@ export function validateDescription(
     return { ok: false, reason: TASK_REASONS.descriptionTooLong };
   }
   return { ok: true, description };
+}
+
+// Words that can start a repeat rule at the end of a line ("Standup notes every weekday").
+const REPEAT_START = new Set(["every", "each", "daily", "weekly", "monthly", "weekdays"]);
+
+type TrailingRepeat =
+  | { ok: true; rest: string[]; due?: Due; repeat?: ParsedRepeat }
+  | { ok: false; reason: string };
+
+/**
+ * A repeat rule at the very end, then a due date before it ("Pay rent dec 1 monthly"). A
+ * line whose "every …" is no rule ("Check every drawer") keeps it in the title.
+ */
+function takeTrailingRepeat(words: string[], now: Date, timeZone: string): TrailingRepeat {
+  for (let start = words.length - 1; start >= 0; start--) {
+    if (!REPEAT_START.has(words[start]?.toLowerCase() ?? "")) continue;
+    const before = takeTrailingDue(words.slice(0, start), now, timeZone);
+    if (!before.ok) continue;
+    const dayOfMonth = DateTime.fromJSDate(before.due?.at ?? now, { zone: timeZone }).day;
+    const read = parseRepeat(words.slice(start).join(" "), dayOfMonth);
+    if (read.ok) return { ...before, repeat: read.repeat };
+    if (read.reason !== REPEAT_REASONS.unreadable) return read;
+  }
+  return takeTrailingDue(words, now, timeZone);
 }
 
 type TrailingDue = { ok: true; rest: string[]; due?: Due } | { ok: false; reason: string };

@@ -8,6 +8,7 @@ import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
 import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
+import { recurringFeature, repeatCommands } from "#bot/recurring/commands";
 import { reminderCommands, remindersFeature } from "#bot/reminders/commands";
 import { retentionFeature } from "#bot/retention/commands";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
@@ -48,6 +49,7 @@ export interface BotOptions {
 export const allCommands: BotCommand[] = [
   ...welcomeCommands,
   ...taskCommands,
+  ...repeatCommands,
   ...reminderCommands,
   ...digestCommands,
   ...privacyCommands,
@@ -152,6 +154,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   interactive.use(askAgainOnNewNotice());
   interactive.use(welcomeFeature(allCommands));
   interactive.use(tasksFeature());
+  interactive.use(recurringFeature());
   interactive.use(privacyFeature());
   interactive.use(retentionFeature());
   interactive.use(remindersFeature());

@@ -29,8 +29,9 @@ const SHIPPED = [
   "0003_retention.sql",
   "0004_reminders.sql",
   "0005_digests.sql",
+  "0006_recurring.sql",
 ];
-const SHIPPED_VERSIONS = [1, 2, 3, 4, 5];
+const SHIPPED_VERSIONS = [1, 2, 3, 4, 5, 6];
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`

@@ -65,6 +65,7 @@ describe("/start and /help", () => {
       "/done",
       "/task",
       "/cancel",
+      "/repeat",
       "/timezone",
       "/quiet",
       "/digest",
@@ -295,9 +296,14 @@ describe("completing and reopening", () => {
     const doneSecond = keyboardOf(list).find(([text]) => text.includes(`#${second}`))?.[1] ?? "";
     const message = h.telegram.lastMessageTo(team.id);
     await h.bot.send(h.updates.callback(alice, doneSecond, message));
-    const edit = h.telegram.callsOf("editMessageText").at(-1);
-    expect(String(edit?.payload.text)).toContain("(1)");
-    expect(String(edit?.payload.text)).not.toContain("Second");
+    const edits = h.telegram.callsOf("editMessageText");
+    const listEdit = edits.find((call) => call.payload.message_id === message.message_id);
+    expect(String(listEdit?.payload.text)).toContain("(1)");
+    expect(String(listEdit?.payload.text)).not.toContain("Second");
+    // The card Second was created with, further up the chat, shows it done too.
+    const cardEdit = edits.find((call) => call.payload.message_id !== message.message_id);
+    expect(cardEdit?.payload).toMatchObject({ chat_id: team.id });
+    expect(String(cardEdit?.payload.text)).toMatch(/^✅ #\d+ <b>Second<\/b>/);
   });
 
   it("/done 12 completes by number; a missing or hidden task is 'No such task.'", async () => {

@@ -1,0 +1,169 @@
+import { DateTime } from "luxon";
+import type { NextOccurrence, Repeat, RepeatRule } from "#db/repeat";
+
+/** A due date: a whole day (00:00 in the rule's zone) or a time on a day. */
+export type Occurrence = NextOccurrence;
+
+const WEEKDAY_NAMES = [
+  "Monday",
+  "Tuesday",
+  "Wednesday",
+  "Thursday",
+  "Friday",
+  "Saturday",
+  "Sunday",
+] as const;
+
+// Ten years of daily occurrences: a bound no honest rule reaches, so a loop always ends.
+const MAX_STEPS = 3700;
+
+/**
+ * The due date of the occurrence after one completed at `doneAt`.
+ *
+ * A schedule keeps its calendar: the next date on the rule after the previous due date,
+ * but never one already past (missed occurrences of an overdue routine are not owed). A
+ * routine counts from completion: "7 days after done" is due 7 days after it was done,
+ * however late that was. The time of day stays, across daylight-saving changes.
+ */
+export function nextOccurrence(
+  repeat: Repeat,
+  previous: Occurrence,
+  doneAt: Date,
+  now: Date,
+): Occurrence {
+  const { rule, zone } = repeat;
+  const due = DateTime.fromJSDate(previous.dueAt, { zone });
+  const at = (day: DateTime): Occurrence => ({
+    dueAt: (previous.dueHasTime
+      ? day.set({ hour: due.hour, minute: due.minute, second: 0, millisecond: 0 })
+      : day
+    ).toJSDate(),
+    dueHasTime: previous.dueHasTime,
+  });
+  if (rule.every === "days" && rule.from === "done") {
+    const doneDay = DateTime.fromJSDate(doneAt, { zone }).startOf("day");
+    return at(doneDay.plus({ days: rule.days }));
+  }
+  let day: DateTime = due.startOf("day");
+  for (let step = 0; step < MAX_STEPS; step++) {
+    day = nextDay(rule, day);
+    const candidate = at(day);
+    if (!isPast(candidate, now, zone)) return candidate;
+  }
+  return at(day);
+}
+
+/**
+ * The first due date of a rule set on a task without one: the first day on the rule from
+ * today, at `time` when given (a time already past today moves to the next day).
+ */
+export function firstOccurrence(
+  repeat: Repeat,
+  now: Date,
+  time: { hour: number; minute: number } | null,
+): Occurrence {
+  const { rule, zone } = repeat;
+  const today = DateTime.fromJSDate(now, { zone }).startOf("day");
+  const at = (day: DateTime): Occurrence => ({
+    dueAt: (time ? day.set(time) : day).toJSDate(),
+    dueHasTime: time !== null,
+  });
+  let day: DateTime = isOnRule(rule, today) ? today : nextDay(rule, today);
+  for (let step = 0; step < MAX_STEPS && isPast(at(day), now, zone); step++) {
+    day = nextDay(rule, day);
+  }
+  return at(day);
+}
+
+/** The day after `day` that the rule falls on. */
+export function nextDay(rule: RepeatRule, day: DateTime): DateTime {
+  switch (rule.every) {
+    case "days":
+      return day.plus({ days: rule.days });
+    case "weekday":
+      return nextMatching(day, (d) => d.weekday <= 5);
+    case "week":
+      return nextMatching(day, (d) => rule.weekdays.includes(d.weekday));
+    case "month": {
+      const thisMonth = onMonthDay(day.startOf("month"), rule.day);
+      return thisMonth > day
+        ? thisMonth
+        : onMonthDay(day.startOf("month").plus({ months: 1 }), rule.day);
+    }
+  }
+}
+
+function isOnRule(rule: RepeatRule, day: DateTime): boolean {
+  switch (rule.every) {
+    case "days":
+      return true;
+    case "weekday":
+      return day.weekday <= 5;
+    case "week":
+      return rule.weekdays.includes(day.weekday);
+    case "month":
+      return onMonthDay(day.startOf("month"), rule.day).day === day.day;
+  }
+}
+
+function nextMatching(day: DateTime, matches: (day: DateTime) => boolean): DateTime {
+  let next = day.plus({ days: 1 });
+  while (!matches(next)) next = next.plus({ days: 1 });
+  return next;
+}
+
+/** The month's `day`, or its last day when it has fewer (the 31st in February is the 28th). */
+function onMonthDay(monthStart: DateTime, day: number): DateTime {
+  return monthStart.set({ day: Math.min(day, monthStart.daysInMonth ?? 28) });
+}
+
+/** A timed occurrence is past once its time is; a whole day only once the day is over. */
+function isPast(occurrence: Occurrence, now: Date, zone: string): boolean {
+  if (occurrence.dueHasTime) return occurrence.dueAt.getTime() <= now.getTime();
+  const dayEnds = DateTime.fromJSDate(occurrence.dueAt, { zone }).plus({ days: 1 });
+  return dayEnds.toMillis() <= now.getTime();
+}
+
+/** The rule as the card states it: "every Monday", "7 days after done". */
+export function describeRepeat(rule: RepeatRule): string {
+  switch (rule.every) {
+    case "days":
+      return rule.from === "done" ? `${span(rule.days)} after done` : `every ${every(rule.days)}`;
+    case "weekday":
+      return "every weekday";
+    case "week":
+      return `every ${listWeekdays(rule.weekdays)}`;
+    case "month":
+      return rule.day >= 29
+        ? `monthly on the ${ordinal(rule.day)} (or the month's last day)`
+        : `monthly on the ${ordinal(rule.day)}`;
+  }
+}
+
+function span(days: number): string {
+  if (days % 7 === 0) return days === 7 ? "1 week" : `${days / 7} weeks`;
+  return days === 1 ? "1 day" : `${days} days`;
+}
+
+function every(days: number): string {
+  if (days === 1) return "day";
+  if (days === 7) return "week";
+  return span(days);
+}
+
+function listWeekdays(weekdays: readonly number[]): string {
+  const sorted = [...new Set(weekdays)].sort((a, b) => a - b);
+  const names = sorted.map((day) => {
+    const name = WEEKDAY_NAMES[day - 1] ?? "";
+    return sorted.length > 2 ? name.slice(0, 3) : name;
+  });
+  if (names.length === 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+function ordinal(day: number): string {
+  const tens = day % 100;
+  if (tens >= 11 && tens <= 13) return `${day}th`;
+  const suffix = { 1: "st", 2: "nd", 3: "rd" }[day % 10] ?? "th";
+  return `${day}${suffix}`;
+}

@@ -1,0 +1,55 @@
+import { GrammyError, type InlineKeyboard } from "grammy";
+import type { BotContext } from "#bot/telegram/context";
+import type { CardView, Rendered } from "./card.ts";
+import type { ChatScope } from "./rules.ts";
+
+export function chatTitle(ctx: BotContext): string {
+  const chat = ctx.chat;
+  return (chat && "title" in chat ? chat.title : undefined) ?? "this group";
+}
+
+export function chatScope(ctx: BotContext): ChatScope | null {
+  const chat = ctx.chat;
+  if (chat?.type === "private") return { kind: "private" };
+  if (chat?.type === "group" || chat?.type === "supergroup")
+    return { kind: "team", teamId: chat.id };
+  return null;
+}
+
+export function cardView(ctx: BotContext, scope: ChatScope): CardView {
+  return {
+    now: ctx.app.clock.now(),
+    timeZone: ctx.viewer.timeZone,
+    showTeam: scope.kind === "private",
+  };
+}
+
+export function replyOptions(ctx: BotContext, rendered: Rendered) {
+  return {
+    parse_mode: "HTML" as const,
+    reply_markup: rendered.keyboard,
+    link_preview_options: { is_disabled: true },
+    ...(ctx.msgId
+      ? { reply_parameters: { message_id: ctx.msgId, allow_sending_without_reply: true } }
+      : {}),
+  };
+}
+
+/** Edits the message a button sits on; an unchanged message is not an error for us. */
+export async function editInPlace(
+  ctx: BotContext,
+  text: string,
+  keyboard: InlineKeyboard,
+): Promise<void> {
+  try {
+    await ctx.editMessageText(text, {
+      parse_mode: "HTML",
+      reply_markup: keyboard,
+      link_preview_options: { is_disabled: true },
+    });
+  } catch (error) {
+    if (error instanceof GrammyError && error.description.includes("message is not modified"))
+      return;
+    throw error;
+  }
+}

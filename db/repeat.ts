@@ -1,0 +1,100 @@
+import { z } from "zod";
+import type { Db } from "./client.ts";
+
+/**
+ * How a task repeats, as stored in `tasks.repeat` and shown in the API. Days of the week
+ * are ISO numbers (1 Monday … 7 Sunday); a monthly day past a month's end means its last.
+ * Only an interval can count from completion ("7 days after done"): a calendar rule names
+ * its own days.
+ */
+export const repeatRuleSchema = z.discriminatedUnion("every", [
+  z.strictObject({
+    every: z.literal("days"),
+    days: z.number().int().min(1).max(366),
+    from: z.enum(["due", "done"]),
+  }),
+  z.strictObject({ every: z.literal("weekday") }),
+  z.strictObject({
+    every: z.literal("week"),
+    weekdays: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+  }),
+  z.strictObject({ every: z.literal("month"), day: z.number().int().min(1).max(31) }),
+]);
+
+export type RepeatRule = z.infer<typeof repeatRuleSchema>;
+
+/** A rule and the timezone its days and times are meant in. */
+export interface Repeat {
+  rule: RepeatRule;
+  zone: string;
+}
+
+export interface NextOccurrence {
+  dueAt: Date;
+  dueHasTime: boolean;
+}
+
+/**
+ * Creates the occurrence after `previousId`: the same team, title, description, priority,
+ * people, rule and reminder offsets, with the next due date. Returns its id, or null when
+ * that occurrence already made its next one (completed, reopened, completed again).
+ */
+export async function createNextOccurrence(
+  db: Db,
+  previousId: number,
+  next: NextOccurrence,
+  now: Date,
+): Promise<number | null> {
+  const [previous] = await db<{ nextId: number | null; seriesId: number }[]>`
+    update tasks set series_id = coalesce(series_id, id)
+    where id = ${previousId} and repeat is not null
+    returning next_id, series_id
+  `;
+  if (!previous || previous.nextId !== null) return null;
+  const [created] = await db<{ id: number }[]>`
+    insert into tasks (team_id, title, description, priority, creator_id, assignee_id, due_at,
+                       due_has_time, repeat, repeat_zone, series_id, created_at, updated_at)
+    select team_id, title, description, priority, creator_id, assignee_id, ${next.dueAt},
+           ${next.dueHasTime}, repeat, repeat_zone, series_id, ${now}, ${now}
+    from tasks where id = ${previousId}
+    returning id
+  `;
+  if (!created) return null;
+  await db`update tasks set next_id = ${created.id} where id = ${previousId}`;
+  // The insert trigger gave it the reminder at the due time; it gets the previous set.
+  await db`
+    delete from reminders r where r.task_id = ${created.id} and r.offset_minutes not in (
+      select offset_minutes from reminders where task_id = ${previousId})
+  `;
+  await db`
+    insert into reminders (task_id, offset_minutes, remind_at)
+    select ${created.id}, p.offset_minutes, ${next.dueAt}::timestamptz - make_interval(mins => p.offset_minutes)
+    from reminders p where p.task_id = ${previousId} and ${next.dueHasTime}
+    on conflict (task_id, offset_minutes) do nothing
+  `;
+  return created.id;
+}
+
+/** Sets or clears the rule; a series starts with the task the rule was set on. */
+export async function setRepeat(
+  db: Db,
+  taskId: number,
+  repeat: Repeat | null,
+  now: Date,
+): Promise<void> {
+  await db`
+    update tasks
+    set repeat = ${repeat ? db.json(repeat.rule) : null}, repeat_zone = ${repeat?.zone ?? null},
+        series_id = case when ${repeat !== null} then coalesce(series_id, id) else series_id end,
+        updated_at = ${now}
+    where id = ${taskId}
+  `;
+}
+
+/** How many occurrences of a series were completed: a card's "done 12 times". */
+export async function completedInSeries(db: Db, seriesId: number): Promise<number> {
+  const [row] = await db<{ count: number }[]>`
+    select count(*)::int as count from tasks where series_id = ${seriesId} and status = 'done'
+  `;
+  return row?.count ?? 0;
+}
