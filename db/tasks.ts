@@ -271,6 +271,7 @@ export type TaskRecord = Pick<
   | "reminderOffsets"
   | "repeat"
   | "seriesId"
+  | "nextId"
 >;
 
 /** One page of tasks, newest first, and whether more follow. */
@@ -291,7 +292,8 @@ export async function queryTasks(
   const rows = await db<TaskRecord[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
-           t.source_message_id, t.repeat, t.series_id, ${reminderOffsetsSql(db)}
+           t.source_message_id, t.repeat, t.series_id, t.next_id,
+           ${reminderOffsetsSql(db)}
     from tasks t
     where ${scope} ${status} ${assignee} ${before}
     order by t.id desc limit ${query.limit + 1}

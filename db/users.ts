@@ -152,3 +152,9 @@ export async function findUserByUsername(
 export async function markBlocked(db: Db, id: number, now: Date): Promise<void> {
   await db`update users set blocked_at = ${now} where id = ${id} and blocked_at is null`;
 }
+
+/** The user's timezone: UTC until they set one. */
+export async function timezoneOf(db: Db, id: number): Promise<string> {
+  const [row] = await db<{ timezone: string }[]>`select timezone from users where id = ${id}`;
+  return row?.timezone ?? "UTC";
+}

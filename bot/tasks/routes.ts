@@ -1,6 +1,7 @@
 import type { Api } from "grammy";
 import { z } from "zod";
 import {
+  ApiError,
   apiRouter,
   decodeCursor,
   encodeCursor,
@@ -14,10 +15,12 @@ import {
   teamIdParam,
 } from "#bot/http/api";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
+import { continueSeries, skipOccurrence, startSeries } from "#bot/recurring/series";
 import type { Services } from "#bot/telegram/context";
 import type { Db } from "#db/client";
 import { type StoredMessage, storedMessagesByKey } from "#db/messages";
 import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
+import { type RepeatRule, repeatRuleSchema, setRepeat } from "#db/repeat";
 import {
   createTask,
   deleteTask,
@@ -30,7 +33,13 @@ import {
 } from "#db/tasks";
 import { isMember } from "#db/teams";
 import type { User } from "#db/users";
-import { sendTaskNotices, type TaskEvent, taskNoticeRecipients } from "./notify.ts";
+import { timezoneOf } from "#db/users";
+import {
+  refreshGroupCard,
+  sendTaskNotices,
+  type TaskEvent,
+  taskNoticeRecipients,
+} from "./notify.ts";
 import { DESCRIPTION_MAX, TITLE_MAX } from "./parse.ts";
 import { resolveAssigneeId } from "./people.ts";
 import { canSeeTask } from "./rules.ts";
@@ -54,6 +63,9 @@ export function taskJson(task: TaskRecord, source: StoredMessage | undefined) {
       ? { chatId: source.chatId, messageId: source.messageId, text: source.text }
       : null,
     reminders: task.reminderOffsets ?? [],
+    repeat: task.repeat,
+    seriesId: task.seriesId,
+    nextId: task.nextId,
   };
 }
 
@@ -94,6 +106,8 @@ const teamField = z
   .refine((id) => id < 0 && Number.isSafeInteger(id), { error: "must be a group's chat id" })
   .nullable();
 
+const repeat = repeatRuleSchema.nullable();
+
 const newTaskBody = z.strictObject({
   title,
   description: description.optional(),
@@ -102,6 +116,7 @@ const newTaskBody = z.strictObject({
   dueAt: dueAt.optional(),
   priority: priority.optional(),
   reminders: reminders.optional(),
+  repeat: repeat.optional(),
 });
 
 const taskChangesBody = z.strictObject({
@@ -113,6 +128,7 @@ const taskChangesBody = z.strictObject({
   priority: priority.optional(),
   status: z.enum(["open", "done"], { error: "must be open or done" }).optional(),
   reminders: reminders.optional(),
+  repeat: repeat.optional(),
 });
 
 const listQuery = z.strictObject({
@@ -181,6 +197,23 @@ export function taskRoutes(app: Services, telegram: Api) {
     return visibleTask(db, callerId, task.id);
   };
 
+  /** Sets or stops the rule; a task without a due date starts on the rule's first day. */
+  const changeRepeat = async (
+    db: Db,
+    callerId: number,
+    id: number,
+    rule: RepeatRule | null,
+    zone: string,
+  ) => {
+    const now = clock.now();
+    if (rule === null) return setRepeat(db, id, null, now);
+    const task = await visibleTask(db, callerId, id);
+    const given = task.dueAt ? { dueAt: task.dueAt, dueHasTime: task.dueHasTime } : null;
+    const series = startSeries({ rule, time: null }, given, zone, now);
+    if (!given) await updateTask(db, id, series.due, now);
+    await setRepeat(db, id, series.repeat, now);
+  };
+
   const visibleTask = async (db: Db, callerId: number, id: number) => {
     const found = await getTaskForViewer(db, app, id, callerId);
     if (!found || !canSeeTask(found.task, callerId, found.viewerIsMember)) throw notFound();
@@ -238,6 +271,16 @@ export function taskRoutes(app: Services, telegram: Api) {
       const teamId = body.teamId ?? null;
       const assigneeId = body.assigneeId ?? null;
       await checkPlacement(tx, caller.id, teamId, assigneeId);
+      const given = body.dueAt ? { dueAt: body.dueAt, dueHasTime: true } : null;
+      const series = body.repeat
+        ? startSeries(
+            { rule: body.repeat, time: null },
+            given,
+            await timezoneOf(tx, caller.id),
+            clock.now(),
+          )
+        : null;
+      const due = series?.due ?? given;
       const created = await createTask(
         tx,
         app,
@@ -248,11 +291,12 @@ export function taskRoutes(app: Services, telegram: Api) {
           priority: body.priority ?? "normal",
           creatorId: caller.id,
           assigneeId,
-          dueAt: body.dueAt ?? null,
-          dueHasTime: body.dueAt !== undefined && body.dueAt !== null,
+          dueAt: due?.dueAt ?? null,
+          dueHasTime: due?.dueHasTime ?? false,
           sourceChatId: null,
           sourceMessageId: null,
           sourceDate: null,
+          repeat: series?.repeat ?? null,
         },
         clock.now(),
       );
@@ -277,21 +321,33 @@ export function taskRoutes(app: Services, telegram: Api) {
     const caller = c.get("caller");
     const id = parseWith(idParam, c.req.param("id"));
     const body = await readBody(c, taskChangesBody);
-    const { json, notices } = await sql.begin(async (tx) => {
+    const { json, notices, groupCard } = await sql.begin(async (tx) => {
       const current = await visibleTask(tx, caller.id, id);
       const teamId = body.teamId === undefined ? current.teamId : body.teamId;
       const assigneeId = body.assigneeId === undefined ? current.assigneeId : body.assigneeId;
       if (body.teamId !== undefined || body.assigneeId !== undefined) {
         await checkPlacement(tx, caller.id, teamId, assigneeId);
       }
-      const { reminders: offsets, ...fields } = body;
+      const { reminders: offsets, repeat: rule, ...fields } = body;
+      const repeats = rule === undefined ? current.repeat !== null : rule !== null;
+      if (fields.dueAt === null && repeats) {
+        throw invalidInput(
+          'dueAt: a repeating task needs a due date; send "repeat": null too to stop it repeating.',
+        );
+      }
+      const now = clock.now();
       const changes: TaskChanges = {
         ...fields,
         ...(body.dueAt !== undefined ? { dueHasTime: body.dueAt !== null } : {}),
       };
-      await updateTask(tx, id, changes, clock.now());
+      await updateTask(tx, id, changes, now);
+      const zone = await timezoneOf(tx, caller.id);
+      if (rule !== undefined) await changeRepeat(tx, caller.id, id, rule, zone);
       let updated = await visibleTask(tx, caller.id, id);
       if (offsets) updated = await withReminders(tx, caller.id, updated, offsets);
+      const completed = updated.status === "done" && current.status !== "done";
+      const next = completed ? await continueSeries(tx, app, updated, now) : null;
+      if (next) updated = await visibleTask(tx, caller.id, id);
       const events: TaskEvent[] = [];
       if (updated.assigneeId !== current.assigneeId) events.push("assigned");
       if (updated.status !== current.status)
@@ -299,9 +355,27 @@ export function taskRoutes(app: Services, telegram: Api) {
       return {
         json: await asJson(tx, updated),
         notices: await planNotices(tx, updated, events, caller.id),
+        groupCard:
+          updated.status !== current.status
+            ? () => refreshGroupCard(telegram, app, updated, next, zone)
+            : null,
       };
     });
     notices.send(caller.firstName);
+    void groupCard?.();
+    return c.json(json);
+  });
+
+  routes.post("/tasks/:id/skip", async (c) => {
+    const caller = c.get("caller");
+    const id = parseWith(idParam, c.req.param("id"));
+    const json = await sql.begin(async (tx) => {
+      const task = await visibleTask(tx, caller.id, id);
+      if (task.status !== "open" || task.repeat === null) {
+        throw new ApiError(409, "not_repeating", "Only an open repeating task can skip a date.");
+      }
+      return asJson(tx, await skipOccurrence(tx, app, task, clock.now()));
+    });
     return c.json(json);
   });
 

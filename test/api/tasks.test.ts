@@ -51,6 +51,9 @@ describe("POST /api/tasks", () => {
       updatedAt: "2026-11-28T10:00:00.000Z",
       sourceMessage: null,
       reminders: [0],
+      repeat: null,
+      seriesId: null,
+      nextId: null,
     });
     const [row] = await h.sql`select title, team_id, assignee_id, due_has_time from tasks`;
     expect(row).toEqual({
@@ -421,5 +424,104 @@ describe("a task's source message", () => {
     h.bot.clock.advance(91 * 24 * 60 * 60 * 1000);
     const expired = await call(alice, "GET", `/api/tasks/${row?.id}`);
     expect(expired.body).toMatchObject({ title: "Please fix the printer", sourceMessage: null });
+  });
+});
+
+describe("repeating tasks", () => {
+  it("creates one with a rule, starting on the rule's first day when no due date is given", async () => {
+    const task = await created(alice, {
+      title: "Water the plants",
+      repeat: { every: "week", weekdays: [1, 4] },
+    });
+    expect(task).toMatchObject({
+      dueAt: "2026-11-30T00:00:00.000Z",
+      repeat: { every: "week", weekdays: [1, 4] },
+      seriesId: task.id,
+      nextId: null,
+    });
+  });
+
+  it("completing it with PATCH creates the next occurrence and tells the group's card", async () => {
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/newtask Standup @bobby every weekday 9:30"),
+    );
+    const card = h.telegram.lastMessageTo(team.id);
+    const [row] = await h.sql<{ id: number }[]>`select id from tasks`;
+    const done = await call(bob, "PATCH", `/api/tasks/${row?.id}`, { json: { status: "done" } });
+    expect(done.status).toBe(200);
+    const nextId = (done.body as Json).nextId as number;
+    expect(done.body).toMatchObject({ status: "done", repeat: { every: "weekday" } });
+    const next = await call(bob, "GET", `/api/tasks/${nextId}`);
+    expect(next.body).toMatchObject({
+      status: "open",
+      title: "Standup",
+      assigneeId: bob.id,
+      dueAt: "2026-12-01T09:30:00.000Z",
+      repeat: { every: "weekday" },
+      seriesId: row?.id,
+      reminders: [0],
+    });
+    const cardEdit = () =>
+      h.telegram
+        .callsOf("editMessageText")
+        .find((c) => c.payload.chat_id === team.id && c.payload.message_id === card.message_id);
+    await h.telegram.waitForCalls(() => cardEdit() !== undefined);
+    const edit = cardEdit();
+    expect(String(edit?.payload.text)).toContain(`↻ next: #${nextId}, due Tue 09:30`);
+  });
+
+  it("changes the rule with PATCH, keeping the current due date; null stops it", async () => {
+    const task = await created(alice, {
+      title: "Pay rent",
+      dueAt: "2026-12-01T09:00:00Z",
+      repeat: { every: "month", day: 1 },
+    });
+    const changed = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { repeat: { every: "days", days: 7, from: "done" } },
+    });
+    expect(changed.body).toMatchObject({
+      dueAt: "2026-12-01T09:00:00.000Z",
+      repeat: { every: "days", days: 7, from: "done" },
+    });
+    const stopped = await call(alice, "PATCH", `/api/tasks/${task.id}`, { json: { repeat: null } });
+    expect(stopped.body).toMatchObject({ repeat: null, dueAt: "2026-12-01T09:00:00.000Z" });
+  });
+
+  it("skips an occurrence with POST /skip, and refuses to for a task that does not repeat", async () => {
+    const task = await created(alice, {
+      title: "Team lunch",
+      dueAt: "2026-12-04T12:30:00Z",
+      repeat: { every: "week", weekdays: [5] },
+    });
+    const skipped = await call(alice, "POST", `/api/tasks/${task.id}/skip`);
+    expect(skipped.status).toBe(200);
+    expect(skipped.body).toMatchObject({ dueAt: "2026-12-11T12:30:00.000Z", status: "open" });
+    const plain = await created(alice, { title: "Once" });
+    const refused = await call(alice, "POST", `/api/tasks/${plain.id}/skip`);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({
+      error: { code: "not_repeating", message: "Only an open repeating task can skip a date." },
+    });
+  });
+
+  it("refuses a malformed rule, and clearing the due date of a repeating task", async () => {
+    for (const repeat of [
+      { every: "fortnight" },
+      { every: "days", days: 0, from: "due" },
+      { every: "month", day: 32 },
+      { every: "week", weekdays: [] },
+    ]) {
+      const response = await call(alice, "POST", "/api/tasks", { json: { title: "x", repeat } });
+      expect(response.status).toBe(400);
+      expect((response.body as { error: { message: string } }).error.message).toMatch(/^repeat/);
+    }
+    const task = await created(alice, {
+      title: "Daily",
+      repeat: { every: "days", days: 1, from: "due" },
+    });
+    const cleared = await call(alice, "PATCH", `/api/tasks/${task.id}`, { json: { dueAt: null } });
+    expect(cleared.status).toBe(400);
+    const [row] = await h.sql`select count(*)::int as n from tasks where due_at is null`;
+    expect(row?.n).toBe(0);
   });
 });
