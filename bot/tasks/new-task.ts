@@ -1,10 +1,16 @@
 import type { Conversation } from "@grammyjs/conversations";
 import { type Context, InlineKeyboard } from "grammy";
+import { DateTime } from "luxon";
 import { escapeHtml } from "#bot/lib/html";
+import { type ParsedRepeat, parseRepeat } from "#bot/recurring/parse";
+import { describeRepeat } from "#bot/recurring/rule";
+import { startSeries } from "#bot/recurring/series";
 import type { BotContext } from "#bot/telegram/context";
-import { createTask, setCardMessage, type TaskPriority } from "#db/tasks";
+import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
+import type { RepeatRule } from "#db/repeat";
+import { createTask, getTask, setCardMessage, type TaskPriority } from "#db/tasks";
 import { listMembers } from "#db/teams";
-import { personLabel, renderCard } from "./card.ts";
+import { offsetLabel, personLabel, renderCard } from "./card.ts";
 import { formatDue, parseDue } from "./due.ts";
 import { notifyTaskEvent } from "./notify.ts";
 import { validateDescription, validateTitle } from "./parse.ts";
@@ -29,6 +35,10 @@ interface DueAnswer {
   at: string;
   hasTime: boolean;
   label: string;
+  /** The day of the month in the member's zone: what "monthly" means. */
+  day: number;
+  /** "Every <weekday>" for the rule buttons. */
+  weekday: string;
 }
 
 const Q = {
@@ -37,6 +47,9 @@ const Q = {
   assignee: "Who should do it? Send <code>me</code> or an @username, tap a name, or /skip.",
   assigneePrivate: "Who should do it? Send <code>me</code> or an @username, or /skip.",
   due: "When is it due? For example <code>tomorrow</code>, <code>friday</code>, <code>in 3 days</code> or <code>2026-12-24 15:00</code>. Or /skip.",
+  reminders: "When should I remind? Tap to turn reminders on or off, then Done (or /skip).",
+  repeat:
+    "Does it repeat? Tap a rule, write one like <code>every monday and thursday</code> or <code>every 2 weeks after done</code>, or /skip.",
   priority: "How important is it?",
   confirm: "Create this task?",
 };
@@ -145,6 +158,28 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     return waitAnswer(question, options.buttons ?? "", options.optional ?? false);
   };
 
+  /** Reminder toggles on one message: each tap redraws its buttons, Done moves on. */
+  const askReminders = async (): Promise<number[]> => {
+    const chosen = new Set<number>([0]);
+    const messageId = await say(Q.reminders, reminderKeyboard(chosen));
+    for (;;) {
+      const answer = await waitAnswer(Q.reminders, "nt:r:", true);
+      if (answer.kind === "text") {
+        await say("Tap the reminders you want above, then Done.");
+        continue;
+      }
+      if (answer.kind === "skip" || answer.data === "ok") return [...chosen].sort((a, b) => a - b);
+      const offset = REMINDER_OFFSETS.find((known) => String(known) === answer.data);
+      if (offset === undefined) continue;
+      if (!chosen.delete(offset)) chosen.add(offset);
+      await conversation.external((outer) =>
+        outer.api.editMessageReplyMarkup(chat.id, messageId, {
+          reply_markup: reminderKeyboard(chosen),
+        }),
+      );
+    }
+  };
+
   let title: string | undefined;
   let question = Q.title;
   while (title === undefined) {
@@ -230,11 +265,31 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
           at: parsed.due.at.toISOString(),
           hasTime: parsed.due.hasTime,
           label: formatDue(parsed.due, now, timeZone),
+          day: DateTime.fromJSDate(parsed.due.at, { zone: timeZone }).day,
+          weekday: DateTime.fromJSDate(parsed.due.at, { zone: timeZone })
+            .setLocale("en-US")
+            .toFormat("cccc"),
         },
       };
     });
     if (result.ok) due = result.due;
     else question = `${escapeHtml(result.reason)} ${Q.due}`;
+  }
+
+  const offsets = due?.hasTime ? await askReminders() : [];
+
+  let repeat: { rule: RepeatRule; time: ParsedRepeat["time"]; label: string } | null = null;
+  question = Q.repeat;
+  while (due && repeat === null) {
+    const answer = await ask(question, {
+      keyboard: repeatKeyboard(due),
+      buttons: "nt:rp:",
+      optional: true,
+    });
+    if (answer.kind === "skip") break;
+    const result = parseRepeat(answer.kind === "button" ? answer.data : answer.text, due.day);
+    if (result.ok) repeat = { ...result.repeat, label: describeRepeat(result.repeat.rule) };
+    else question = `${escapeHtml(result.reason)} ${Q.repeat}`;
   }
 
   const priorityKeyboard = new InlineKeyboard()
@@ -265,6 +320,10 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       : null,
     `Assignee: ${assignee ? escapeHtml(assignee.label) : "nobody"}`,
     `Due: ${due ? escapeHtml(due.label) : "no date"}`,
+    due?.hasTime
+      ? `Reminders: ${offsets.length > 0 ? offsets.map(offsetLabel).join(", ").toLowerCase() : "none"}`
+      : null,
+    due ? `Repeats: ${repeat ? escapeHtml(repeat.label) : "no"}` : null,
     `Priority: ${priority}`,
     "",
     Q.confirm,
@@ -281,7 +340,11 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
 
   await conversation.external(async (outer) => {
     const now = outer.app.clock.now();
-    const task = await createTask(
+    const timeZone = outer.viewer.timeZone;
+    const given = due ? { dueAt: new Date(due.at), dueHasTime: due.hasTime } : null;
+    const series = repeat ? startSeries(repeat, given, timeZone, now) : null;
+    const dueAt = series?.due ?? given;
+    const created = await createTask(
       outer.db,
       outer.app,
       {
@@ -291,15 +354,17 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
         priority,
         creatorId: user.id,
         assigneeId: assignee?.id ?? null,
-        dueAt: due ? new Date(due.at) : null,
-        dueHasTime: due?.hasTime ?? false,
+        dueAt: dueAt?.dueAt ?? null,
+        dueHasTime: dueAt?.dueHasTime ?? false,
         sourceChatId: null,
         sourceMessageId: null,
         sourceDate: null,
+        repeat: series?.repeat ?? null,
       },
       now,
     );
-    const timeZone = outer.viewer.timeZone;
+    if (created.dueHasTime) await setReminderOffsets(outer.db, created.id, offsets, now);
+    const task = (await getTask(outer.db, outer.app, created.id)) ?? created;
     const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
     await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
       parse_mode: "HTML",
@@ -308,4 +373,27 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     if (teamId !== null) await setCardMessage(outer.db, task.id, summaryMessageId);
     await notifyTaskEvent(outer, task, "assigned", user);
   });
+}
+
+function reminderKeyboard(chosen: ReadonlySet<number>): InlineKeyboard {
+  const keyboard = new InlineKeyboard();
+  for (const offset of REMINDER_OFFSETS) {
+    keyboard.text(`${chosen.has(offset) ? "✓ " : ""}${offsetLabel(offset)}`, `nt:r:${offset}`);
+    if (offset === 15) keyboard.row();
+  }
+  return keyboard.row().text("Done", "nt:r:ok");
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** The common rules, worded for the chosen due date; anything else can be written. */
+function repeatKeyboard(due: DueAnswer): InlineKeyboard {
+  return new InlineKeyboard()
+    .text("Every day", "nt:rp:every day")
+    .text("Weekdays", "nt:rp:weekdays")
+    .row()
+    .text(`Every ${due.weekday}`, `nt:rp:every ${due.weekday.toLowerCase()}`)
+    .text(capitalize(describeRepeat({ every: "month", day: due.day })), "nt:rp:monthly")
+    .row()
+    .text("No", "nt:skip");
 }

@@ -51,6 +51,36 @@ describe("/newtask guided conversation", () => {
     await h.bot.send(h.updates.privateText(alice, "me"));
     expect(lastText(alice.id)).toContain("When is it due?");
     await h.bot.send(h.updates.privateText(alice, "2026-12-24 15:00"));
+
+    // Reminders: at the due time is on; a tap adds an hour before, and redraws the buttons.
+    expect(lastText(alice.id)).toContain("When should I remind?");
+    expect(lastButtons(alice.id).map(([text]) => text)).toEqual([
+      "✓ At due time",
+      "15 min before",
+      "1 h before",
+      "1 day before",
+      "Done",
+    ]);
+    const reminderMessage = h.telegram.lastMessageTo(alice.id);
+    await h.bot.send(h.updates.callback(alice, "nt:r:60", reminderMessage));
+    const redrawn = h.telegram.callsOf("editMessageReplyMarkup").at(-1);
+    expect(redrawn?.payload.message_id).toBe(reminderMessage.message_id);
+    expect(JSON.stringify(redrawn?.payload.reply_markup)).toContain("✓ 1 h before");
+    await h.bot.send(h.updates.callback(alice, "nt:r:ok", reminderMessage));
+
+    // Repeat: the buttons are worded for the due date, a Thursday the 24th.
+    expect(lastText(alice.id)).toContain("Does it repeat?");
+    expect(lastButtons(alice.id).map(([text]) => text)).toEqual([
+      "Every day",
+      "Weekdays",
+      "Every Thursday",
+      "Monthly on the 24th",
+      "No",
+    ]);
+    await h.bot.send(h.updates.privateText(alice, "every full moon"));
+    expect(lastText(alice.id)).toMatch(/^I couldn't read that rule\..*Does it repeat\?/s);
+    const repeatMessage = h.telegram.lastMessageTo(alice.id);
+    await h.bot.send(h.updates.callback(alice, "nt:rp:monthly", repeatMessage));
     expect(lastText(alice.id)).toContain("How important is it?");
     expect(lastButtons(alice.id).map(([text]) => text)).toEqual(["Low", "Normal", "‼️ High"]);
 
@@ -61,6 +91,8 @@ describe("/newtask guided conversation", () => {
     expect(summary).toContain("Assignee: @alice");
     expect(summary).toContain("Due: 24 Dec 15:00");
     expect(summary).toContain("Priority: high");
+    expect(summary).toContain("Reminders: at due time, 1 h before");
+    expect(summary).toContain("Repeats: monthly on the 24th");
     expect(await tasksInDb()).toEqual([]);
 
     const summaryMessage = h.telegram.lastMessageTo(alice.id);
@@ -76,6 +108,11 @@ describe("/newtask guided conversation", () => {
       dueHasTime: true,
     });
     expect(task?.dueAt?.toISOString()).toBe("2026-12-24T15:00:00.000Z");
+    const [stored] = await h.sql<{ repeat: unknown; offsets: number[] }[]>`
+      select t.repeat, array(select offset_minutes from reminders r where r.task_id = t.id
+                             order by offset_minutes) as offsets
+      from tasks t`;
+    expect(stored).toEqual({ repeat: { every: "month", day: 24 }, offsets: [0, 60] });
     const edit = h.telegram.callsOf("editMessageText").at(-1);
     expect(edit?.payload.message_id).toBe(summaryMessage.message_id);
     expect(String(edit?.payload.text)).toMatch(
@@ -102,10 +139,13 @@ describe("/newtask guided conversation", () => {
     await h.bot.send(h.updates.privateText(alice, "2020-01-01"));
     expect(lastText(alice.id)).toMatch(/^That date is in the past\./);
     await h.bot.send(h.updates.privateText(alice, "tomorrow"));
+    await h.bot.send(h.updates.privateText(alice, "/skip"));
     await h.bot.send(h.updates.privateText(alice, "urgent"));
     expect(lastText(alice.id)).toMatch(/^Choose low, normal or high\./);
     await h.bot.send(h.updates.privateText(alice, "/skip"));
     expect(lastText(alice.id)).toContain("Due: tomorrow");
+    expect(lastText(alice.id)).toContain("Repeats: no");
+    expect(lastText(alice.id)).not.toContain("Reminders:");
     expect(lastText(alice.id)).toContain("Priority: normal");
     expect(await tasksInDb()).toEqual([]);
   });
