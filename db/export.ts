@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import type { RepeatRule } from "./repeat.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -115,6 +116,8 @@ export interface ExportTask {
   updated_at: Date;
   source_chat_id: number | null;
   source_message_id: number | null;
+  repeat: RepeatRule | null;
+  series_id: number | null;
 }
 
 export async function exportTasks(
@@ -139,10 +142,13 @@ export async function exportTasks(
       updatedAt: Date;
       sourceChatId: number | null;
       sourceMessageId: number | null;
+      repeat: RepeatRule | null;
+      seriesId: number | null;
     }[]
   >`
     select id, team_id, title, description, status, priority, creator_id, assignee_id,
-           due_at, done_at, created_at, updated_at, source_chat_id, source_message_id
+           due_at, done_at, created_at, updated_at, source_chat_id, source_message_id, repeat,
+           series_id
     from tasks where ${column} = ${userId} order by id
   `;
   return rows.map((t) => ({
@@ -160,5 +166,7 @@ export async function exportTasks(
     updated_at: t.updatedAt,
     source_chat_id: t.sourceChatId,
     source_message_id: t.sourceMessageId,
+    repeat: t.repeat,
+    series_id: t.seriesId,
   }));
 }

@@ -28,7 +28,7 @@ describe("/export", () => {
     await h.bot.send(h.updates.groupText(team, alice, "Alice wrote this"));
     await h.bot.send(h.updates.groupText(team, alice, "/newtask Fix the login page @bobby"));
     await h.bot.send(h.updates.groupText(team, bob, "/newtask Review the budget @alice"));
-    await h.bot.send(h.updates.privateText(alice, "/newtask Private errand"));
+    await h.bot.send(h.updates.privateText(alice, "/newtask Private errand every monday"));
     h.telegram.clear();
 
     await h.bot.send(h.updates.privateText(alice, "/export"));
@@ -79,6 +79,14 @@ describe("/export", () => {
         title: "Fix the login page",
         assignee_id: bob.id,
         team_id: team.id,
+        repeat: null,
+      }),
+    );
+    expect(data.tasks_created).toContainEqual(
+      expect.objectContaining({
+        title: "Private errand",
+        repeat: { every: "week", weekdays: [1] },
+        series_id: expect.any(Number),
       }),
     );
     expect(data.messages.map((m) => m.text)).toEqual(["Alice wrote this"]);
