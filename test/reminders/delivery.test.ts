@@ -161,6 +161,42 @@ describe("reminders", () => {
     expect((await h.sql`select status from tasks`)[0]).toEqual({ status: "done" });
   });
 
+  it("reminds before the due time when chosen on the card, and at the due time too", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/newtask Call the bank tomorrow 15:00"));
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "⏰ Reminders"));
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "1 h before"));
+    h.telegram.clear();
+    h.bot.clock.set(new Date(DUE.getTime() - 60 * MINUTE));
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(String(remindersTo(alice.id)[0]?.payload.text)).toContain("Call the bank");
+    h.bot.clock.set(DUE);
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(remindersTo(alice.id)).toHaveLength(2);
+  });
+
+  it("keeps 09:00 in the user's timezone across a DST change, for Tomorrow and the next occurrence", async () => {
+    // Kyiv moves from UTC+2 to UTC+3 in the night to 2027-03-28.
+    await h.bot.send(h.updates.privateText(alice, "/timezone Europe/Kyiv"));
+    h.bot.clock.set("2027-03-27T05:00:00Z");
+    await h.bot.send(h.updates.privateText(alice, "/newtask Standup every day at 9:00"));
+    h.bot.clock.set("2027-03-27T07:00:00Z");
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Tomorrow"));
+    expect((await states())[0]).toEqual({
+      state: "pending",
+      remindAt: new Date("2027-03-28T06:00:00Z"),
+    });
+    const [first] = await h.sql<{ id: number }[]>`select min(id)::int as id from tasks`;
+    await h.bot.send(h.updates.privateText(alice, `/done ${first?.id}`));
+    const [next] = await h.sql<{ remindAt: Date }[]>`
+      select r.remind_at from reminders r join tasks t on t.id = r.task_id
+      where t.status = 'open'`;
+    expect(next?.remindAt).toEqual(new Date("2027-03-28T06:00:00Z"));
+    h.bot.clock.set("2027-03-28T06:00:00Z");
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+  });
+
   it("moves with the due date and goes away without one", async () => {
     const id = await taskDueTomorrow();
     await h.sql`update tasks set due_at = '2026-12-01T09:00:00Z' where id = ${id}`;
