@@ -90,11 +90,3 @@ export async function setRepeat(
     where id = ${taskId}
   `;
 }
-
-/** How many occurrences of a series were completed: a card's "done 12 times". */
-export async function completedInSeries(db: Db, seriesId: number): Promise<number> {
-  const [row] = await db<{ count: number }[]>`
-    select count(*)::int as count from tasks where series_id = ${seriesId} and status = 'done'
-  `;
-  return row?.count ?? 0;
-}
