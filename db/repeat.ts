@@ -66,10 +66,13 @@ export async function createNextOccurrence(
     delete from reminders r where r.task_id = ${created.id} and r.offset_minutes not in (
       select offset_minutes from reminders where task_id = ${previousId})
   `;
+  // As when reminders are chosen: one whose moment has already passed is recorded as skipped.
   await db`
-    insert into reminders (task_id, offset_minutes, remind_at)
-    select ${created.id}, p.offset_minutes, ${next.dueAt}::timestamptz - make_interval(mins => p.offset_minutes)
-    from reminders p where p.task_id = ${previousId} and ${next.dueHasTime}
+    insert into reminders (task_id, offset_minutes, remind_at, state)
+    select ${created.id}, p.offset_minutes, r.at, case when r.at < ${now} then 'skipped' else 'pending' end
+    from reminders p,
+         lateral (select ${next.dueAt}::timestamptz - make_interval(mins => p.offset_minutes) as at) r
+    where p.task_id = ${previousId} and ${next.dueHasTime}
     on conflict (task_id, offset_minutes) do nothing
   `;
   return created.id;

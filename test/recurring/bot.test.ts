@@ -158,6 +158,23 @@ describe("completing an occurrence", () => {
     expect(lastText(alice.id)).toContain(`↻ next: #${next?.id}, due 10 Dec`);
   });
 
+  it("records a copied reminder whose moment has passed as skipped, so it never comes late", async () => {
+    await h.bot.send(
+      h.updates.privateText(alice, "/newtask Stretch every 1 day after done at 9:00"),
+    );
+    const [first] = await tasks();
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "⏰ Reminders"));
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "1 day before"));
+    h.bot.clock.set(new Date("2026-11-29T20:00:00Z"));
+    await h.bot.send(h.updates.privateText(alice, `/done ${first?.id}`));
+    const [, next] = await tasks();
+    expect(next?.dueAt).toEqual(new Date("2026-11-30T09:00:00Z"));
+    expect(await offsetsOf(next?.id ?? 0)).toEqual([
+      { offsetMinutes: 0, remindAt: new Date("2026-11-30T09:00:00Z"), state: "pending" },
+      { offsetMinutes: 1440, remindAt: new Date("2026-11-29T09:00:00Z"), state: "skipped" },
+    ]);
+  });
+
   it("on a schedule, a late completion goes to the next date still ahead", async () => {
     await h.bot.send(h.updates.privateText(alice, "/newtask Weekly report every monday 9:00"));
     h.bot.clock.set(new Date("2026-12-16T12:00:00Z")); // a Wednesday, two Mondays late
