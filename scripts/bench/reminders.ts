@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { Api } from "grammy";
 import type { Sql } from "postgres";
 import { z } from "zod";
 import { createApp } from "#bot/app";
@@ -41,6 +42,25 @@ async function seed(sql: Sql, count: number): Promise<void> {
   await sql`vacuum analyze reminders`;
 }
 
+/**
+ * The baseline: the same number of messages handed straight to the fake Bot API, 100 at a
+ * time as delivery sends them, with no database, no claim and no card to render.
+ */
+async function bareSending(apiRoot: string, count: number): Promise<number> {
+  const api = new Api(TEST_BOT_TOKEN, { apiRoot });
+  const batch = 100;
+  const started = performance.now();
+  for (let first = 0; first < count; first += batch) {
+    const size = Math.min(batch, count - first);
+    await Promise.all(
+      Array.from({ length: size }, (_, i) =>
+        api.sendMessage(900_000_001 + first + i, "⏰ Reminder"),
+      ),
+    );
+  }
+  return performance.now() - started;
+}
+
 async function main(): Promise<number> {
   print("Task Tracker reminders benchmark");
   const fake = await startFakeTelegram();
@@ -72,6 +92,7 @@ async function main(): Promise<number> {
       throttle,
     });
 
+  const baselineMs = await bareSending(fake.apiRoot, env.BENCH_REMINDERS);
   fake.clear();
   started = performance.now();
   const unthrottled = await app(false).deliverReminders();
@@ -103,6 +124,10 @@ async function main(): Promise<number> {
   print(
     `  throttle off: ${fmt(env.BENCH_REMINDERS, 0)} reminders claimed and handed to the Bot API in ${seconds(ms)}` +
       ` (${fmt(env.BENCH_REMINDERS / (ms / 1000), 0)}/s)`,
+  );
+  print(
+    `  baseline:     the same ${fmt(env.BENCH_REMINDERS, 0)} messages sent straight to the fake Bot API in ${seconds(baselineMs)}` +
+      ` (${fmt(env.BENCH_REMINDERS / (baselineMs / 1000), 0)}/s); delivery takes ${fmt(ms / baselineMs, 2)}× as long`,
   );
   print(
     `  throttle on:  ${fmt(sentThrottled, 0)} sent in ${env.BENCH_THROTTLED_SECONDS} s = ${fmt(rate, 1)} messages/s` +
