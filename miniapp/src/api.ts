@@ -1,5 +1,15 @@
 /** The service's /api, typed as the README documents it. */
 
+/**
+ * How a task repeats. Weekdays are ISO (1 Monday … 7 Sunday); a monthly day past a
+ * month's end means its last day; only an interval can count from completion.
+ */
+export type RepeatRule =
+  | { every: "days"; days: number; from: "due" | "done" }
+  | { every: "weekday" }
+  | { every: "week"; weekdays: number[] }
+  | { every: "month"; day: number };
+
 export interface Task {
   id: number;
   teamId: number | null;
@@ -14,6 +24,11 @@ export interface Task {
   createdAt: string;
   updatedAt: string;
   sourceMessage: { chatId: number; messageId: number; text: string } | null;
+  repeat: RepeatRule | null;
+  /** The series' first occurrence, once the task has repeated. */
+  seriesId: number | null;
+  /** The occurrence completing this one created. */
+  nextId: number | null;
 }
 
 export interface Consent {
@@ -65,6 +80,8 @@ export type TaskInput = Partial<{
   dueAt: string | null;
   priority: Task["priority"];
   status: Task["status"];
+  /** A rule, or null to stop repeating. */
+  repeat: RepeatRule | null;
 }>;
 
 export class ApiError extends Error {
@@ -134,6 +151,8 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
     task: (id: number) => call<Task>("GET", `/api/tasks/${id}`),
     createTask: (input: TaskInput) => call<Task>("POST", "/api/tasks", input),
     updateTask: (id: number, input: TaskInput) => call<Task>("PATCH", `/api/tasks/${id}`, input),
+    /** Moves an open repeating task to its next date; 409 `not_repeating` otherwise. */
+    skipOccurrence: (id: number) => call<Task>("POST", `/api/tasks/${id}/skip`),
     deleteTask: (id: number) => call<void>("DELETE", `/api/tasks/${id}`),
     members: (teamId: number) => call<{ members: Member[] }>("GET", `/api/teams/${teamId}/members`),
     messages: (teamId: number) =>

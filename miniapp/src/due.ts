@@ -37,3 +37,15 @@ export function fromLocalInput(value: string): string | null {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? null : date.toISOString();
 }
+
+/** A due date in full, in the device's zone: "Mon, Nov 30, 09:30". */
+export function formatDue(iso: string): string {
+  return new Intl.DateTimeFormat(t.locale, {
+    weekday: "short",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(iso));
+}

@@ -1,5 +1,52 @@
+import type { RepeatRule } from "./api.ts";
+
+/** The language of these strings, for the dates and weekday names Intl spells out. */
+const LOCALE = "en";
+
+// 1 January 2024 was a Monday, so day `iso` of that month is ISO weekday `iso`.
+const weekdayName = (iso: number, width: "long" | "short") =>
+  new Intl.DateTimeFormat(LOCALE, { weekday: width, timeZone: "UTC" }).format(
+    Date.UTC(2024, 0, iso),
+  );
+
+function ordinal(day: number): string {
+  const tens = day % 100;
+  if (tens >= 11 && tens <= 13) return `${day}th`;
+  return `${day}${({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[day % 10] ?? "th"}`;
+}
+
+/** "Monday", "Monday and Thursday", "Mon, Wed and Fri". */
+function listWeekdays(weekdays: readonly number[]): string {
+  const sorted = [...new Set(weekdays)].sort((a, b) => a - b);
+  const names = sorted.map((day) => weekdayName(day, sorted.length > 2 ? "short" : "long"));
+  if (names.length <= 1) return names[0] ?? "";
+  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+}
+
+/** A rule in words, as the bot's card says it: "every Monday", "7 days after done". */
+function describeRepeat(rule: RepeatRule): string {
+  switch (rule.every) {
+    case "days":
+      if (rule.from === "done")
+        return `${rule.days} ${rule.days === 1 ? "day" : "days"} after done`;
+      if (rule.days === 1) return "every day";
+      if (rule.days === 7) return "every week";
+      if (rule.days % 7 === 0) return `every ${rule.days / 7} weeks`;
+      return `every ${rule.days} days`;
+    case "weekday":
+      return "every weekday";
+    case "week":
+      return `every ${listWeekdays(rule.weekdays)}`;
+    case "month":
+      return rule.day >= 29
+        ? `monthly on the ${ordinal(rule.day)} (or the month's last day)`
+        : `monthly on the ${ordinal(rule.day)}`;
+  }
+}
+
 /** Every string the app shows, in one place so a translation is one file. */
 export const t = {
+  locale: LOCALE,
   appName: "Task Tracker",
   openFromTelegram: "Open this app from Telegram",
   openFromTelegramHint:
@@ -25,6 +72,15 @@ export const t = {
     overdue: "overdue",
   },
   priority: { low: "Low", normal: "Normal", high: "High" },
+  repeat: {
+    mark: "Repeats",
+    describe: describeRepeat,
+    /** The same words starting a sentence or an option: "Every Monday". */
+    option: (rule: RepeatRule) => {
+      const words = describeRepeat(rule);
+      return words.charAt(0).toUpperCase() + words.slice(1);
+    },
+  },
   form: {
     label: "Task",
     newLabel: "New task",
@@ -37,6 +93,17 @@ export const t = {
     priority: "Priority",
     team: "Team",
     privateTask: "Private (only me)",
+    repeat: "Repeat",
+    repeatNever: "Never",
+    repeatDay: "Every day",
+    repeatWeekday: "Every weekday",
+    repeatWeek: (weekday: number) => `Every week on ${weekdayName(weekday, "long")}`,
+    repeatTwoWeeks: "Every 2 weeks",
+    repeatMonth: (day: number) => `Every month on the ${ordinal(day)}`,
+    fromDone: "Count from completion",
+    skip: "Skip this date",
+    skipped: (when: string) => `Moved to ${when}`,
+    notRepeating: "This task is done or no longer repeats, so there is no date to skip.",
     source: "From the message",
     fromMessage: "From a message",
     pickMessage: "Pick a recent message",

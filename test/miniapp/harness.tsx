@@ -121,6 +121,9 @@ export function task(
     createdAt: "2026-11-27T10:00:00Z",
     updatedAt: "2026-11-27T10:00:00Z",
     sourceMessage: null,
+    repeat: null,
+    seriesId: null,
+    nextId: null,
     ...fields,
   };
 }

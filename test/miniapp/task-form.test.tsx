@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 import { cleanup, fireEvent, screen, waitFor } from "@testing-library/preact";
 import { afterEach, describe, expect, it } from "vitest";
+import { toLocalInput } from "../../miniapp/src/due.ts";
 import { TaskForm } from "../../miniapp/src/screens/TaskForm.tsx";
 import { fakeFetch, fakePlatform, renderScreen, task } from "./harness.tsx";
 
@@ -124,5 +125,199 @@ describe("an open task", () => {
     expect(
       await screen.findByText("This task no longer exists or is not yours to see."),
     ).toBeTruthy();
+  });
+});
+
+describe("repeating", () => {
+  const created = () =>
+    fakeFetch({
+      "POST /api/tasks": ({ body }) => ({
+        status: 201,
+        json: task({ id: 7, ...(body as { title: string }) }),
+      }),
+    });
+  const repeatSelect = () => screen.getByLabelText("Repeat") as HTMLSelectElement;
+  /** What the closed select shows. */
+  const selectedLabel = () => {
+    const select = repeatSelect();
+    return select.options[select.selectedIndex]?.textContent;
+  };
+
+  it("creates a task that repeats every week on its due date's weekday", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    expect(selectedLabel()).toBe("Never");
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Stand-up" } });
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-02T09:30" } });
+    fireEvent.change(repeatSelect(), { target: { value: "week" } });
+    expect(selectedLabel()).toBe("Every week on Wednesday");
+    expect(screen.queryByLabelText("Count from completion")).toBeNull();
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).toMatchObject({
+      title: "Stand-up",
+      repeat: { every: "week", weekdays: [3] },
+    });
+    expect(fake.calls).toContain("haptic:selection");
+  });
+
+  it("creates a monthly task on the due date's day, following a due date set afterwards", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+      now: new Date("2026-11-28T10:00:00Z"),
+    });
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Pay rent" } });
+    fireEvent.change(repeatSelect(), { target: { value: "month" } });
+    expect(selectedLabel()).toBe("Every month on the 28th");
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-15T09:00" } });
+    expect(selectedLabel()).toBe("Every month on the 15th");
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).toMatchObject({ repeat: { every: "month", day: 15 } });
+  });
+
+  it("counts an interval from completion when asked, sending only the new rule", async () => {
+    const saved = task({ id: 4, title: "Water plants", dueAt: "2026-11-30T12:00:00Z" });
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "PATCH /api/tasks/4": ({ body }) => ({ json: { ...saved, ...(body as object) } }),
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Water plants")).toBeTruthy();
+    fireEvent.change(repeatSelect(), { target: { value: "twoWeeks" } });
+    fireEvent.click(screen.getByLabelText("Count from completion"));
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    expect(net.sent.at(-1)).toEqual({
+      method: "PATCH",
+      path: "/api/tasks/4",
+      body: { repeat: { every: "days", days: 14, from: "done" } },
+    });
+    expect(selectedLabel()).toBe("Every 2 weeks");
+    expect((screen.getByLabelText("Count from completion") as HTMLInputElement).checked).toBe(true);
+  });
+
+  it("keeps a rule the select does not offer, and sends no repeat when it is unchanged", async () => {
+    const saved = task({
+      id: 4,
+      title: "Gym",
+      dueAt: "2026-11-30T12:00:00Z",
+      repeat: { every: "week", weekdays: [4, 1] },
+      seriesId: 2,
+    });
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "PATCH /api/tasks/4": ({ body }) => ({ json: { ...saved, ...(body as object) } }),
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Gym")).toBeTruthy();
+    expect(selectedLabel()).toBe("Every Monday and Thursday");
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Gym, legs" } });
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-03T18:00" } });
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    const body = net.sent.at(-1)?.body as Record<string, unknown>;
+    expect(body.title).toBe("Gym, legs");
+    expect(body).toHaveProperty("dueAt");
+    expect(body).not.toHaveProperty("repeat");
+  });
+
+  it("stops repeating when Never is picked", async () => {
+    const saved = task({
+      id: 4,
+      title: "Gym",
+      dueAt: "2026-11-30T12:00:00Z",
+      repeat: { every: "weekday" },
+    });
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "PATCH /api/tasks/4": ({ body }) => ({ json: { ...saved, ...(body as object) } }),
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Gym")).toBeTruthy();
+    expect(selectedLabel()).toBe("Every weekday");
+    fireEvent.change(repeatSelect(), { target: { value: "never" } });
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    expect(net.sent.at(-1)?.body).toEqual({ repeat: null });
+  });
+
+  it("skips to the next date and shows it", async () => {
+    const saved = task({
+      id: 4,
+      title: "Stand-up",
+      dueAt: "2026-11-30T12:00:00Z",
+      repeat: { every: "weekday" },
+    });
+    const moved = { ...saved, dueAt: "2026-12-01T12:00:00Z" };
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "POST /api/tasks/4/skip": { json: moved },
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    fireEvent.click(await screen.findByRole("button", { name: "Skip this date" }));
+
+    expect((await screen.findByRole("status")).textContent).toMatch(/^Moved to Tue, Dec 1, /);
+    expect(net.sent.at(-1)).toEqual({
+      method: "POST",
+      path: "/api/tasks/4/skip",
+      body: undefined,
+    });
+    expect((screen.getByLabelText("Due") as HTMLInputElement).value).toBe(
+      toLocalInput(moved.dueAt),
+    );
+    expect(fake.calls).toContain("haptic:success");
+    // The new date is the saved one: nothing is left to save.
+    expect(fake.mainText()).toBe("Mark done");
+  });
+
+  it("says why a task that no longer repeats cannot skip", async () => {
+    const saved = task({
+      id: 4,
+      title: "Stand-up",
+      dueAt: "2026-11-30T12:00:00Z",
+      repeat: { every: "weekday" },
+    });
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "POST /api/tasks/4/skip": {
+        status: 409,
+        json: { error: { code: "not_repeating", message: "Only an open repeating task…" } },
+      },
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    fireEvent.click(await screen.findByRole("button", { name: "Skip this date" }));
+    expect(
+      await screen.findByText(
+        "This task is done or no longer repeats, so there is no date to skip.",
+      ),
+    ).toBeTruthy();
+    expect(fake.calls).toContain("haptic:error");
+  });
+
+  it("offers no skip for a task that does not repeat", async () => {
+    const net = fakeFetch({ "GET /api/tasks/4": { json: task({ id: 4, title: "Once" }) } });
+    renderScreen(<TaskForm id={4} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fakePlatform().platform,
+    });
+    expect(await screen.findByDisplayValue("Once")).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Skip this date" })).toBeNull();
+    expect(selectedLabel()).toBe("Never");
   });
 });

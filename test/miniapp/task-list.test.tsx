@@ -42,6 +42,48 @@ describe("the task list", () => {
     expect(screen.getByRole("button", { name: /Later/ }).textContent).toContain("in 3 days");
   });
 
+  it("says in a short line how each repeating task repeats", async () => {
+    const net = fakeFetch({
+      [ASSIGNED]: {
+        json: {
+          tasks: [
+            task({ id: 1, title: "Stand-up", repeat: { every: "week", weekdays: [1] } }),
+            task({
+              id: 2,
+              title: "Water plants",
+              repeat: { every: "days", days: 7, from: "done" },
+            }),
+            task({ id: 3, title: "Inbox zero", repeat: { every: "weekday" } }),
+            task({ id: 4, title: "Pay rent", repeat: { every: "month", day: 15 } }),
+            task({
+              id: 5,
+              title: "Sprint review",
+              repeat: { every: "days", days: 14, from: "due" },
+            }),
+            task({ id: 6, title: "One-off" }),
+          ],
+          nextCursor: null,
+        },
+      },
+    });
+    renderScreen(<TaskList teamId={null} />, {
+      fetch: net.fetch,
+      platform: fakePlatform().platform,
+    });
+
+    const line = (title: string) =>
+      screen.getByRole("button", { name: new RegExp(title) }).querySelectorAll(".row-meta")[1]
+        ?.textContent ?? null;
+    expect(await screen.findByRole("button", { name: /Stand-up/ })).toBeTruthy();
+    expect(line("Stand-up")).toBe("↻ every Monday");
+    expect(line("Water plants")).toBe("↻ 7 days after done");
+    expect(line("Inbox zero")).toBe("↻ every weekday");
+    expect(line("Pay rent")).toBe("↻ monthly on the 15th");
+    expect(line("Sprint review")).toBe("↻ every 2 weeks");
+    expect(line("One-off")).toBeNull();
+    expect(screen.getAllByRole("img", { name: "Repeats" })).toHaveLength(5);
+  });
+
   it("shows skeletons while loading, then an empty state with a next step", async () => {
     const net = fakeFetch({ [ASSIGNED]: { json: { tasks: [], nextCursor: null } } });
     const fake = fakePlatform();

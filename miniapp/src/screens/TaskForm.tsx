@@ -1,7 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Member, StoredMessage, Task, TaskInput } from "../api.ts";
+import {
+  ApiError,
+  type Member,
+  type RepeatRule,
+  type StoredMessage,
+  type Task,
+  type TaskInput,
+} from "../api.ts";
 import { useApp } from "../context.ts";
-import { fromLocalInput, toLocalInput } from "../due.ts";
+import { formatDue, fromLocalInput, toLocalInput } from "../due.ts";
 import { humanError } from "../errors.ts";
 import { t } from "../strings.ts";
 import { ErrorView, Skeleton } from "../ui/states.tsx";
@@ -13,9 +20,72 @@ interface Draft {
   assigneeId: number | null;
   due: string;
   priority: Task["priority"];
+  repeat: RepeatRule | null;
 }
 
 const TITLE_MAX = 200;
+
+/** The rules the Repeat select offers; any other rule shows as itself. */
+type RepeatOption = "never" | "day" | "weekday" | "week" | "twoWeeks" | "month";
+const REPEAT_OPTIONS: readonly RepeatOption[] = [
+  "never",
+  "day",
+  "weekday",
+  "week",
+  "twoWeeks",
+  "month",
+];
+const KEPT = "kept";
+
+/** The day the weekly and monthly options follow: the due date's, or today's without one. */
+function anchorOf(due: string, today: Date): Date {
+  const date = due ? new Date(due) : today;
+  return Number.isNaN(date.getTime()) ? today : date;
+}
+
+const isoWeekday = (date: Date) => ((date.getDay() + 6) % 7) + 1;
+
+function ruleOf(option: RepeatOption, anchor: Date, from: "due" | "done"): RepeatRule | null {
+  switch (option) {
+    case "never":
+      return null;
+    case "day":
+      return { every: "days", days: 1, from };
+    case "weekday":
+      return { every: "weekday" };
+    case "week":
+      return { every: "week", weekdays: [isoWeekday(anchor)] };
+    case "twoWeeks":
+      return { every: "days", days: 14, from };
+    case "month":
+      return { every: "month", day: anchor.getDate() };
+  }
+}
+
+const fromOf = (rule: RepeatRule | null) => (rule?.every === "days" ? rule.from : "due");
+
+/** One spelling per rule, whatever order the API sends keys and weekdays in. */
+function ruleKey(rule: RepeatRule | null): string {
+  if (rule === null) return "never";
+  switch (rule.every) {
+    case "days":
+      return `days:${rule.days}:${rule.from}`;
+    case "weekday":
+      return "weekday";
+    case "week":
+      return `week:${[...new Set(rule.weekdays)].sort((a, b) => a - b).join(",")}`;
+    case "month":
+      return `month:${rule.day}`;
+  }
+}
+
+/** Which offered option the rule is, on this anchor day; null when none is. */
+function optionOf(rule: RepeatRule | null, anchor: Date): RepeatOption | null {
+  const key = ruleKey(rule);
+  return (
+    REPEAT_OPTIONS.find((option) => ruleKey(ruleOf(option, anchor, fromOf(rule))) === key) ?? null
+  );
+}
 
 /** A new private task is the creator's own; a new team task starts unassigned. */
 function draftOf(task: Task | null, teamId: number | null, myId: number): Draft {
@@ -26,6 +96,7 @@ function draftOf(task: Task | null, teamId: number | null, myId: number): Draft 
     assigneeId: task ? task.assigneeId : teamId === null ? myId : null,
     due: toLocalInput(task?.dueAt ?? null),
     priority: task?.priority ?? "normal",
+    repeat: task?.repeat ?? null,
   };
 }
 
@@ -45,12 +116,13 @@ function changesOf(saved: Draft, draft: Draft): TaskInput {
   if (draft.assigneeId !== saved.assigneeId) changes.assigneeId = draft.assigneeId;
   if (draft.due !== saved.due) changes.dueAt = fromLocalInput(draft.due);
   if (draft.priority !== saved.priority) changes.priority = draft.priority;
+  if (ruleKey(draft.repeat) !== ruleKey(saved.repeat)) changes.repeat = draft.repeat;
   return changes;
 }
 
 /** A task, editable in place; without `id`, the form for a new one. */
 export function TaskForm({ id, teamId }: { id: number | null; teamId: number | null }) {
-  const { api, platform, me, back } = useApp();
+  const { api, platform, me, back, now } = useApp();
   const [task, setTask] = useState<Task | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [saved, setSaved] = useState<Draft>(draftOf(null, teamId, me.user.id));
@@ -60,6 +132,9 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
+  // A weekly or monthly rule picked here follows the due date; a saved one stays as it is.
+  const [repeatPicked, setRepeatPicked] = useState(false);
+  const [skippedTo, setSkippedTo] = useState<string | null>(null);
 
   const myId = me.user.id;
   const load = useCallback(async () => {
@@ -70,6 +145,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
       setTask(loaded);
       setSaved(draftOf(loaded, null, myId));
       setDraft(draftOf(loaded, null, myId));
+      setRepeatPicked(false);
     } catch (failure) {
       setLoadError(humanError(failure));
     }
@@ -125,6 +201,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
           assigneeId: draft.assigneeId,
           dueAt: fromLocalInput(draft.due),
           priority: draft.priority,
+          ...(draft.repeat ? { repeat: draft.repeat } : {}),
         });
         platform.haptic("success");
         back();
@@ -136,6 +213,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
       setTask(updated);
       setSaved(draftOf(updated, null, me.user.id));
       setDraft(draftOf(updated, null, me.user.id));
+      setRepeatPicked(false);
       platform.haptic("success");
     } catch (failure) {
       fail(failure);
@@ -174,11 +252,70 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
     }
   };
 
+  const skip = async () => {
+    if (id === null) return;
+    setBusy(true);
+    setError(null);
+    setSkippedTo(null);
+    try {
+      const moved = await api.skipOccurrence(id);
+      const next = draftOf(moved, null, myId);
+      setTask(moved);
+      setSaved(next);
+      // Edits not saved yet stay; only the date is the server's.
+      setDraft((current) => ({ ...current, due: next.due }));
+      setSkippedTo(moved.dueAt);
+      platform.haptic("success");
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.code === "not_repeating") {
+        setError(t.form.notRepeating);
+        platform.haptic("error");
+      } else {
+        fail(failure);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
   if (loadError) return <ErrorView message={loadError} onRetry={() => void load()} />;
   if (id !== null && !task) return <Skeleton rows={4} />;
 
   const set = (patch: Partial<Draft>) => setDraft((current) => ({ ...current, ...patch }));
   const mayDelete = task !== null && (task.creatorId === me.user.id || me.isAdmin);
+  const anchor = anchorOf(draft.due, now());
+  const repeatOption = optionOf(draft.repeat, anchor);
+  // A rule none of the options is (set in the chat, say) stays on offer as it is.
+  const kept =
+    repeatOption === null
+      ? draft.repeat
+      : saved.repeat !== null && optionOf(saved.repeat, anchor) === null
+        ? saved.repeat
+        : null;
+  const optionLabel: Record<RepeatOption, string> = {
+    never: t.form.repeatNever,
+    day: t.form.repeatDay,
+    weekday: t.form.repeatWeekday,
+    week: t.form.repeatWeek(isoWeekday(anchor)),
+    twoWeeks: t.form.repeatTwoWeeks,
+    month: t.form.repeatMonth(anchor.getDate()),
+  };
+  const setDue = (due: string) => {
+    const follows = repeatPicked && (repeatOption === "week" || repeatOption === "month");
+    set({
+      due,
+      ...(follows && repeatOption
+        ? { repeat: ruleOf(repeatOption, anchorOf(due, now()), "due") }
+        : {}),
+    });
+  };
+  const pickRepeat = (value: string) => {
+    platform.haptic("selection");
+    setRepeatPicked(true);
+    const option = REPEAT_OPTIONS.find((offered) => offered === value);
+    set({ repeat: option ? ruleOf(option, anchor, fromOf(draft.repeat)) : kept });
+  };
+  const repeatingNow = task !== null && task.status === "open" && task.repeat !== null;
 
   return (
     <form
@@ -298,9 +435,56 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
         <input
           type="datetime-local"
           value={draft.due}
-          onInput={(event) => set({ due: event.currentTarget.value })}
+          onInput={(event) => setDue(event.currentTarget.value)}
         />
       </label>
+      <label class="field">
+        <span>{t.form.repeat}</span>
+        <select
+          value={repeatOption ?? KEPT}
+          onChange={(event) => pickRepeat(event.currentTarget.value)}
+        >
+          {REPEAT_OPTIONS.map((option) => (
+            <option key={option} value={option}>
+              {optionLabel[option]}
+            </option>
+          ))}
+          {kept && <option value={KEPT}>{t.repeat.option(kept)}</option>}
+        </select>
+      </label>
+      {draft.repeat?.every === "days" &&
+        (repeatOption === "day" || repeatOption === "twoWeeks") && (
+          <label class="toggle">
+            <input
+              type="checkbox"
+              checked={draft.repeat.from === "done"}
+              onChange={(event) => {
+                platform.haptic("selection");
+                setRepeatPicked(true);
+                const from = event.currentTarget.checked ? "done" : "due";
+                set({ repeat: ruleOf(repeatOption, anchor, from) });
+              }}
+            />
+            {t.form.fromDone}
+          </label>
+        )}
+      {repeatingNow && (
+        <div class="field">
+          <button
+            type="button"
+            class="button secondary"
+            disabled={busy}
+            onClick={() => void skip()}
+          >
+            {t.form.skip}
+          </button>
+          {skippedTo && (
+            <p class="hint" role="status">
+              {t.form.skipped(formatDue(skippedTo))}
+            </p>
+          )}
+        </div>
+      )}
       <label class="field">
         <span>{t.form.priority}</span>
         <select

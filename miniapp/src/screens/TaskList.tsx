@@ -209,6 +209,14 @@ export function TaskList({
                       </span>
                     )}
                   </span>
+                  {task.repeat && (
+                    <span class="row-meta">
+                      <span role="img" aria-label={t.repeat.mark}>
+                        ↻
+                      </span>{" "}
+                      {t.repeat.describe(task.repeat)}
+                    </span>
+                  )}
                 </button>
               </li>
             );
