@@ -128,7 +128,10 @@ function isPast(occurrence: Occurrence, now: Date, zone: string): boolean {
 export function describeRepeat(rule: RepeatRule): string {
   switch (rule.every) {
     case "days":
-      return rule.from === "done" ? `${span(rule.days)} after done` : `every ${every(rule.days)}`;
+      // A routine is counted in days, as people keep it: "7 days after done".
+      return rule.from === "done"
+        ? `${rule.days === 1 ? "1 day" : `${rule.days} days`} after done`
+        : `every ${every(rule.days)}`;
     case "weekday":
       return "every weekday";
     case "week":
@@ -140,15 +143,10 @@ export function describeRepeat(rule: RepeatRule): string {
   }
 }
 
-function span(days: number): string {
-  if (days % 7 === 0) return days === 7 ? "1 week" : `${days / 7} weeks`;
-  return days === 1 ? "1 day" : `${days} days`;
-}
-
 function every(days: number): string {
   if (days === 1) return "day";
   if (days === 7) return "week";
-  return span(days);
+  return days % 7 === 0 ? `${days / 7} weeks` : `${days} days`;
 }
 
 function listWeekdays(weekdays: readonly number[]): string {

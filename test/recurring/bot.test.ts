@@ -149,7 +149,7 @@ describe("completing an occurrence", () => {
     );
     const [first] = await tasks();
     expect(first?.dueAt).toEqual(new Date("2026-11-28T00:00:00Z"));
-    expect(lastText(alice.id)).toContain("↻ repeats 1 week after done");
+    expect(lastText(alice.id)).toContain("↻ repeats 7 days after done");
 
     h.bot.clock.set(new Date("2026-12-03T18:00:00Z"));
     await h.bot.send(h.updates.privateText(alice, `/done ${first?.id}`));

@@ -173,7 +173,7 @@ describe("describing a rule", () => {
     [{ every: "days", days: 7, from: "due" }, "every week"],
     [{ every: "days", days: 14, from: "due" }, "every 2 weeks"],
     [{ every: "days", days: 3, from: "due" }, "every 3 days"],
-    [{ every: "days", days: 7, from: "done" }, "1 week after done"],
+    [{ every: "days", days: 7, from: "done" }, "7 days after done"],
     [{ every: "days", days: 10, from: "done" }, "10 days after done"],
     [{ every: "weekday" }, "every weekday"],
     [{ every: "week", weekdays: [1] }, "every Monday"],
