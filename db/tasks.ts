@@ -263,6 +263,7 @@ export type TaskRecord = Pick<
   | "creatorId"
   | "assigneeId"
   | "dueAt"
+  | "dueHasTime"
   | "doneAt"
   | "createdAt"
   | "updatedAt"
@@ -291,7 +292,7 @@ export async function queryTasks(
   const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
   const rows = await db<TaskRecord[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
-           t.assignee_id, t.due_at, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
+           t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
            t.source_message_id, t.repeat, t.series_id, t.next_id,
            ${reminderOffsetsSql(db)}
     from tasks t

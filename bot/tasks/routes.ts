@@ -56,6 +56,7 @@ export function taskJson(task: TaskRecord, source: StoredMessage | undefined) {
     creatorId: task.creatorId,
     assigneeId: task.assigneeId,
     dueAt: task.dueAt,
+    dueHasTime: task.dueHasTime,
     doneAt: task.doneAt,
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,

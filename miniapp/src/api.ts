@@ -20,10 +20,14 @@ export interface Task {
   creatorId: number | null;
   assigneeId: number | null;
   dueAt: string | null;
+  /** false: a whole day set in the chat ("friday"), which has no time to remind at. */
+  dueHasTime: boolean;
   doneAt: string | null;
   createdAt: string;
   updatedAt: string;
   sourceMessage: { chatId: number; messageId: number; text: string } | null;
+  /** Minutes before the due time the task reminds at: each one of 0, 15, 60, 1440. */
+  reminders: number[];
   repeat: RepeatRule | null;
   /** The series' first occurrence, once the task has repeated. */
   seriesId: number | null;
@@ -80,6 +84,8 @@ export type TaskInput = Partial<{
   dueAt: string | null;
   priority: Task["priority"];
   status: Task["status"];
+  /** The whole set, sorted by the server; a non-empty one needs a due date and time. */
+  reminders: number[];
   /** A rule, or null to stop repeating. */
   repeat: RepeatRule | null;
 }>;

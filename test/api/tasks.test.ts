@@ -46,6 +46,7 @@ describe("POST /api/tasks", () => {
       creatorId: alice.id,
       assigneeId: bob.id,
       dueAt: "2026-12-01T13:00:00.000Z",
+      dueHasTime: true,
       doneAt: null,
       createdAt: "2026-11-28T10:00:00.000Z",
       updatedAt: "2026-11-28T10:00:00.000Z",

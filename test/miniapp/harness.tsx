@@ -121,9 +121,12 @@ export function task(
     createdAt: "2026-11-27T10:00:00Z",
     updatedAt: "2026-11-27T10:00:00Z",
     sourceMessage: null,
+    reminders: [] as number[],
     repeat: null,
     seriesId: null,
     nextId: null,
     ...fields,
+    // As the API has it: a due set in the app has a time; one set in the chat may not.
+    dueHasTime: fields.dueHasTime ?? (fields.dueAt ?? null) !== null,
   };
 }

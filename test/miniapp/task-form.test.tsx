@@ -321,3 +321,164 @@ describe("repeating", () => {
     expect(selectedLabel()).toBe("Never");
   });
 });
+
+describe("reminders", () => {
+  const remindGroup = () => screen.queryByRole("group", { name: "Remind" });
+  const toggle = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+  const ticked = () =>
+    ["At due time", "15 min before", "1 h before", "1 day before"].filter(
+      (label) => toggle(label).checked,
+    );
+  const editing = (saved: ReturnType<typeof task>) =>
+    fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "PATCH /api/tasks/4": ({ body }) => ({ json: { ...saved, ...(body as object) } }),
+    });
+  const created = () =>
+    fakeFetch({
+      "POST /api/tasks": ({ body }) => ({
+        status: 201,
+        json: task({ id: 7, ...(body as { title: string }) }),
+      }),
+    });
+
+  it("offers no toggles without a due date, and sends no reminders", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    expect(remindGroup()).toBeNull();
+    expect(screen.queryByLabelText("At due time")).toBeNull();
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Someday" } });
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).not.toHaveProperty("reminders");
+  });
+
+  it("reminds a new task at its due time unless told otherwise", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Call the bank" } });
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-02T09:30" } });
+    expect(remindGroup()).not.toBeNull();
+    expect(ticked()).toEqual(["At due time"]);
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).toMatchObject({ title: "Call the bank", reminders: [0] });
+  });
+
+  it("adds the reminders ticked, in order", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Call the bank" } });
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-02T09:30" } });
+    fireEvent.click(toggle("1 h before"));
+    expect(ticked()).toEqual(["At due time", "1 h before"]);
+    expect(fake.calls).toContain("haptic:selection");
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).toMatchObject({ reminders: [0, 60] });
+  });
+
+  it("hides the toggles when the due date is cleared, sending no reminders", async () => {
+    const net = created();
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={null} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Call the bank" } });
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-02T09:30" } });
+    fireEvent.click(toggle("1 day before"));
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "" } });
+    expect(remindGroup()).toBeNull();
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent[0]?.body).toMatchObject({ dueAt: null });
+    expect(net.sent[0]?.body).not.toHaveProperty("reminders");
+  });
+
+  it("stops reminding when the last toggle is unticked", async () => {
+    const saved = task({ id: 4, title: "Dentist", dueAt: "2026-12-01T08:00:00Z", reminders: [0] });
+    const net = editing(saved);
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Dentist")).toBeTruthy();
+    expect(ticked()).toEqual(["At due time"]);
+    fireEvent.click(toggle("At due time"));
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    expect(net.sent.at(-1)).toEqual({
+      method: "PATCH",
+      path: "/api/tasks/4",
+      body: { reminders: [] },
+    });
+    expect(ticked()).toEqual([]);
+  });
+
+  it("sends no reminders when they are left as they were", async () => {
+    const saved = task({
+      id: 4,
+      title: "Dentist",
+      dueAt: "2026-12-01T08:00:00Z",
+      reminders: [0, 1440],
+    });
+    const net = editing(saved);
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Dentist")).toBeTruthy();
+    expect(ticked()).toEqual(["At due time", "1 day before"]);
+    // Ticked off and on again is no change either.
+    fireEvent.click(toggle("1 day before"));
+    fireEvent.click(toggle("1 day before"));
+    fireEvent.input(screen.getByLabelText("Title"), { target: { value: "Dentist, 2nd floor" } });
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    expect(net.sent.at(-1)?.body).toEqual({ title: "Dentist, 2nd floor" });
+  });
+  it("explains that a whole-day due from the chat cannot remind until it gets a time", async () => {
+    const saved = task({
+      id: 4,
+      title: "Report",
+      dueAt: "2026-12-04T00:00:00Z",
+      dueHasTime: false,
+    });
+    renderScreen(<TaskForm id={4} teamId={null} />, {
+      fetch: editing(saved).fetch,
+      platform: fakePlatform().platform,
+    });
+    expect(await screen.findByDisplayValue("Report")).toBeTruthy();
+    expect(remindGroup()).toBeNull();
+    expect(
+      screen.getByText("This due date has no time of day: set one to get reminders."),
+    ).toBeTruthy();
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-04T16:00" } });
+    expect(remindGroup()).not.toBeNull();
+  });
+
+  it("gives a task its due-time reminder when it gets its first due date", async () => {
+    const saved = task({ id: 4, title: "Visa" });
+    const net = editing(saved);
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    expect(await screen.findByDisplayValue("Visa")).toBeTruthy();
+    fireEvent.input(screen.getByLabelText("Due"), { target: { value: "2026-12-03T10:00" } });
+    expect(ticked()).toEqual(["At due time"]);
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    await waitFor(() => expect(fake.mainText()).toBe("Mark done"));
+    expect(net.sent.at(-1)?.body).toMatchObject({ reminders: [0] });
+  });
+});

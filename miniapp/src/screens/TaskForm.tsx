@@ -20,6 +20,7 @@ interface Draft {
   assigneeId: number | null;
   due: string;
   priority: Task["priority"];
+  reminders: number[];
   repeat: RepeatRule | null;
 }
 
@@ -87,6 +88,21 @@ function optionOf(rule: RepeatRule | null, anchor: Date): RepeatOption | null {
   );
 }
 
+/** Minutes before the due time the Remind toggles offer, as the API spells them. */
+const REMINDER_OPTIONS = [0, 15, 60, 1440] as const;
+type ReminderOption = (typeof REMINDER_OPTIONS)[number];
+
+const byNumber = (a: number, b: number) => a - b;
+
+/** One spelling per set of reminders, whatever order they were ticked or sent in. */
+const remindersKey = (offsets: readonly number[]) => [...new Set(offsets)].sort(byNumber).join(",");
+
+/** The set with `offset` ticked or unticked, sorted as the server stores it. */
+function withReminder(offsets: readonly number[], offset: number, on: boolean): number[] {
+  const others = offsets.filter((other) => other !== offset);
+  return (on ? [...others, offset] : others).sort(byNumber);
+}
+
 /** A new private task is the creator's own; a new team task starts unassigned. */
 function draftOf(task: Task | null, teamId: number | null, myId: number): Draft {
   return {
@@ -96,6 +112,8 @@ function draftOf(task: Task | null, teamId: number | null, myId: number): Draft 
     assigneeId: task ? task.assigneeId : teamId === null ? myId : null,
     due: toLocalInput(task?.dueAt ?? null),
     priority: task?.priority ?? "normal",
+    // The server's default for a new task with a due time, shown so it can be unticked.
+    reminders: task ? task.reminders : [0],
     repeat: task?.repeat ?? null,
   };
 }
@@ -116,6 +134,10 @@ function changesOf(saved: Draft, draft: Draft): TaskInput {
   if (draft.assigneeId !== saved.assigneeId) changes.assigneeId = draft.assigneeId;
   if (draft.due !== saved.due) changes.dueAt = fromLocalInput(draft.due);
   if (draft.priority !== saved.priority) changes.priority = draft.priority;
+  // Without a due date the toggles are hidden, and the server refuses reminders anyway.
+  if (draft.due !== "" && remindersKey(draft.reminders) !== remindersKey(saved.reminders)) {
+    changes.reminders = draft.reminders;
+  }
   if (ruleKey(draft.repeat) !== ruleKey(saved.repeat)) changes.repeat = draft.repeat;
   return changes;
 }
@@ -201,6 +223,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
           assigneeId: draft.assigneeId,
           dueAt: fromLocalInput(draft.due),
           priority: draft.priority,
+          ...(draft.due ? { reminders: draft.reminders } : {}),
           ...(draft.repeat ? { repeat: draft.repeat } : {}),
         });
         platform.haptic("success");
@@ -302,8 +325,11 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
   };
   const setDue = (due: string) => {
     const follows = repeatPicked && (repeatOption === "week" || repeatOption === "month");
+    // A task's first due time brings the reminder at that time, as the server gives it.
+    const firstDue = saved.due === "" && draft.due === "" && due !== "";
     set({
       due,
+      ...(firstDue && draft.reminders.length === 0 ? { reminders: [0] } : {}),
       ...(follows && repeatOption
         ? { repeat: ruleOf(repeatOption, anchorOf(due, now()), "due") }
         : {}),
@@ -315,6 +341,18 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
     const option = REPEAT_OPTIONS.find((offered) => offered === value);
     set({ repeat: option ? ruleOf(option, anchor, fromOf(draft.repeat)) : kept });
   };
+  const reminderLabel: Record<ReminderOption, string> = {
+    0: t.form.remindAtDue,
+    15: t.form.remindQuarter,
+    60: t.form.remindHour,
+    1440: t.form.remindDay,
+  };
+  const pickReminder = (offset: ReminderOption, on: boolean) => {
+    platform.haptic("selection");
+    set({ reminders: withReminder(draft.reminders, offset, on) });
+  };
+  // A whole-day due from the chat has no time until the form gives it one.
+  const remindable = task === null || task.dueHasTime || draft.due !== saved.due;
   const repeatingNow = task !== null && task.status === "open" && task.repeat !== null;
 
   return (
@@ -438,6 +476,27 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
           onInput={(event) => setDue(event.currentTarget.value)}
         />
       </label>
+      {draft.due !== "" && !remindable && <p class="hint">{t.form.remindNeedsTime}</p>}
+      {draft.due !== "" && remindable && (
+        <fieldset class="field">
+          <legend>{t.form.remind}</legend>
+          <div class="chips">
+            {REMINDER_OPTIONS.map((offset) => {
+              const on = draft.reminders.includes(offset);
+              return (
+                <label key={offset} class={on ? "chip on" : "chip"}>
+                  <input
+                    type="checkbox"
+                    checked={on}
+                    onChange={(event) => pickReminder(offset, event.currentTarget.checked)}
+                  />
+                  {reminderLabel[offset]}
+                </label>
+              );
+            })}
+          </div>
+        </fieldset>
+      )}
       <label class="field">
         <span>{t.form.repeat}</span>
         <select
