@@ -4,7 +4,7 @@ import { DateTime } from "luxon";
 import { invalid } from "#bot/lib/errors";
 import { findVisibleTask } from "#bot/tasks/actions";
 import { renderCard } from "#bot/tasks/card";
-import { cardView, chatScope, replyOptions } from "#bot/tasks/chat";
+import { cardView, chatScope, repliedCardTaskId, replyOptions } from "#bot/tasks/chat";
 import type { BotContext } from "#bot/telegram/context";
 import { setRepeat } from "#db/repeat";
 import { getTask, updateTask } from "#db/tasks";
@@ -17,7 +17,7 @@ export const repeatCommands: BotCommand[] = [
 ];
 
 const USAGE =
-  "Send /repeat, the task's number and a rule: /repeat 12 every monday, /repeat 12 weekdays, /repeat 12 monthly on the 1st, /repeat 12 every 2 weeks after done. /repeat 12 off stops it.";
+  "Send /repeat, the task's number and a rule: /repeat 12 every monday, /repeat 12 weekdays, /repeat 12 monthly on the 1st, /repeat 12 every 2 weeks after done. /repeat 12 off stops it. Or reply /repeat every monday to the task's card.";
 
 /**
  * /repeat sets, changes or stops a task's rule. A change applies from the next occurrence:
@@ -29,14 +29,16 @@ export function recurringFeature(): Composer<BotContext> {
   composer.command("repeat", async (ctx) => {
     const scope = chatScope(ctx);
     if (!scope || !ctx.from) return;
-    const match = /^#?(\d{1,15})(?:\s+(.*))?$/s.exec(ctx.match.trim());
-    if (!match) {
+    // "/repeat 12 every monday", or "/repeat every monday" in reply to the task's card.
+    const numbered = /^#?(\d{1,15})(?:\s+(.*))?$/s.exec(ctx.match.trim());
+    const taskId = numbered?.[1] ?? repliedCardTaskId(ctx);
+    if (taskId === undefined) {
       await ctx.reply(USAGE);
       return;
     }
     const view = cardView(ctx, scope);
-    const task = await findVisibleTask(ctx.db, ctx.app, ctx.from.id, Number(match[1]), scope);
-    const phrase = match[2]?.trim() ?? "";
+    const task = await findVisibleTask(ctx.db, ctx.app, ctx.from.id, Number(taskId), scope);
+    const phrase = (numbered ? (numbered[2] ?? "") : ctx.match).trim();
     if (phrase === "") {
       await ctx.reply(
         task.repeat

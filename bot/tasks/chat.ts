@@ -53,3 +53,10 @@ export async function editInPlace(
     throw error;
   }
 }
+
+/** The task a replied-to card of ours shows ("#12 …" or "✅ #12 …"), if any. */
+export function repliedCardTaskId(ctx: BotContext): string | undefined {
+  const replied = ctx.message?.reply_to_message;
+  if (!replied || replied.from?.id !== ctx.me.id) return undefined;
+  return /^(?:✅ )?#(\d{1,15}) /.exec(replied.text ?? "")?.[1];
+}

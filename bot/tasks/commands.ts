@@ -16,7 +16,14 @@ import {
   renderList,
 } from "./card.ts";
 import { handleCardAction } from "./card-actions.ts";
-import { cardView, chatScope, chatTitle, editInPlace, replyOptions } from "./chat.ts";
+import {
+  cardView,
+  chatScope,
+  chatTitle,
+  editInPlace,
+  repliedCardTaskId,
+  replyOptions,
+} from "./chat.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
 import { notifyTaskEvent } from "./notify.ts";
 import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
@@ -30,14 +37,6 @@ export const taskCommands: BotCommand[] = [
   { command: "task", description: "Reply to a message to turn it into a task" },
   { command: "cancel", description: "Leave the task you are creating" },
 ];
-
-/** The task a replied-to card of ours shows ("#12 …" or "✅ #12 …"), if any. */
-function taskIdOfCard(ctx: BotContext): string | undefined {
-  if (ctx.match !== "" && ctx.match !== undefined) return undefined;
-  const replied = ctx.message?.reply_to_message;
-  if (!replied || replied.from?.id !== ctx.me.id) return undefined;
-  return /^(?:✅ )?#(\d{1,15}) /.exec(replied.text ?? "")?.[1];
-}
 
 async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef): Promise<Rendered> {
   const from = ctx.from;
@@ -214,7 +213,9 @@ export function tasksFeature(): Composer<BotContext> {
     const scope = chatScope(ctx);
     const from = ctx.from;
     if (!scope || !from) return;
-    const id = /^#?(\d{1,15})$/.exec(ctx.match.trim())?.[1] ?? taskIdOfCard(ctx);
+    const id =
+      /^#?(\d{1,15})$/.exec(ctx.match.trim())?.[1] ??
+      (ctx.match.trim() === "" ? repliedCardTaskId(ctx) : undefined);
     if (!id) {
       await ctx.reply(
         "Which task? Send /done and its number, for example /done 12, or reply /done to a task card.",

@@ -1,3 +1,4 @@
+import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
@@ -238,6 +239,22 @@ describe("/repeat", () => {
     expect(lastText(alice.id)).toBe(`#${task?.id} no longer repeats. It stays due as it was.`);
     await h.bot.send(h.updates.privateText(alice, `/done ${task?.id}`));
     expect(await tasks()).toMatchObject([{ status: "done", repeat: null }]);
+  });
+
+  it("sets the rule in reply to the task's card in a group", async () => {
+    await meetTeam(alice);
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Order coffee beans"));
+    const card = h.telegram.lastMessageTo(team.id);
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/repeat every 2 weeks", {
+        replyTo: card as unknown as Message,
+      }),
+    );
+    expect(lastText(team.id)).toMatch(/^It repeats every 2 weeks\./);
+    expect((await tasks())[0]).toMatchObject({
+      dueAt: new Date("2026-11-28T00:00:00Z"),
+      repeat: { every: "days", days: 14, from: "due" },
+    });
   });
 
   it("answers a rule it cannot read with examples, and another's private task as missing", async () => {
