@@ -85,8 +85,11 @@ export function renderCard(task: TaskView, view: CardView, next: TaskView | null
   const keyboard = new InlineKeyboard();
   if (task.status === "open") {
     keyboard.text("✓ Done", encodeTaskAction({ kind: "status", taskId: task.id, status: "done" }));
+    // Done keeps the whole first row: it is the button people look for.
+    const remindable = task.dueAt !== null && task.dueHasTime;
+    if (task.repeat || remindable) keyboard.row();
     if (task.repeat) keyboard.text("⏭ Skip", encodeTaskAction({ kind: "skip", taskId: task.id }));
-    if (task.dueAt && task.dueHasTime) {
+    if (remindable) {
       keyboard.text("⏰ Reminders", encodeTaskAction({ kind: "reminders", taskId: task.id }));
     }
   } else {
