@@ -29,7 +29,9 @@ export async function handleCardAction(
       return;
     }
     case "reminders": {
-      const shown = remindable ? renderReminderChoices(task, view) : renderCard(task, view);
+      const shown = remindable
+        ? renderReminderChoices(task, view, ctx.from.id)
+        : renderCard(task, view);
       await editInPlace(ctx, shown.text, shown.keyboard);
       await ctx.answerCallbackQuery(remindable ? {} : { text: "This task has no due time." });
       return;
@@ -48,7 +50,7 @@ export async function handleCardAction(
       else current.delete(offset);
       await setReminderOffsets(ctx.db, task.id, [...current], view.now);
       const updated = (await getTask(ctx.db, ctx.app, task.id)) ?? task;
-      const shown = renderReminderChoices(updated, view);
+      const shown = renderReminderChoices(updated, view, ctx.from.id);
       await editInPlace(ctx, shown.text, shown.keyboard);
       await ctx.answerCallbackQuery({
         text: `${offsetLabel(offset)}: ${on ? "reminder on" : "reminder off"}`,

@@ -117,7 +117,7 @@ export function offsetLabel(minutes: number): string {
 }
 
 /** The card with its reminder choices in place of its buttons: a tap turns one on or off. */
-export function renderReminderChoices(task: TaskView, view: CardView): Rendered {
+export function renderReminderChoices(task: TaskView, view: CardView, viewerId: number): Rendered {
   const chosen = new Set(task.reminderOffsets ?? []);
   const keyboard = new InlineKeyboard();
   for (const offset of REMINDER_OFFSETS) {
@@ -127,7 +127,14 @@ export function renderReminderChoices(task: TaskView, view: CardView): Rendered 
       .row();
   }
   keyboard.text("‹ Back", encodeTaskAction({ kind: "card", taskId: task.id }));
-  const text = `${renderCard(task, view).text}\n\n⏰ Remind ${task.assignee ? escapeHtml(personLabel(task.assignee)) : "the creator"}:`;
+  const recipientId = task.assigneeId ?? task.creatorId;
+  const whom =
+    recipientId === viewerId
+      ? "you"
+      : task.assignee
+        ? escapeHtml(personLabel(task.assignee))
+        : "the creator";
+  const text = `${renderCard(task, view).text}\n\n⏰ Remind ${whom}:`;
   return { text, keyboard };
 }
 

@@ -108,6 +108,7 @@ describe("completing an occurrence", () => {
 
     // Reminders: the card's ⏰ button shows the choices; a tap adds 15 min before.
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "⏰ Reminders"));
+    expect(lastText(team.id)).toMatch(/⏰ Remind @bobby:$/);
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "15 min before"));
     expect(toast()).toBe("15 min before: reminder on");
     expect((await offsetsOf(first.id)).map((r) => r.offsetMinutes)).toEqual([0, 15]);
@@ -165,6 +166,7 @@ describe("completing an occurrence", () => {
     );
     const [first] = await tasks();
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "⏰ Reminders"));
+    expect(lastText(alice.id)).toMatch(/⏰ Remind you:$/);
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "1 day before"));
     h.bot.clock.set(new Date("2026-11-29T20:00:00Z"));
     await h.bot.send(h.updates.privateText(alice, `/done ${first?.id}`));
