@@ -2,7 +2,6 @@ import { skipOccurrence } from "#bot/recurring/series";
 import { formatDue } from "#bot/tasks/due";
 import type { BotContext } from "#bot/telegram/context";
 import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
-import { getTask } from "#db/tasks";
 import { findVisibleTask } from "./actions.ts";
 import type { TaskAction } from "./callbacks.ts";
 import { offsetLabel, renderCard, renderReminderChoices } from "./card.ts";
@@ -48,9 +47,9 @@ export async function handleCardAction(
       const on = !current.has(offset);
       if (on) current.add(offset);
       else current.delete(offset);
-      await setReminderOffsets(ctx.db, task.id, [...current], view.now);
-      const updated = (await getTask(ctx.db, ctx.app, task.id)) ?? task;
-      const shown = renderReminderChoices(updated, view, ctx.from.id);
+      const offsets = [...current].sort((a, b) => a - b);
+      await setReminderOffsets(ctx.db, task.id, offsets, view.now);
+      const shown = renderReminderChoices({ ...task, reminderOffsets: offsets }, view, ctx.from.id);
       await editInPlace(ctx, shown.text, shown.keyboard);
       await ctx.answerCallbackQuery({
         text: `${offsetLabel(offset)}: ${on ? "reminder on" : "reminder off"}`,

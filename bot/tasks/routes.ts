@@ -348,7 +348,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       if (offsets) updated = await withReminders(tx, caller.id, updated, offsets);
       const completed = updated.status === "done" && current.status !== "done";
       const next = completed ? await continueSeries(tx, app, updated, now) : null;
-      if (next) updated = await visibleTask(tx, caller.id, id);
+      if (next) updated = { ...updated, nextId: next.id };
       const events: TaskEvent[] = [];
       if (updated.assigneeId !== current.assigneeId) events.push("assigned");
       if (updated.status !== current.status)
