@@ -6,6 +6,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "test/**/*.test.tsx"],
     globalSetup: ["test/helpers/global-setup.ts"],
+    // The wall clock runs a year ahead of the harness clock, so a test that reads the real
+    // date fails today rather than some later day (see the file).
+    setupFiles: ["test/helpers/wall-clock.ts"],
     pool: "forks",
     testTimeout: 20_000,
     hookTimeout: 60_000,

@@ -6,7 +6,7 @@ import { loadConfig } from "#bot/config";
 import type { Secrets } from "#bot/privacy/secrets";
 import type { RateLimit } from "#bot/telegram/bot";
 import { pressOn } from "./buttons.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock, TEST_EPOCH } from "./clock.ts";
 import { useTestDatabase } from "./db.ts";
 import {
   type FakeTelegram,
@@ -83,7 +83,10 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
   let bot: TestBot | undefined;
   let updates: ReturnType<typeof makeUpdates> | undefined;
   beforeAll(async () => {
-    telegram = await startFakeTelegram();
+    // The fake dates what the bot sends by the current test's clock.
+    telegram = await startFakeTelegram({
+      now: () => (bot ? bot.clock.now() : new Date(TEST_EPOCH)),
+    });
   });
   afterAll(async () => {
     await telegram?.close();
@@ -97,7 +100,8 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
       telegram: fake,
       ...(options.env ? { env: options.env } : {}),
     });
-    updates = makeUpdates();
+    const clock = bot.clock;
+    updates = makeUpdates({ now: () => clock.now() });
   });
   return {
     get sql() {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, inject } from "vitest";
 import { createSql } from "#db/client";
+import { realNow } from "./wall-clock.ts";
 
 /**
  * A database per test file, cloned from the migrated template that global-setup.ts prepares.
@@ -25,7 +26,8 @@ export interface TestDatabaseOptions {
 export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
   const adminUrl = inject("testDatabaseAdminUrl");
   const template = options.empty ? "template1" : inject("testDatabaseTemplate");
-  const name = testDatabaseName(new Date());
+  // Real time: global setup, outside the shifted wall clock, drops names older than an hour.
+  const name = testDatabaseName(realNow());
   await withAdmin(
     adminUrl,
     (admin) => admin`create database ${admin(name)} template ${admin(template)}`,

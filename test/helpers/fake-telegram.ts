@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { UserFromGetMe } from "grammy/types";
+import { TEST_EPOCH } from "./clock.ts";
 
 /**
  * A fake Telegram Bot API server. The bot under test talks real HTTP to it (grammY's
@@ -97,8 +98,15 @@ const USER_FACING_METHODS = new Set([
 ]);
 
 export async function startFakeTelegram(
-  options: { botId?: number; botUsername?: string } = {},
+  options: {
+    botId?: number;
+    botUsername?: string;
+    /** Dates the messages the bot sends; the test epoch unless a test passes its clock. */
+    now?: () => Date;
+  } = {},
 ): Promise<FakeTelegram> {
+  const now = options.now ?? (() => new Date(TEST_EPOCH));
+  const unixNow = () => Math.floor(now().getTime() / 1000);
   const bot = botInfoFor(
     options.botId ?? DEFAULT_BOT_ID,
     options.botUsername ?? DEFAULT_BOT_USERNAME,
@@ -191,7 +199,7 @@ export async function startFakeTelegram(
     nextMessageId.set(chatId, messageId + 1);
     const message: BotMessage = {
       message_id: messageId,
-      date: Math.floor(Date.now() / 1000),
+      date: unixNow(),
       chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
       from: bot,
       ...content,
@@ -211,7 +219,7 @@ export async function startFakeTelegram(
     const messageId = numberOrUndefined(payload.message_id) ?? 0;
     const previous = messages.get(messageKey(chatId, messageId)) ?? {
       message_id: messageId,
-      date: Math.floor(Date.now() / 1000),
+      date: unixNow(),
       chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
       from: bot,
     };
@@ -220,7 +228,7 @@ export async function startFakeTelegram(
     const edited: BotMessage = {
       ...rest,
       ...content,
-      edit_date: Math.floor(Date.now() / 1000),
+      edit_date: unixNow(),
       ...(payload.reply_markup === undefined ? {} : { reply_markup: payload.reply_markup }),
     };
     messages.set(messageKey(chatId, messageId), edited);

@@ -7,6 +7,7 @@ import type {
   User,
   UserFromGetMe,
 } from "grammy/types";
+import { TEST_EPOCH } from "./clock.ts";
 import { TEST_BOT_INFO } from "./fake-telegram.ts";
 
 /**
@@ -53,8 +54,12 @@ export const otherTeam: TestChat = { id: -1009876543210, title: "Other team", ty
 type NonChannelChat = Exclude<Chat, Chat.ChannelChat>;
 type IncomingMessage = Message & Update.NonChannel;
 
+/**
+ * `now` dates every update; pass the bot's clock so messages are as old as the bot believes.
+ * Without one, updates are dated at the test epoch, never at the real date.
+ */
 export function makeUpdates(options: { now?: () => Date; bot?: UserFromGetMe } = {}) {
-  const now = options.now ?? (() => new Date());
+  const now = options.now ?? (() => new Date(TEST_EPOCH));
   const bot = options.bot ?? TEST_BOT_INFO;
   let updateId = 0;
   let messageId = 0;
