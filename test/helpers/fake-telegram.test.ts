@@ -5,8 +5,9 @@ import {
   startFakeTelegram,
   TEST_BOT_INFO,
   TEST_BOT_TOKEN,
+  visibleText,
 } from "#test/helpers/fake-telegram";
-import { alice, bob, makeUpdates, team } from "#test/helpers/updates";
+import { alice, bob, makeUpdates, otherTeam, team } from "#test/helpers/updates";
 
 let fake: FakeTelegram;
 let bot: Bot;
@@ -220,5 +221,195 @@ describe("a bot fed by the update factory", () => {
       "answerCallbackQuery",
       "editMessageText",
     ]);
+  });
+});
+
+describe("Telegram's limits", () => {
+  async function refusal(call: Promise<unknown>): Promise<string> {
+    const error = await grammyErrorOf(call);
+    expect(error.error_code).toBe(400);
+    return error.description;
+  }
+  const html = { parse_mode: "HTML" } as const;
+
+  it("takes 4,096 visible characters, counted in UTF-16 after parsing, and refuses one more", async () => {
+    const tags = `<b>${"x".repeat(4000)}</b>${"&amp;".repeat(96)}`;
+    await expect(bot.api.sendMessage(alice.id, tags, html)).resolves.toMatchObject({
+      message_id: 1000,
+    });
+    // An emoji outside the BMP is two code units, as Telegram counts it.
+    expect(await refusal(bot.api.sendMessage(alice.id, `${"x".repeat(4095)}😀`))).toBe(
+      "Bad Request: message is too long",
+    );
+    expect(await refusal(bot.api.sendMessage(alice.id, "x".repeat(4097)))).toBe(
+      "Bad Request: message is too long",
+    );
+    expect(fake.sent()).toHaveLength(1);
+  });
+
+  it("refuses an empty text, also one that is empty once tags are removed", async () => {
+    expect(await refusal(bot.api.sendMessage(alice.id, ""))).toBe(
+      "Bad Request: message text is empty",
+    );
+    expect(await refusal(bot.api.sendMessage(alice.id, "<b> </b>", html))).toBe(
+      "Bad Request: message text is empty",
+    );
+  });
+
+  it("accepts Telegram's HTML tag set and entities, and reports the visible text", async () => {
+    const text = [
+      "<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del>",
+      '<a href="https://example.com/?a=1&amp;b=2">link</a> <code>c</code> <pre><code class="language-ts">x</code></pre>',
+      '<blockquote>q</blockquote><blockquote expandable>e</blockquote><tg-spoiler>h</tg-spoiler><span class="tg-spoiler">h</span>',
+      '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> &lt;&gt;&amp;&quot;&#39;&#x41; a > b',
+    ].join("\n");
+    await bot.api.sendMessage(alice.id, text, html);
+
+    const call = fake.sent()[0];
+    expect(call && visibleText(call)).toBe("bsieunskd\nlink c x\nqehh\n👍 <>&\"'A a > b");
+  });
+
+  it.each([
+    ["an unknown tag", "line<br>next", 'Unsupported start tag "br" at byte offset 4'],
+    ["an unclosed tag", "<b>bold", 'Can\'t find end tag corresponding to start tag "b"'],
+    [
+      "mis-nested tags",
+      "<b><i>x</b></i>",
+      'Unmatched end tag at byte offset 7, expected "</i>", found "</b>"',
+    ],
+    ["an end tag with no start", "x</b>", "Unexpected end tag at byte offset 1"],
+    ["a bare <", "1 < 2 > 0", 'Unsupported start tag "" at byte offset 2'],
+    ["a < that never closes", "a <b", "Unclosed start tag at byte offset 2"],
+    ["a bare &", "Tom & Jerry", "Character '&' at byte offset 4 must be escaped"],
+    ["an unknown named entity", "&nbsp;", "Character '&' at byte offset 0 must be escaped"],
+    [
+      "a span that is no spoiler",
+      '<span class="x">y</span>',
+      'Tag "span" must have class "tg-spoiler"',
+    ],
+  ])("refuses %s with Telegram's can't parse entities", async (_, text, reason) => {
+    const description = await refusal(bot.api.sendMessage(alice.id, text, html));
+    expect(description).toContain(`Bad Request: can't parse entities: ${reason}`);
+  });
+
+  it("does not parse a text sent without parse_mode", async () => {
+    await expect(bot.api.sendMessage(alice.id, "1 < 2 & <br>")).resolves.toMatchObject({
+      text: "1 < 2 & <br>",
+    });
+  });
+
+  it("refuses a caption over 1,024 characters", async () => {
+    const file = () => new InputFile(Buffer.from("{}"), "export.json");
+    await expect(
+      bot.api.sendDocument(alice.id, file(), { caption: "y".repeat(1024) }),
+    ).resolves.toMatchObject({ caption: "y".repeat(1024) });
+    expect(
+      await refusal(bot.api.sendDocument(alice.id, file(), { caption: "y".repeat(1025) })),
+    ).toBe("Bad Request: message caption is too long");
+  });
+
+  it("refuses a callback answer over 200 characters", async () => {
+    await expect(bot.api.answerCallbackQuery("q1", { text: "z".repeat(200) })).resolves.toBe(true);
+    expect(await refusal(bot.api.answerCallbackQuery("q2", { text: "z".repeat(201) }))).toBe(
+      "Bad Request: MESSAGE_TOO_LONG",
+    );
+  });
+
+  it("takes callback data of 1 to 64 bytes of UTF-8", async () => {
+    const withData = (data: string) =>
+      bot.api.sendMessage(alice.id, "Pick", {
+        reply_markup: { inline_keyboard: [[{ text: "Go", callback_data: data }]] },
+      });
+    await expect(withData("d".repeat(64))).resolves.toMatchObject({ message_id: 1000 });
+    // 33 two-byte letters: 33 characters, 66 bytes.
+    expect(await refusal(withData("é".repeat(33)))).toBe("Bad Request: BUTTON_DATA_INVALID");
+    expect(await refusal(withData(""))).toBe("Bad Request: BUTTON_DATA_INVALID");
+  });
+
+  it("refuses a keyboard that is not rows of buttons with one action each", async () => {
+    const send = (inline_keyboard: unknown) =>
+      bot.api.sendMessage(alice.id, "Pick", {
+        reply_markup: { inline_keyboard } as never,
+      });
+    expect(await refusal(send([{ text: "Flat", callback_data: "x" }]))).toContain(
+      "should be an Array of Arrays",
+    );
+    expect(await refusal(send([[{ text: "No action" }]]))).toContain(
+      "Text buttons are unallowed in the inline keyboard",
+    );
+    expect(
+      await refusal(send([[{ text: "Two", callback_data: "x", url: "https://example.com" }]])),
+    ).toContain("can't parse inline keyboard button");
+    expect(await refusal(send([[{ text: "", callback_data: "x" }]]))).toContain(
+      'Field "text" must be of type String',
+    );
+    expect(fake.sent()).toHaveLength(0);
+  });
+
+  it("refuses a Mini App button outside a private chat", async () => {
+    const markup = {
+      reply_markup: { inline_keyboard: [[{ text: "Open", web_app: { url: "https://x.test" } }]] },
+    };
+    await expect(bot.api.sendMessage(alice.id, "Open", markup)).resolves.toBeDefined();
+    expect(await refusal(bot.api.sendMessage(team.id, "Open", markup))).toBe(
+      "Bad Request: BUTTON_TYPE_INVALID",
+    );
+  });
+
+  it("refuses an edit that changes nothing, comparing what Telegram shows", async () => {
+    const keyboard = { inline_keyboard: [[{ text: "Go", callback_data: "go" }]] };
+    const sent = await bot.api.sendMessage(alice.id, "<b>A &amp; B</b>", {
+      ...html,
+      reply_markup: keyboard,
+    });
+    const notModified =
+      "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+
+    expect(
+      await refusal(
+        bot.api.editMessageText(alice.id, sent.message_id, "<strong>A &#38; B</strong>", {
+          ...html,
+          reply_markup: keyboard,
+        }),
+      ),
+    ).toBe(notModified);
+    expect(
+      await refusal(
+        bot.api.editMessageReplyMarkup(alice.id, sent.message_id, { reply_markup: keyboard }),
+      ),
+    ).toBe(notModified);
+    // Dropping the keyboard is a change; the same text in italics is one too.
+    await expect(
+      bot.api.editMessageText(alice.id, sent.message_id, "<b>A &amp; B</b>", html),
+    ).resolves.toMatchObject({ message_id: sent.message_id });
+    await expect(
+      bot.api.editMessageText(alice.id, sent.message_id, "<i>A &amp; B</i>", html),
+    ).resolves.toMatchObject({ message_id: sent.message_id });
+  });
+
+  it("refuses to edit a message it never sent", async () => {
+    await bot.api.sendMessage(alice.id, "Mine");
+    expect(await refusal(bot.api.editMessageText(alice.id, 4242, "Edited"))).toBe(
+      "Bad Request: message to edit not found",
+    );
+    expect(await refusal(bot.api.editMessageText(bob.id, 1000, "Edited"))).toBe(
+      "Bad Request: message to edit not found",
+    );
+  });
+
+  it("answers getChatMember per chat and user as the test set it, member by default", async () => {
+    fake.setChatMember(team.id, alice.id, "creator");
+    fake.setChatMember(team.id, bob.id, "administrator");
+    fake.setChatMember(otherTeam.id, bob.id, "kicked");
+
+    const status = async (chatId: number, userId: number) =>
+      (await bot.api.getChatMember(chatId, userId)).status;
+    expect(await status(team.id, alice.id)).toBe("creator");
+    expect(await status(team.id, bob.id)).toBe("administrator");
+    expect(await status(otherTeam.id, bob.id)).toBe("kicked");
+    expect(await status(otherTeam.id, alice.id)).toBe("member");
+    fake.setChatMember(team.id, bob.id, "left");
+    expect(await status(team.id, bob.id)).toBe("left");
+    expect(await bot.api.getChatMember(team.id, bob.id)).toMatchObject({ user: { id: bob.id } });
   });
 });

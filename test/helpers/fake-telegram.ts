@@ -2,6 +2,18 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { UserFromGetMe } from "grammy/types";
 import { TEST_EPOCH } from "./clock.ts";
+import {
+  checkCallbackAnswer,
+  checkCaption,
+  checkMessageText,
+  checkReplyMarkup,
+  ERRORS,
+  type Parsed,
+  type ParsedText,
+  parseTelegramHtml,
+  sameMarkup,
+  sameText,
+} from "./telegram-rules.ts";
 
 /**
  * A fake Telegram Bot API server. The bot under test talks real HTTP to it (grammY's
@@ -67,9 +79,21 @@ export interface FakeTelegram {
   clear(): void;
   failNext(method: string, error: ApiError, options?: { chatId?: number; times?: number }): void;
   blockChat(chatId: number): void;
+  /** What getChatMember answers for this user in this chat; "member" until a test sets it. */
+  setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void;
   waitForCalls(predicate: (calls: ApiCall[]) => boolean, timeoutMs?: number): Promise<void>;
   pushUpdate(update: unknown): void;
   close(): Promise<void>;
+}
+
+export type ChatMemberStatus = "creator" | "administrator" | "member" | "left" | "kicked";
+
+/** The text a person reads: HTML entities and tags of a sent text resolved, as Telegram shows it. */
+export function visibleText(call: ApiCall): string {
+  const raw = stringOrUndefined(call.payload.text) ?? stringOrUndefined(call.payload.caption) ?? "";
+  if (call.payload.parse_mode !== "HTML") return raw;
+  const parsed = parseTelegramHtml(raw);
+  return parsed.ok ? parsed.value.text : raw;
 }
 
 interface PlannedFailure {
@@ -118,6 +142,9 @@ export async function startFakeTelegram(
   let blocked = new Set<number>();
   let nextMessageId = new Map<number, number>();
   let messages = new Map<string, BotMessage>();
+  // What Telegram compares an edit with: the parsed text, not the HTML that produced it.
+  let contents = new Map<string, ParsedText>();
+  let members = new Map<string, ChatMemberStatus>();
   let queuedUpdates: unknown[] = [];
   let webhookUrl = "";
 
@@ -148,18 +175,35 @@ export async function startFakeTelegram(
       return { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" };
     }
     const ok = (result: unknown): ApiResponse => ({ ok: true, result });
+    const refusal = MARKUP_METHODS.has(method) ? refuseMarkup(payload, chatId) : undefined;
+    if (refusal) return refusal;
     switch (method) {
       case "getMe":
         return ok(bot);
-      case "sendMessage":
-        return ok(storeNewMessage(payload, { text: stringOrUndefined(payload.text) ?? "" }));
-      case "sendDocument":
-        return ok(storeNewMessage(payload, documentFields(payload)));
-      case "editMessageText":
-        return editMessage(payload, { text: stringOrUndefined(payload.text) ?? "" });
+      case "sendMessage": {
+        const parsed = checkMessageText(payload.text, payload.parse_mode);
+        if (!parsed.ok) return badRequest(parsed);
+        return ok(
+          storeNewMessage(payload, { text: stringOrUndefined(payload.text) ?? "" }, parsed.value),
+        );
+      }
+      case "sendDocument": {
+        const parsed = checkCaption(payload.caption, payload.parse_mode);
+        if (!parsed.ok) return badRequest(parsed);
+        return ok(storeNewMessage(payload, documentFields(payload), parsed.value));
+      }
+      case "editMessageText": {
+        const parsed = checkMessageText(payload.text, payload.parse_mode);
+        if (!parsed.ok) return badRequest(parsed);
+        return editMessage(payload, { text: stringOrUndefined(payload.text) ?? "" }, parsed.value);
+      }
       case "editMessageReplyMarkup":
-        return editMessage(payload, {});
-      case "answerCallbackQuery":
+        return editMessage(payload, {}, undefined);
+      case "answerCallbackQuery": {
+        const tooLong = checkCallbackAnswer(payload.text);
+        if (tooLong) return { ok: false, error_code: 400, description: tooLong };
+        return ok(true);
+      }
       case "sendChatAction":
       case "setMyCommands":
       case "setChatMenuButton":
@@ -179,10 +223,13 @@ export async function startFakeTelegram(
           pending_update_count: queuedUpdates.length,
         });
       case "getChatMember":
-        return ok({
-          status: "member",
-          user: { id: payload.user_id, is_bot: false, first_name: "User" },
-        });
+        return ok(
+          chatMember(
+            members.get(memberKey(chatId ?? 0, numberOrUndefined(payload.user_id) ?? 0)) ??
+              "member",
+            numberOrUndefined(payload.user_id) ?? 0,
+          ),
+        );
       case "getUpdates":
         return "long-poll";
       default:
@@ -193,6 +240,7 @@ export async function startFakeTelegram(
   function storeNewMessage(
     payload: Record<string, unknown>,
     content: Record<string, unknown>,
+    parsed: ParsedText | undefined,
   ): BotMessage {
     const chatId = numberOrUndefined(payload.chat_id) ?? 0;
     const messageId = nextMessageId.get(chatId) ?? FIRST_MESSAGE_ID;
@@ -206,23 +254,28 @@ export async function startFakeTelegram(
       ...(payload.reply_markup === undefined ? {} : { reply_markup: payload.reply_markup }),
     };
     messages.set(messageKey(chatId, messageId), message);
+    if (parsed) contents.set(messageKey(chatId, messageId), parsed);
     return message;
   }
 
   function editMessage(
     payload: Record<string, unknown>,
     content: Record<string, unknown>,
+    parsed: ParsedText | undefined,
   ): ApiResponse {
     // Telegram answers `true` for messages sent via inline mode: there is no Message to return.
     if (payload.inline_message_id !== undefined) return { ok: true, result: true };
     const chatId = numberOrUndefined(payload.chat_id) ?? 0;
     const messageId = numberOrUndefined(payload.message_id) ?? 0;
-    const previous = messages.get(messageKey(chatId, messageId)) ?? {
-      message_id: messageId,
-      date: unixNow(),
-      chat: { id: chatId, type: chatId < 0 ? "supergroup" : "private" },
-      from: bot,
-    };
+    const key = messageKey(chatId, messageId);
+    const previous = messages.get(key);
+    if (!previous) return { ok: false, error_code: 400, description: ERRORS.editNotFound };
+    const before = contents.get(key);
+    const sameContent = parsed === undefined || (before !== undefined && sameText(before, parsed));
+    if (sameContent && sameMarkup(previous.reply_markup, payload.reply_markup)) {
+      return { ok: false, error_code: 400, description: ERRORS.notModified };
+    }
+    if (parsed) contents.set(key, parsed);
     // Telegram removes the keyboard when an edit does not repeat it.
     const { reply_markup: _dropped, ...rest } = previous;
     const edited: BotMessage = {
@@ -231,7 +284,7 @@ export async function startFakeTelegram(
       edit_date: unixNow(),
       ...(payload.reply_markup === undefined ? {} : { reply_markup: payload.reply_markup }),
     };
-    messages.set(messageKey(chatId, messageId), edited);
+    messages.set(key, edited);
     return { ok: true, result: edited };
   }
 
@@ -347,6 +400,8 @@ export async function startFakeTelegram(
       blocked = new Set();
       nextMessageId = new Map();
       messages = new Map();
+      contents = new Map();
+      members = new Map();
       queuedUpdates = [];
     },
     failNext: (method, error, options = {}) => {
@@ -354,6 +409,9 @@ export async function startFakeTelegram(
     },
     blockChat: (chatId) => {
       blocked.add(chatId);
+    },
+    setChatMember: (chatId, userId, status) => {
+      members.set(memberKey(chatId, userId), status);
     },
     waitForCalls: (predicate, timeoutMs = 3000) =>
       new Promise<void>((resolve, reject) => {
@@ -402,6 +460,59 @@ export async function startFakeTelegram(
       await closed;
     },
   };
+}
+
+const MARKUP_METHODS = new Set([
+  "sendMessage",
+  "sendDocument",
+  "editMessageText",
+  "editMessageReplyMarkup",
+]);
+
+function refuseMarkup(
+  payload: Record<string, unknown>,
+  chatId: number | undefined,
+): ApiResponse | undefined {
+  if (payload.reply_markup === undefined) return undefined;
+  const refusal = checkReplyMarkup(payload.reply_markup, chatId);
+  return refusal ? { ok: false, error_code: 400, description: refusal } : undefined;
+}
+
+function badRequest(parsed: Parsed<unknown> & { ok: false }): ApiResponse {
+  return { ok: false, error_code: 400, description: parsed.description };
+}
+
+function chatMember(status: ChatMemberStatus, userId: number): Record<string, unknown> {
+  const user = { id: userId, is_bot: false, first_name: "User" };
+  switch (status) {
+    case "creator":
+      return { status, user, is_anonymous: false };
+    case "administrator":
+      return {
+        status,
+        user,
+        can_be_edited: false,
+        is_anonymous: false,
+        can_manage_chat: true,
+        can_delete_messages: true,
+        can_manage_video_chats: false,
+        can_restrict_members: true,
+        can_promote_members: false,
+        can_change_info: true,
+        can_invite_users: true,
+        can_post_stories: false,
+        can_edit_stories: false,
+        can_delete_stories: false,
+      };
+    case "kicked":
+      return { status, user, until_date: 0 };
+    default:
+      return { status, user };
+  }
+}
+
+function memberKey(chatId: number, userId: number): string {
+  return `${chatId}:${userId}`;
 }
 
 function botInfoFor(id: number, username: string): UserFromGetMe {
