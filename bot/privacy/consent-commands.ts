@@ -2,6 +2,7 @@ import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
 import type { BotContext } from "#bot/telegram/context";
+import { editPressedMessage } from "#bot/telegram/edit";
 import { writeAudit } from "#db/audit";
 import { latestConsent, markConsentPrompted } from "#db/consents";
 import { countMessagesBy, deleteMessagesBy } from "#db/messages";
@@ -137,7 +138,7 @@ export function consentFeature(): Composer<BotContext> {
       now.getTime() - press.issuedAt > BUTTON_TTL_SECONDS * 1000;
     if (stale) {
       const screen = consentScreen(ctx, consentState(await latestConsent(ctx.db, userId)), userId);
-      await ctx.editMessageText(screen.text, screen.options);
+      await editPressedMessage(ctx, screen.text, screen.options);
       return ctx.answerCallbackQuery({
         text: "That button has expired. Here is your current choice.",
         show_alert: true,
@@ -146,15 +147,17 @@ export function consentFeature(): Composer<BotContext> {
     const { hashId } = ctx.app;
     switch (press.op) {
       case "give": {
-        const { record } = await changeConsent(ctx.db, hashId, userId, true, "bot", now);
+        const { record, changed } = await changeConsent(ctx.db, hashId, userId, true, "bot", now);
         ctx.viewer.consentVersion = record.policyVersion;
         ctx.viewer.consentPromptedVersion = record.policyVersion;
         const screen = consentScreen(ctx, consentState(record), userId);
-        await ctx.editMessageText(screen.text, screen.options);
-        return ctx.answerCallbackQuery({ text: "Thank you: consent given." });
+        await editPressedMessage(ctx, screen.text, screen.options);
+        return ctx.answerCallbackQuery({
+          text: changed ? "Thank you: consent given." : "Already done: consent is given.",
+        });
       }
       case "withdraw": {
-        const { record } = await changeConsent(ctx.db, hashId, userId, false, "bot", now);
+        const { record, changed } = await changeConsent(ctx.db, hashId, userId, false, "bot", now);
         ctx.viewer.consentVersion = null;
         ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
         const stored = await countMessagesBy(ctx.db, userId, {
@@ -175,8 +178,12 @@ export function consentFeature(): Composer<BotContext> {
             .text(`🗑 Delete ${plural(stored, "message")}`, button(ctx, "delete-stored", userId))
             .text("Keep them", button(ctx, "keep-stored", userId));
         }
-        await ctx.editMessageText(screen.text, screen.options);
-        return ctx.answerCallbackQuery({ text: "I have stopped recording your messages." });
+        await editPressedMessage(ctx, screen.text, screen.options);
+        return ctx.answerCallbackQuery({
+          text: changed
+            ? "I have stopped recording your messages."
+            : "Already done: I do not record your messages.",
+        });
       }
       case "delete-stored": {
         const deleted = await deleteMessagesBy(ctx.db, userId);
@@ -194,13 +201,13 @@ export function consentFeature(): Composer<BotContext> {
           userId,
           `🗑 Deleted ${plural(deleted, "stored message")}.`,
         );
-        await ctx.editMessageText(screen.text, screen.options);
+        await editPressedMessage(ctx, screen.text, screen.options);
         return ctx.answerCallbackQuery({ text: `Deleted ${plural(deleted, "message")}.` });
       }
       case "keep-stored": {
         const state = consentState(await latestConsent(ctx.db, userId));
         const screen = consentScreen(ctx, state, userId);
-        await ctx.editMessageText(screen.text, screen.options);
+        await editPressedMessage(ctx, screen.text, screen.options);
         return ctx.answerCallbackQuery({ text: "Kept. /delete erases them whenever you like." });
       }
     }

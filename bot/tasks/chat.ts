@@ -1,5 +1,6 @@
-import { GrammyError, type InlineKeyboard } from "grammy";
+import type { InlineKeyboard } from "grammy";
 import type { BotContext } from "#bot/telegram/context";
+import { editPressedMessage } from "#bot/telegram/edit";
 import type { CardView, Rendered } from "./card.ts";
 import type { ChatScope } from "./rules.ts";
 
@@ -41,17 +42,11 @@ export async function editInPlace(
   text: string,
   keyboard: InlineKeyboard,
 ): Promise<void> {
-  try {
-    await ctx.editMessageText(text, {
-      parse_mode: "HTML",
-      reply_markup: keyboard,
-      link_preview_options: { is_disabled: true },
-    });
-  } catch (error) {
-    if (error instanceof GrammyError && error.description.includes("message is not modified"))
-      return;
-    throw error;
-  }
+  await editPressedMessage(ctx, text, {
+    parse_mode: "HTML",
+    reply_markup: keyboard,
+    link_preview_options: { is_disabled: true },
+  });
 }
 
 /** The task a replied-to card of ours shows ("#12 …" or "✅ #12 …"), if any. */

@@ -72,6 +72,22 @@ describe("asking on /start", () => {
     await h.bot.send({ ...tap, update_id: tap.update_id + 1000 });
     expect(await consents(alice.id)).toHaveLength(1);
   });
+
+  it("answers a second tap on the same button quietly, without an error", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    for (const label of ["Record my messages", "Withdraw consent"]) {
+      const tap = pressOn(h.telegram, h.updates, alice, alice.id, label);
+      await h.bot.send(tap);
+      const shown = h.telegram.lastMessageTo(alice.id).text;
+      await h.bot.send({ ...tap, update_id: tap.update_id + 1000 });
+
+      expect(toast()).not.toHaveProperty("show_alert", true);
+      expect(toast()?.text).toMatch(/^Already done/);
+      expect(h.telegram.lastMessageTo(alice.id).text).toBe(shown);
+    }
+    expect(await consents(alice.id)).toMatchObject([{ granted: true }, { granted: false }]);
+    expect(h.bot.logs.lines().filter((line) => line.level === 50)).toEqual([]);
+  });
 });
 
 describe("/consent", () => {
