@@ -85,6 +85,37 @@ describe("a team's daily digest", () => {
   });
 });
 
+describe("who may set a team's digest", () => {
+  it("the group's creator and admins, as Telegram reports them; not a member or a former one", async () => {
+    await teamWithTasks();
+    h.telegram.setChatMember(team.id, alice.id, "creator");
+    h.telegram.setChatMember(team.id, bob.id, "administrator");
+    h.telegram.setChatMember(team.id, carol.id, "left");
+
+    await h.bot.send(h.updates.groupText(team, alice, "/digest 09:00"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Every day at 09:00");
+    await h.bot.send(h.updates.groupText(team, bob, "/digest 10:15"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Every day at 10:15");
+    await h.bot.send(h.updates.groupText(team, carol, "/digest off"));
+    expect(h.telegram.lastMessageTo(team.id).text).toBe(
+      "Only the group's admins can change its digest.",
+    );
+    expect(await h.sql`select at_minute from digests where chat_id = ${team.id}`).toEqual([
+      { atMinute: 10 * 60 + 15 },
+    ]);
+    // An admin elsewhere is a plain member here.
+    h.telegram.setChatMember(team.id, bob.id, "member");
+    await h.bot.send(h.updates.groupText(team, bob, "/digest off"));
+    expect(h.telegram.lastMessageTo(team.id).text).toBe(
+      "Only the group's admins can change its digest.",
+    );
+    expect(h.telegram.callsOf("getChatMember").map((c) => c.payload)).toContainEqual({
+      chat_id: team.id,
+      user_id: bob.id,
+    });
+  });
+});
+
 describe("a personal digest", () => {
   it("comes in private at the person's time in their timezone", async () => {
     await teamWithTasks();
