@@ -1,6 +1,11 @@
 import { DateTime } from "luxon";
 import type { NextOccurrence, Repeat, RepeatRule } from "#db/repeat";
 
+/** Counts the candidate days a computation looked at, so tests can bound the work. */
+export interface StepMeter {
+  steps: number;
+}
+
 /** A due date: a whole day (00:00 in the rule's zone) or a time on a day. */
 export type Occurrence = NextOccurrence;
 
@@ -14,9 +19,6 @@ const WEEKDAY_NAMES = [
   "Sunday",
 ] as const;
 
-// Ten years of daily occurrences: a bound no honest rule reaches, so a loop always ends.
-const MAX_STEPS = 3700;
-
 /**
  * The due date of the occurrence after one completed at `doneAt`.
  *
@@ -24,12 +26,16 @@ const MAX_STEPS = 3700;
  * but never one already past (missed occurrences of an overdue routine are not owed). A
  * routine counts from completion: "7 days after done" is due 7 days after it was done,
  * however late that was. The time of day stays, across daylight-saving changes.
+ *
+ * The work is the same for a due date last week and one in 1970: the search starts at
+ * yesterday (or the due date, if later), never walks the missed dates one by one.
  */
 export function nextOccurrence(
   repeat: Repeat,
   previous: Occurrence,
   doneAt: Date,
   now: Date,
+  meter: StepMeter = { steps: 0 },
 ): Occurrence {
   const { rule, zone } = repeat;
   const due = DateTime.fromJSDate(previous.dueAt, { zone });
@@ -44,13 +50,31 @@ export function nextOccurrence(
     const doneDay = DateTime.fromJSDate(doneAt, { zone }).startOf("day");
     return at(doneDay.plus({ days: rule.days }));
   }
-  let day: DateTime = due.startOf("day");
-  for (let step = 0; step < MAX_STEPS; step++) {
-    day = nextDay(rule, day);
-    const candidate = at(day);
-    if (!isPast(candidate, now, zone)) return candidate;
+  const dueDay = due.startOf("day");
+  const today = DateTime.fromJSDate(now, { zone }).startOf("day");
+  // Every occurrence before today is past, and at most today's is: the first one owed is
+  // one of the first two on the rule from today on.
+  const yesterday = today.minus({ days: 1 });
+  let day =
+    rule.every === "days"
+      ? firstIntervalDayFrom(dueDay, rule.days, today)
+      : nextDay(rule, DateTime.max(dueDay, yesterday), meter);
+  meter.steps++;
+  if (isPast(at(day), now, zone)) {
+    day = nextDay(rule, day, meter);
+    meter.steps++;
   }
   return at(day);
+}
+
+/**
+ * The first day from `from` on (and after `start`) that is a whole number of `interval`
+ * days after `start`. Calendar days, so a 23- or 25-hour day counts as one.
+ */
+function firstIntervalDayFrom(start: DateTime, interval: number, from: DateTime): DateTime {
+  const elapsed = Math.round(from.diff(start, "days").days);
+  const intervals = Math.max(1, Math.ceil(elapsed / interval));
+  return start.plus({ days: intervals * interval });
 }
 
 /**
@@ -68,22 +92,24 @@ export function firstOccurrence(
     dueAt: (time ? day.set(time) : day).toJSDate(),
     dueHasTime: time !== null,
   });
-  let day: DateTime = isOnRule(rule, today) ? today : nextDay(rule, today);
-  for (let step = 0; step < MAX_STEPS && isPast(at(day), now, zone); step++) {
-    day = nextDay(rule, day);
-  }
-  return at(day);
+  const day: DateTime = isOnRule(rule, today) ? today : nextDay(rule, today);
+  // Only today's can be past; the next day on the rule is after today.
+  return isPast(at(day), now, zone) ? at(nextDay(rule, day)) : at(day);
 }
 
 /** The day after `day` that the rule falls on. */
-export function nextDay(rule: RepeatRule, day: DateTime): DateTime {
+export function nextDay(
+  rule: RepeatRule,
+  day: DateTime,
+  meter: StepMeter = { steps: 0 },
+): DateTime {
   switch (rule.every) {
     case "days":
       return day.plus({ days: rule.days });
     case "weekday":
-      return nextMatching(day, (d) => d.weekday <= 5);
+      return nextMatching(day, (d) => d.weekday <= 5, meter);
     case "week":
-      return nextMatching(day, (d) => rule.weekdays.includes(d.weekday));
+      return nextMatching(day, (d) => rule.weekdays.includes(d.weekday), meter);
     case "month": {
       const thisMonth = onMonthDay(day.startOf("month"), rule.day);
       return thisMonth > day
@@ -106,9 +132,17 @@ function isOnRule(rule: RepeatRule, day: DateTime): boolean {
   }
 }
 
-function nextMatching(day: DateTime, matches: (day: DateTime) => boolean): DateTime {
+/** At most 7 steps: the predicates are sets of weekdays, and a rule names at least one. */
+function nextMatching(
+  day: DateTime,
+  matches: (day: DateTime) => boolean,
+  meter: StepMeter,
+): DateTime {
   let next = day.plus({ days: 1 });
-  while (!matches(next)) next = next.plus({ days: 1 });
+  for (let step = 1; step < 7 && !matches(next); step++) {
+    meter.steps++;
+    next = next.plus({ days: 1 });
+  }
   return next;
 }
 

@@ -1,7 +1,12 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
 import { parseRepeat, REPEAT_REASONS } from "#bot/recurring/parse";
-import { describeRepeat, firstOccurrence, nextOccurrence } from "#bot/recurring/rule";
+import {
+  describeRepeat,
+  firstOccurrence,
+  nextOccurrence,
+  type Occurrence,
+} from "#bot/recurring/rule";
 import type { Repeat, RepeatRule } from "#db/repeat";
 
 const ZONE = "Europe/Kyiv";
@@ -224,5 +229,93 @@ describe("reading a rule", () => {
     ["every day at 25:00", REPEAT_REASONS.noSuchTime],
   ])("refuses “%s” with a reason", (text, reason) => {
     expect(parseRepeat(text, 1)).toEqual({ ok: false, reason });
+  });
+});
+
+describe("the work to find the next occurrence is bounded", () => {
+  // A Thursday, 56 years after the first due date below (a Monday).
+  const now = local("2026-12-03T12:00");
+  const since1970 = { dueAt: local("1970-01-05T09:00"), dueHasTime: true };
+
+  it.each<[RepeatRule, string]>([
+    [{ every: "days", days: 1, from: "due" }, "2026-12-04 Fri 09:00"],
+    [{ every: "days", days: 5, from: "due" }, "2026-12-07 Mon 09:00"],
+    [{ every: "days", days: 366, from: "due" }, "2027-02-17 Wed 09:00"],
+    [{ every: "weekday" }, "2026-12-04 Fri 09:00"],
+    [{ every: "week", weekdays: [1, 4] }, "2026-12-07 Mon 09:00"],
+    [{ every: "week", weekdays: [7] }, "2026-12-06 Sun 09:00"],
+    [{ every: "month", day: 31 }, "2026-12-31 Thu 09:00"],
+  ])("%j from a due date in 1970 takes a few steps and lands on %s", (rule, expected) => {
+    const meter = { steps: 0 };
+    const next = nextOccurrence(repeat(rule), since1970, now, now, meter);
+    expect(show(next.dueAt)).toBe(expected);
+    expect(meter.steps).toBeLessThanOrEqual(16);
+  });
+
+  it("takes as few steps for a due date in 1970 as for one last week", () => {
+    const daily = repeat({ every: "days", days: 1, from: "due" });
+    const steps = (dueAt: Date) => {
+      const meter = { steps: 0 };
+      nextOccurrence(daily, { dueAt, dueHasTime: false }, now, now, meter);
+      return meter.steps;
+    };
+    expect(steps(local("1970-01-05T00:00"))).toBe(steps(local("2026-11-26T00:00")));
+  });
+});
+
+/** The slow answer that is right by construction: each day after the due date in turn. */
+function walkDayByDay(rule: RepeatRule, previous: Occurrence, now: Date): Occurrence {
+  const due = DateTime.fromJSDate(previous.dueAt, { zone: ZONE });
+  const first = due.startOf("day");
+  for (let day = first.plus({ days: 1 }); ; day = day.plus({ days: 1 })) {
+    const onRule =
+      rule.every === "days"
+        ? Math.round(day.diff(first, "days").days) % rule.days === 0
+        : rule.every === "weekday"
+          ? day.weekday <= 5
+          : rule.every === "week"
+            ? rule.weekdays.includes(day.weekday)
+            : day.day === Math.min(rule.day, day.daysInMonth ?? 28);
+    if (!onRule) continue;
+    const at = previous.dueHasTime
+      ? day.set({ hour: due.hour, minute: due.minute, second: 0, millisecond: 0 })
+      : day;
+    const over = previous.dueHasTime ? at : day.plus({ days: 1 });
+    if (over.toMillis() > now.getTime()) {
+      return { dueAt: at.toJSDate(), dueHasTime: previous.dueHasTime };
+    }
+  }
+}
+
+describe("the next occurrence is the first day on the rule not yet past", () => {
+  const rules: RepeatRule[] = [
+    { every: "days", days: 1, from: "due" },
+    { every: "days", days: 3, from: "due" },
+    { every: "days", days: 14, from: "due" },
+    { every: "weekday" },
+    { every: "week", weekdays: [2, 6] },
+    { every: "month", day: 30 },
+  ];
+  // Around Kyiv's change to summer time (2027-03-28) and back (2027-10-31).
+  const nows = ["2027-03-27T23:30", "2027-03-28T08:59", "2027-03-28T09:00", "2027-10-31T03:30"];
+  const dueOffsetsInDays = [-400, -45, -8, -1, 0, 2];
+
+  it("matches a day-by-day walk for schedules, whole days and timed, across DST", () => {
+    for (const rule of rules) {
+      for (const nowText of nows) {
+        const now = local(nowText);
+        for (const offset of dueOffsetsInDays) {
+          for (const dueHasTime of [true, false]) {
+            const day = DateTime.fromJSDate(now, { zone: ZONE }).startOf("day");
+            const dueAt = (dueHasTime ? day.set({ hour: 9 }) : day).plus({ days: offset });
+            const previous = { dueAt: dueAt.toJSDate(), dueHasTime };
+            const label = `${JSON.stringify(rule)} due ${show(previous.dueAt)} now ${nowText}`;
+            expect(show(nextOccurrence(repeat(rule), previous, now, now).dueAt), label).toBe(
+              show(walkDayByDay(rule, previous, now).dueAt),
+            );
+          }
+        }
+      }
+    }
   });
 });
