@@ -38,7 +38,15 @@ const ELLIPSIS = "…";
 // A cut at a word boundary reads better, but not at the price of losing a long last word.
 const WORD_CUT_WINDOW = 40;
 
-export function parseOneLineTask(text: string, now: Date, timeZone: string): OneLineResult {
+/** How a due phrase is read; tests pass a counting one to bound the work per line. */
+export type ReadDue = typeof parseDue;
+
+export function parseOneLineTask(
+  text: string,
+  now: Date,
+  timeZone: string,
+  readDue: ReadDue = parseDue,
+): OneLineResult {
   let words = text.split(/\s+/).filter((word) => word !== "");
   const task: Omit<OneLineTask, "title"> = {};
 
@@ -57,7 +65,7 @@ export function parseOneLineTask(text: string, now: Date, timeZone: string): One
   }
   words = words.filter((word) => !PRIORITY.test(word));
 
-  const trailingRepeat = takeTrailingRepeat(words, now, timeZone);
+  const trailingRepeat = takeTrailingRepeat(words, now, timeZone, readDue);
   if (!trailingRepeat.ok) return trailingRepeat;
   const { rest, due, repeat } = trailingRepeat;
   if (due) task.due = due;
@@ -101,6 +109,9 @@ export function validateDescription(
 
 // Words that can start a repeat rule at the end of a line ("Standup notes every weekday").
 const REPEAT_START = new Set(["every", "each", "daily", "weekly", "monthly", "weekdays"]);
+// The longest rule we read, "every mon and tue and wed and thu and fri and sat at 9:00",
+// is 14 words: a rule starting further back is title, and looking there costs time.
+const REPEAT_MAX_WORDS = 16;
 
 type TrailingRepeat =
   | { ok: true; rest: string[]; due?: Due; repeat?: ParsedRepeat }
@@ -108,29 +119,46 @@ type TrailingRepeat =
 
 /**
  * A repeat rule at the very end, then a due date before it ("Pay rent dec 1 monthly"). A
- * line whose "every …" is no rule ("Check every drawer") keeps it in the title.
+ * line whose "every …" is no rule ("Check every drawer") keeps it in the title. The rule is
+ * read first (a few regular expressions), the date only for a rule that reads (up to
+ * DUE_MAX_WORDS date-parser calls), so a line costs that many calls at most once.
  */
-function takeTrailingRepeat(words: string[], now: Date, timeZone: string): TrailingRepeat {
-  for (let start = words.length - 1; start >= 0; start--) {
+function takeTrailingRepeat(
+  words: string[],
+  now: Date,
+  timeZone: string,
+  readDue: ReadDue,
+): TrailingRepeat {
+  const earliest = Math.max(0, words.length - REPEAT_MAX_WORDS);
+  for (let start = words.length - 1; start >= earliest; start--) {
     if (!REPEAT_START.has(words[start]?.toLowerCase() ?? "")) continue;
-    const before = takeTrailingDue(words.slice(0, start), now, timeZone);
-    if (!before.ok) continue;
+    const phrase = words.slice(start).join(" ");
+    // "monthly" alone takes the due date's day, read below; any day reads alike here.
+    const probe = parseRepeat(phrase, 1);
+    if (!probe.ok && probe.reason === REPEAT_REASONS.unreadable) continue;
+    const before = takeTrailingDue(words.slice(0, start), now, timeZone, readDue);
+    // A date before a rule that cannot be a due is a mistake to report, as at the end.
+    if (!before.ok) return before;
     const dayOfMonth = DateTime.fromJSDate(before.due?.at ?? now, { zone: timeZone }).day;
-    const read = parseRepeat(words.slice(start).join(" "), dayOfMonth);
-    if (read.ok) return { ...before, repeat: read.repeat };
-    if (read.reason !== REPEAT_REASONS.unreadable) return read;
+    const read = parseRepeat(phrase, dayOfMonth);
+    return read.ok ? { ...before, repeat: read.repeat } : read;
   }
-  return takeTrailingDue(words, now, timeZone);
+  return takeTrailingDue(words, now, timeZone, readDue);
 }
 
 type TrailingDue = { ok: true; rest: string[]; due?: Due } | { ok: false; reason: string };
 
 // Only a date at the very end is taken: "Plan March release" must keep its title.
-function takeTrailingDue(words: string[], now: Date, timeZone: string): TrailingDue {
+function takeTrailingDue(
+  words: string[],
+  now: Date,
+  timeZone: string,
+  readDue: ReadDue,
+): TrailingDue {
   for (let count = Math.min(DUE_MAX_WORDS, words.length); count > 0; count--) {
     const phraseWords = words.slice(-count);
     if (count === 1 && AMBIGUOUS_DUE_WORDS.has(phraseWords.join("").toLowerCase())) continue;
-    const result = parseDue(phraseWords.join(" "), now, timeZone);
+    const result = readDue(phraseWords.join(" "), now, timeZone);
     const rest = words.slice(0, -count);
     if (result.ok) return { ok: true, rest, due: result.due };
     // A recognised date that cannot be a due is a mistake to report, not a title.

@@ -1,5 +1,6 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
+import { parseDue } from "#bot/tasks/due";
 import {
   DESCRIPTION_MAX,
   PRIORITIES,
@@ -418,5 +419,51 @@ describe("validateDescription", () => {
 
   it("counts emoji as one character each", () => {
     expect(validateDescription("🎉".repeat(4000)).ok).toBe(true);
+  });
+});
+
+describe("the work per line is bounded", () => {
+  /** parseOneLineTask with a due reader that counts its calls. */
+  function parseCounting(text: string) {
+    let calls = 0;
+    const result = parseOneLineTask(text, SATURDAY, KYIV, (...args) => {
+      calls++;
+      return parseDue(...args);
+    });
+    return { result, calls };
+  }
+
+  it("reads a 4,096-character line full of “every” with at most six date-parser calls", () => {
+    const words = ["every", "each", "daily", "weekly", "monthly", "weekdays"];
+    let line = "Check";
+    for (let i = 0; line.length < 4090; i++) line += ` ${words[i % words.length]} drawer`;
+    line = line.slice(0, 4096);
+    const { result, calls } = parseCounting(line);
+    expect(result).toEqual({
+      ok: false,
+      reason: "The title is too long (at most 200 characters).",
+    });
+    expect(calls).toBeLessThanOrEqual(6);
+  });
+
+  it("reads a rule and a due date before it with at most six date-parser calls", () => {
+    const { result, calls } = parseCounting("Pay rent dec 1 every month every day every week");
+    expect(result.ok && result.task.repeat?.rule).toEqual({ every: "days", days: 7, from: "due" });
+    expect(calls).toBeLessThanOrEqual(6);
+  });
+
+  it("reads a rule only from the last 16 words", () => {
+    const longest = "every mon and tue and wed and thu and fri and sat at 9:00";
+    expect(parse(`Standup ${longest}`)).toMatchObject({
+      ok: true,
+      task: { title: "Standup", repeat: { time: { hour: 9, minute: 0 } } },
+    });
+    const tooLong = `every ${Array(16).fill("mon").join(" and ")}`;
+    const read = parse(`Standup ${tooLong}`);
+    expect(read.ok && read.task.repeat).toBeUndefined();
+  });
+
+  it("says so when the date before a rule is in the past", () => {
+    expect(parse("Pay rent 1970-01-05 monthly")).toEqual({ ok: false, reason: PAST });
   });
 });
