@@ -292,6 +292,16 @@ describe("Telegram's limits", () => {
     expect(description).toContain(`Bad Request: can't parse entities: ${reason}`);
   });
 
+  it("refuses a text cut inside an emoji: half a surrogate pair is not UTF-8", async () => {
+    const cut = "Launch 🚀".slice(0, -1);
+    expect(await refusal(bot.api.sendMessage(alice.id, cut))).toBe(
+      "Bad Request: text must be encoded in UTF-8",
+    );
+    expect(await refusal(bot.api.sendMessage(alice.id, `<b>${cut}</b>`, html))).toBe(
+      "Bad Request: text must be encoded in UTF-8",
+    );
+  });
+
   it("does not parse a text sent without parse_mode", async () => {
     await expect(bot.api.sendMessage(alice.id, "1 < 2 & <br>")).resolves.toMatchObject({
       text: "1 < 2 & <br>",

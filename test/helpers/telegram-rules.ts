@@ -20,6 +20,7 @@ export const ERRORS = {
   notModified:
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
   editNotFound: "Bad Request: message to edit not found",
+  notUtf8: "Bad Request: text must be encoded in UTF-8",
 } as const;
 
 export interface TelegramEntity {
@@ -198,6 +199,9 @@ function entityFor(tag: OpenTag, end: number): TelegramEntity | undefined {
 
 /** The text as Telegram shows it: entities parsed when the call asks for HTML. */
 export function parseMessageText(text: string, parseMode: unknown): Parsed<ParsedText> {
+  // Half of a surrogate pair (a string cut inside an emoji) has no UTF-8 encoding.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text))
+    return { ok: false, description: ERRORS.notUtf8 };
   if (parseMode === "HTML") return parseTelegramHtml(text);
   return { ok: true, value: { text, entities: [] } };
 }
