@@ -18,6 +18,9 @@ export const DUE_REASONS = {
 } as const;
 
 const MAX_YEARS_AHEAD = 10;
+// Overdue is fine (a task planned last spring and never done); a year and more back is a
+// typo or a stale import, and nothing to plan by.
+const MAX_YEARS_BEHIND = 1;
 
 // People write "due friday" or "by friday"; the little word carries no date.
 const LEAD_WORD = /^(?:due\s+(?:on\s+|by\s+)?|on\s+|by\s+)/;
@@ -48,6 +51,11 @@ export function parseDue(text: string, now: Date, timeZone: string): DueResult {
     return { ok: false, reason: DUE_REASONS.tooFar };
   }
   return { ok: true, due: { at: reading.at.toJSDate(), hasTime: reading.hasTime } };
+}
+
+/** A due date given outright (the API, an import) that lies more than a year back. */
+export function isLongPast(at: Date, now: Date): boolean {
+  return at.getTime() < DateTime.fromJSDate(now).minus({ years: MAX_YEARS_BEHIND }).toMillis();
 }
 
 export function formatDue(due: Due, now: Date, timeZone: string): string {

@@ -34,6 +34,7 @@ import {
 import { isMember } from "#db/teams";
 import type { User } from "#db/users";
 import { timezoneOf } from "#db/users";
+import { isLongPast } from "./due.ts";
 import {
   refreshGroupCard,
   sendTaskNotices,
@@ -108,6 +109,13 @@ const teamField = z
   .nullable();
 
 const repeat = repeatRuleSchema.nullable();
+
+/** A new due date: one more than a year back is refused with its own code. */
+function checkDueAt(dueAt: Date | null | undefined, now: Date): void {
+  if (dueAt && isLongPast(dueAt, now)) {
+    throw new ApiError(400, "due_too_old", "dueAt: that date is more than a year in the past.");
+  }
+}
 
 const newTaskBody = z.strictObject({
   title,
@@ -268,6 +276,7 @@ export function taskRoutes(app: Services, telegram: Api) {
   routes.post("/tasks", async (c) => {
     const caller = c.get("caller");
     const body = await readBody(c, newTaskBody);
+    checkDueAt(body.dueAt, clock.now());
     const { json, notices } = await sql.begin(async (tx) => {
       const teamId = body.teamId ?? null;
       const assigneeId = body.assigneeId ?? null;
@@ -324,6 +333,8 @@ export function taskRoutes(app: Services, telegram: Api) {
     const body = await readBody(c, taskChangesBody);
     const { json, notices, groupCard } = await sql.begin(async (tx) => {
       const current = await visibleTask(tx, caller.id, id);
+      // A date kept as it was is no new one: an old task stays editable.
+      if (body.dueAt?.getTime() !== current.dueAt?.getTime()) checkDueAt(body.dueAt, clock.now());
       const teamId = body.teamId === undefined ? current.teamId : body.teamId;
       const assigneeId = body.assigneeId === undefined ? current.assigneeId : body.assigneeId;
       if (body.teamId !== undefined || body.assigneeId !== undefined) {

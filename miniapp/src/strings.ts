@@ -149,6 +149,7 @@ export const t = {
     offline: "You are offline. Changes will not be saved until you are back online.",
     generic: "Something went wrong. Please try again.",
     notFound: "This task no longer exists or is not yours to see.",
+    dueTooOld: "That date is more than a year ago. Pick a later one.",
     retry: "Retry",
   },
   back: "Back",

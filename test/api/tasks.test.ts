@@ -505,6 +505,50 @@ describe("repeating tasks", () => {
     });
   });
 
+  it("skips and completes an occurrence stored with a due date in 1970 to the next one ahead", async () => {
+    const task = await created(alice, {
+      title: "Stretch",
+      dueAt: "2026-11-28T09:00:00Z",
+      repeat: { every: "days", days: 1, from: "due" },
+    });
+    // As an older version or an import may have stored it.
+    await h.sql`update tasks set due_at = '1970-01-05T09:00:00Z' where id = ${task.id}`;
+
+    const skipped = await call(alice, "POST", `/api/tasks/${task.id}/skip`);
+    expect(skipped.body).toMatchObject({ dueAt: "2026-11-29T09:00:00.000Z" });
+
+    await h.sql`update tasks set due_at = '1970-01-05T09:00:00Z' where id = ${task.id}`;
+    const done = await call(alice, "PATCH", `/api/tasks/${task.id}`, { json: { status: "done" } });
+    const next = await call(alice, "GET", `/api/tasks/${(done.body as Json).nextId}`);
+    expect(next.body).toMatchObject({ dueAt: "2026-11-29T09:00:00.000Z", status: "open" });
+  });
+
+  it("refuses a due date more than a year in the past, on create and on change", async () => {
+    const tooOld = {
+      error: {
+        code: "due_too_old",
+        message: "dueAt: that date is more than a year in the past.",
+      },
+    };
+    const create = await call(alice, "POST", "/api/tasks", {
+      json: { title: "Stretch", dueAt: "1970-01-05T09:00:00Z", repeat: { every: "weekday" } },
+    });
+    expect(create.status).toBe(400);
+    expect(create.body).toEqual(tooOld);
+    const [row] = await h.sql`select count(*)::int as n from tasks`;
+    expect(row?.n).toBe(0);
+
+    // Overdue is allowed: a task planned last spring and never done.
+    const task = await created(alice, { title: "Taxes", dueAt: "2026-03-01T09:00:00Z" });
+    const change = await call(alice, "PATCH", `/api/tasks/${task.id}`, {
+      json: { dueAt: "2025-11-27T09:00:00Z" },
+    });
+    expect(change.status).toBe(400);
+    expect(change.body).toEqual(tooOld);
+    const unchanged = await call(alice, "GET", `/api/tasks/${task.id}`);
+    expect(unchanged.body).toMatchObject({ dueAt: "2026-03-01T09:00:00.000Z" });
+  });
+
   it("refuses a malformed rule, and clearing the due date of a repeating task", async () => {
     for (const repeat of [
       { every: "fortnight" },

@@ -111,6 +111,30 @@ describe("an open task", () => {
     expect((screen.getByLabelText("Title") as HTMLInputElement).value).toBe("Changed");
   });
 
+  it("says in plain words when the due date is more than a year back", async () => {
+    const net = fakeFetch({
+      "GET /api/tasks/4": { json: saved },
+      "PATCH /api/tasks/4": {
+        status: 400,
+        json: {
+          error: {
+            code: "due_too_old",
+            message: "dueAt: that date is more than a year in the past.",
+          },
+        },
+      },
+    });
+    const fake = fakePlatform();
+    renderScreen(<TaskForm id={4} teamId={null} />, { fetch: net.fetch, platform: fake.platform });
+    fireEvent.input(await screen.findByLabelText("Due"), { target: { value: "1970-01-05T09:00" } });
+    await waitFor(() => expect(fake.mainText()).toBe("Save"));
+    fake.pressMain();
+    expect(
+      await screen.findByText("That date is more than a year ago. Pick a later one."),
+    ).toBeTruthy();
+    expect((screen.getByLabelText("Due") as HTMLInputElement).value).toBe("1970-01-05T09:00");
+  });
+
   it("is gone for someone who may not see it", async () => {
     const net = fakeFetch({
       "GET /api/tasks/4": {

@@ -94,6 +94,12 @@ describe("creating a repeating task in one line", () => {
     );
     expect(await tasks()).toEqual([]);
   });
+
+  it("refuses a rule that starts from a date in the past, saying so, and saves nothing", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/newtask Pay rent 1970-01-05 monthly"));
+    expect(lastText(alice.id)).toBe("That date is in the past.");
+    expect(await tasks()).toEqual([]);
+  });
 });
 
 describe("completing an occurrence", () => {
