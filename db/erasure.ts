@@ -12,6 +12,14 @@ export interface ErasureCounts {
 }
 
 /**
+ * A private task goes with its creator, and with its assignee when nobody else is left on
+ * it (its creator was erased before): nobody could see it any more.
+ */
+const privateTaskGoes = (db: Db, userId: number) => db`
+  team_id is null
+  and (creator_id = ${userId} or (assignee_id = ${userId} and creator_id is null))`;
+
+/**
  * Erases a person, in the caller's transaction so it happens whole or not at all: their
  * messages, consents, form state, confirmations, memberships, profile and private tasks go;
  * team tasks stay with the team and lose the link (creator/assignee become null through
@@ -30,7 +38,7 @@ export async function eraseUser(
       forms_gone as (delete from conversations where user_id = ${userId} returning 1),
       confirmations_gone as (delete from confirmations where user_id = ${userId} returning 1),
       private_gone as (
-        delete from tasks where team_id is null and creator_id = ${userId} returning 1
+        delete from tasks where ${privateTaskGoes(db, userId)} returning 1
       ),
       memberships_gone as (delete from team_members where user_id = ${userId} returning 1),
       audit_gone as (
@@ -42,15 +50,18 @@ export async function eraseUser(
       (select count(*) from private_gone)::int as private_tasks,
       (select count(*)::int from tasks
         where (creator_id = ${userId} or assignee_id = ${userId})
-          and not (team_id is null and creator_id = ${userId})) as team_tasks_unlinked,
+          and not (${privateTaskGoes(db, userId)})) as team_tasks_unlinked,
       (select count(*) from memberships_gone)::int as memberships,
       (select count(*) from forms_gone)::int as form_states,
       (select count(*) from audit_gone)::int as audit_entries,
       (select count(*) from confirmations_gone)::int as confirmations
   `;
+  // The other side of a task may be null (nobody, or someone erased before): "is not
+  // distinct from" stays false there, where "=" would be null and break the not-null flag.
   await db`
-    update tasks set creator_erased = creator_erased or creator_id = ${userId},
-                     assignee_erased = assignee_erased or assignee_id = ${userId}
+    update tasks
+    set creator_erased = creator_erased or creator_id is not distinct from ${userId},
+        assignee_erased = assignee_erased or assignee_id is not distinct from ${userId}
     where creator_id = ${userId} or assignee_id = ${userId}`;
   // Last, once nothing refers to the row but the task links its foreign keys clear.
   await db`delete from users where id = ${userId}`;
@@ -69,10 +80,10 @@ export async function erasurePreview(
   >`
     select
       (select count(*)::int from messages where author_id = ${userId}) as messages,
-      (select count(*)::int from tasks where team_id is null and creator_id = ${userId}) as private_tasks,
+      (select count(*)::int from tasks where ${privateTaskGoes(db, userId)}) as private_tasks,
       (select count(*)::int from tasks
         where (creator_id = ${userId} or assignee_id = ${userId})
-          and not (team_id is null and creator_id = ${userId})) as team_tasks_unlinked,
+          and not (${privateTaskGoes(db, userId)})) as team_tasks_unlinked,
       (select count(*)::int from team_members where user_id = ${userId}) as memberships
   `;
   return row ?? { messages: 0, privateTasks: 0, teamTasksUnlinked: 0, memberships: 0 };

@@ -54,7 +54,7 @@ export async function offerErasure(ctx: BotContext, userId: number): Promise<voi
   const details = [
     "This deletes, for good:",
     `• ${plural(preview.messages, "stored message")} of yours`,
-    `• ${plural(preview.privateTasks, "private task")} you created`,
+    `• ${plural(preview.privateTasks, "private task")} you created (or are the last one on)`,
     `• your membership in ${plural(preview.memberships, "group")} (as far as I know it)`,
     "• your consent history, any task form in progress, and your profile (name, username, language, timezone)",
     "",
