@@ -21,7 +21,8 @@ const privateTaskGoes = (db: Db, userId: number) => db`
 
 /**
  * Erases a person, in the caller's transaction so it happens whole or not at all: their
- * messages, consents, form state, confirmations, memberships, profile and private tasks go;
+ * messages, consents, form state, confirmations, personal digest, memberships, profile and
+ * private tasks go;
  * team tasks stay with the team and lose the link (creator/assignee become null through
  * the foreign keys, marked as a deleted user); what the audit trail said about them goes (the caller then writes
  * the one record of the erasure).
@@ -37,6 +38,10 @@ export async function eraseUser(
       consents_gone as (delete from consents where user_id = ${userId} returning 1),
       forms_gone as (delete from conversations where user_id = ${userId} returning 1),
       confirmations_gone as (delete from confirmations where user_id = ${userId} returning 1),
+      -- A personal digest's chat is the person's private chat: its id is theirs.
+      digest_gone as (
+        delete from digests where kind = 'personal' and chat_id = ${userId} returning 1
+      ),
       private_gone as (
         delete from tasks where ${privateTaskGoes(db, userId)} returning 1
       ),
@@ -54,7 +59,8 @@ export async function eraseUser(
       (select count(*) from memberships_gone)::int as memberships,
       (select count(*) from forms_gone)::int as form_states,
       (select count(*) from audit_gone)::int as audit_entries,
-      (select count(*) from confirmations_gone)::int as confirmations
+      (select count(*) from confirmations_gone)::int as confirmations,
+      (select count(*) from digest_gone)::int as digests
   `;
   // The other side of a task may be null (nobody, or someone erased before): "is not
   // distinct from" stays false there, where "=" would be null and break the not-null flag.
@@ -66,7 +72,11 @@ export async function eraseUser(
   // Last, once nothing refers to the row but the task links its foreign keys clear.
   await db`delete from users where id = ${userId}`;
   if (!counts) throw new Error("erasure returned no counts");
-  const { confirmations: _, ...rest } = counts as ErasureCounts & { confirmations: number };
+  const {
+    confirmations: _,
+    digests: __,
+    ...rest
+  } = counts as ErasureCounts & { confirmations: number; digests: number };
   return rest;
 }
 

@@ -56,7 +56,7 @@ export async function offerErasure(ctx: BotContext, userId: number): Promise<voi
     `• ${plural(preview.messages, "stored message")} of yours`,
     `• ${plural(preview.privateTasks, "private task")} you created (or are the last one on)`,
     `• your membership in ${plural(preview.memberships, "group")} (as far as I know it)`,
-    "• your consent history, any task form in progress, and your profile (name, username, language, timezone)",
+    "• your consent history, any task form in progress, your daily digest, and your profile (name, username, language, timezone, quiet hours)",
     "",
     `Kept: ${plural(preview.teamTasksUnlinked, "team task")} you created or were assigned stay with their team, shown as made by or assigned to “deleted user”.`,
     "",

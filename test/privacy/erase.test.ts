@@ -110,6 +110,19 @@ describe("/delete", () => {
     expect(JSON.stringify(rows)).not.toContain(String(alice.id));
   });
 
+  it("stops the person's own daily digest: no “Your day” after erasure", async () => {
+    await aliceWithData();
+    await h.bot.send(h.updates.privateText(alice, "/digest me 08:30"));
+    await h.bot.send(h.updates.privateText(alice, "/delete"));
+    await press(alice, "Delete everything");
+    h.telegram.clear();
+
+    h.bot.clock.advance(24 * 60 * 60_000);
+    expect(await h.bot.app.deliverDigests()).toBe(0);
+    expect(h.telegram.textsTo(alice.id)).toEqual([]);
+    expect(await h.sql`select kind from digests where chat_id = ${alice.id}`).toEqual([]);
+  });
+
   it("team cards show a deleted user where the person was assigned", async () => {
     await aliceWithData();
     await h.bot.send(h.updates.privateText(alice, "/delete"));
