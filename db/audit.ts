@@ -13,6 +13,18 @@ export type AuditAction =
   | "retention.changed"
   | "retention.purged";
 
+/**
+ * Stands in for an erased admin on the records of what they did to everyone's data. Never
+ * mistaken for a person: a keyed hash is 16 base64url characters.
+ */
+export const ERASED_ADMIN = "erased-admin";
+
+/**
+ * Admin actions whose record outlives the admin's erasure: otherwise an admin could shorten
+ * the retention period, purge, and then erase the trace of having done it.
+ */
+export const KEPT_AFTER_ERASURE: readonly AuditAction[] = ["retention.changed", "retention.purged"];
+
 export interface AuditEntry {
   at: Date;
   action: AuditAction;
@@ -41,6 +53,15 @@ export async function auditAbout(db: Db, personHash: string): Promise<AuditEntry
     where actor = ${personHash} or target = ${personHash}
     order by id
   `;
+}
+
+/** Puts ERASED_ADMIN in place of the person on the admin actions kept after their erasure. */
+export async function anonymiseKeptActions(db: Db, personHash: string): Promise<number> {
+  const result = await db`
+    update audit_log set actor = ${ERASED_ADMIN}
+    where actor = ${personHash} and action in ${db(KEPT_AFTER_ERASURE)}
+  `;
+  return result.count;
 }
 
 /** Removes what the trail says about a person; erasure keeps only its own record. */

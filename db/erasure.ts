@@ -1,3 +1,4 @@
+import { anonymiseKeptActions } from "./audit.ts";
 import type { Db } from "./client.ts";
 
 /** Column aliases arrive camelCased (db/client.ts), so the SQL says private_tasks. */
@@ -24,14 +25,17 @@ const privateTaskGoes = (db: Db, userId: number) => db`
  * messages, consents, form state, confirmations, personal digest, memberships, profile and
  * private tasks go;
  * team tasks stay with the team and lose the link (creator/assignee become null through
- * the foreign keys, marked as a deleted user); what the audit trail said about them goes (the caller then writes
- * the one record of the erasure).
+ * the foreign keys, marked as a deleted user); what the audit trail said about them goes
+ * (the caller then writes the one record of the erasure), except the records of their admin
+ * actions on everyone's data, which stay with ERASED_ADMIN as the actor.
  */
 export async function eraseUser(
   db: Db,
   userId: number,
   personHash: string,
 ): Promise<ErasureCounts> {
+  // Before the trail's entries about the person go: these stay, naming nobody.
+  await anonymiseKeptActions(db, personHash);
   const [counts] = await db<ErasureCounts[]>`
     with
       messages_gone as (delete from messages where author_id = ${userId} returning 1),

@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
 import type { BotContext } from "#bot/telegram/context";
-import { recentAudit } from "#db/audit";
+import { ERASED_ADMIN, recentAudit } from "#db/audit";
 import { formatMoment } from "./chat.ts";
 
 const SHOWN = 20;
@@ -30,7 +30,11 @@ export function auditFeature(): Composer<BotContext> {
       return [
         formatMoment(entry.at, ctx.viewer.timeZone),
         `<b>${escapeHtml(entry.action)}</b>`,
-        entry.actor ? `by ${escapeHtml(entry.actor)}` : "",
+        entry.actor === ERASED_ADMIN
+          ? "by an erased admin"
+          : entry.actor
+            ? `by ${escapeHtml(entry.actor)}`
+            : "",
         entry.target && entry.target !== entry.actor ? `on ${escapeHtml(entry.target)}` : "",
         escapeHtml(counts),
       ]
