@@ -1,6 +1,6 @@
-import { randomBytes } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { chmod, link, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { basename, dirname, join, resolve } from "node:path";
@@ -14,8 +14,9 @@ import postgres from "postgres";
  */
 
 const USER = "postgres";
-// Fixed on purpose: the server listens on 127.0.0.1 only and holds development data.
-const PASSWORD = "task-tracker-dev";
+// Data directories made before passwords were generated have this one; it is used once,
+// to replace it (see upgradePassword).
+const OLD_FIXED_PASSWORD = "task-tracker-dev";
 const APP_DATABASE = "task_tracker";
 const STOP_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 3;
@@ -51,11 +52,19 @@ export async function startEmbeddedPostgres(
   const EmbeddedPostgresClass = await loadEmbeddedPostgres();
 
   await stopOrphan(dir, log);
+  const passwordFile = passwordFileFor(dir);
+  let password = await readPassword(passwordFile);
+  let upgrade = false;
   if (!(await exists(join(dir, "PG_VERSION")))) {
-    await initialise(EmbeddedPostgresClass, dir, log);
+    password ??= await createPassword(passwordFile);
+    await initialise(EmbeddedPostgresClass, dir, password, log);
+  } else if (password === undefined) {
+    upgrade = true;
+    password =
+      (await readPassword(pendingFileFor(dir))) ?? (await createPassword(pendingFileFor(dir)));
   }
 
-  const { server, port, pid } = await startServer(EmbeddedPostgresClass, dir, log);
+  const { server, port, pid } = await startServer(EmbeddedPostgresClass, dir, password, log);
   // Postgres keeps running when Node exits without calling stop(); a synchronous signal on
   // exit asks it to shut down by itself instead of becoming an orphan.
   const stopOnExit = () => {
@@ -78,13 +87,133 @@ export async function startEmbeddedPostgres(
     return stopping;
   };
 
+  const adminUrl = urlFor(port, "postgres", password);
   try {
-    await ensureDatabase(urlFor(port, "postgres"), APP_DATABASE);
+    if (upgrade) await upgradePassword(dir, port, password, log);
+    await ensureDatabase(adminUrl, APP_DATABASE).catch((error: unknown) => {
+      if (!isWrongPassword(error)) throw error;
+      throw new EmbeddedPostgresError(
+        `the password in ${passwordFile} does not open the embedded database in ${dir}: restore that file, or move both away to start with an empty database`,
+      );
+    });
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: urlFor(port, APP_DATABASE), adminUrl: urlFor(port, "postgres"), port, stop };
+  return { url: urlFor(port, APP_DATABASE, password), adminUrl, port, stop };
+}
+
+/**
+ * Where a data directory's password is kept: beside it (`DATA_DIR/pg.password`), not in it,
+ * since the server's own user owns the directory and Node only needs to read the file.
+ */
+export function passwordFileFor(dataDir: string): string {
+  return join(dirname(resolve(dataDir)), `${basename(resolve(dataDir))}.password`);
+}
+
+/** A new password being put in place; it becomes the password file once the server has it. */
+function pendingFileFor(dataDir: string): string {
+  return `${passwordFileFor(dataDir)}.new`;
+}
+
+async function readPassword(file: string): Promise<string | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if (isErrnoException(error) && error.code === "ENOENT") return undefined;
+    throw error;
+  }
+  const password = text.trim();
+  if (password === "") throw new EmbeddedPostgresError(`${file} is empty; restore it or remove it`);
+  // A copy made with looser permissions (cp without -p, an archive) is tightened again.
+  if (((await stat(file)).mode & 0o077) !== 0) await chmod(file, 0o600);
+  return password;
+}
+
+/**
+ * A random password written to `file` (mode 0600), unless another process wrote one first:
+ * then that one. The file appears whole or not at all (written aside, then hard-linked).
+ */
+async function createPassword(file: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true });
+  const password = randomBytes(32).toString("hex");
+  const draft = `${file}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(draft, `${password}\n`, { mode: 0o600, flag: "wx" });
+  try {
+    await chmod(draft, 0o600);
+    await link(draft, file);
+    return password;
+  } catch (error) {
+    if (!(isErrnoException(error) && error.code === "EEXIST")) throw error;
+    const theirs = await readPassword(file);
+    if (theirs === undefined) throw error;
+    return theirs;
+  } finally {
+    await rm(draft, { force: true });
+  }
+}
+
+/**
+ * A data directory made before passwords were generated still has the old fixed one: the
+ * server is given the new password (as a SCRAM verifier, so the password itself is in no
+ * statement or server log), then the pending file becomes the password file. A run that died
+ * between the two finds the server already on the pending password and just keeps the file.
+ */
+async function upgradePassword(
+  dir: string,
+  port: number,
+  password: string,
+  log: (msg: string) => void,
+): Promise<void> {
+  const pending = pendingFileFor(dir);
+  try {
+    await withAdmin(urlFor(port, "postgres", OLD_FIXED_PASSWORD), async (sql) => {
+      const verifier = scramVerifier(password);
+      await sql.unsafe(`alter role ${USER} password '${verifier}'`);
+    });
+    log(`embedded postgres on ${dir}: replaced the old fixed password with a generated one`);
+  } catch (error) {
+    if (!isWrongPassword(error)) throw error;
+    const alreadyChanged = await withAdmin(
+      urlFor(port, "postgres", password),
+      async () => true,
+    ).catch(() => false);
+    if (!alreadyChanged) {
+      throw new EmbeddedPostgresError(
+        `the embedded database in ${dir} has a password this version does not know, and ${passwordFileFor(dir)} is missing: restore that file, or move the directory away to start with an empty database`,
+      );
+    }
+  }
+  await rename(pending, passwordFileFor(dir));
+}
+
+async function withAdmin<T>(url: string, run: (sql: postgres.Sql) => Promise<T>): Promise<T> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, fetch_types: false });
+  try {
+    return await run(sql);
+  } finally {
+    await sql.end();
+  }
+}
+
+/** What PostgreSQL stores for a SCRAM-SHA-256 password (RFC 5802, RFC 7677). */
+function scramVerifier(password: string): string {
+  const iterations = 4096;
+  const salt = randomBytes(16);
+  const salted = pbkdf2Sync(password.normalize("NFKC"), salt, iterations, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  const storedKey = createHash("sha256").update(clientKey).digest();
+  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+  const verifier = `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+  // Base64 and the separators only: nothing that could end the literal it goes into.
+  if (!/^[A-Za-z0-9+/=$:-]+$/.test(verifier)) throw new EmbeddedPostgresError("bad verifier");
+  return verifier;
+}
+
+/** 28P01 invalid_password. */
+function isWrongPassword(error: unknown): boolean {
+  return error instanceof postgres.PostgresError && error.code === "28P01";
 }
 
 type EmbeddedPostgresConstructor = typeof EmbeddedPostgres;
@@ -130,12 +259,12 @@ function isAsyncExitHook(value: unknown): value is AsyncExitHook {
   );
 }
 
-function options(dir: string, port: number, log: (msg: string) => void) {
+function options(dir: string, port: number, password: string, log: (msg: string) => void) {
   return {
     databaseDir: dir,
     port,
     user: USER,
-    password: PASSWORD,
+    password,
     authMethod: "scram-sha-256" as const,
     persistent: true,
     // Postgres refuses to run as root; the package runs it as a `postgres` system user.
@@ -155,6 +284,7 @@ function options(dir: string, port: number, log: (msg: string) => void) {
 async function initialise(
   EmbeddedPostgresClass: EmbeddedPostgresConstructor,
   dir: string,
+  password: string,
   log: (msg: string) => void,
 ): Promise<void> {
   const parent = dirname(dir);
@@ -165,7 +295,7 @@ async function initialise(
   const staging = join(parent, `.${basename(dir)}.init-${randomBytes(4).toString("hex")}`);
   const started = performance.now();
   try {
-    await new EmbeddedPostgresClass(options(staging, 0, log)).initialise();
+    await new EmbeddedPostgresClass(options(staging, 0, password, log)).initialise();
     await rename(staging, dir);
     log(`embedded postgres initialised ${dir} in ${Math.round(performance.now() - started)} ms`);
   } catch (error) {
@@ -184,6 +314,7 @@ async function initialise(
 async function startServer(
   EmbeddedPostgresClass: EmbeddedPostgresConstructor,
   dir: string,
+  password: string,
   log: (msg: string) => void,
 ): Promise<{ server: EmbeddedPostgres; port: number; pid: number }> {
   // The OS picks a free port, but someone may take it before postgres binds: try again then.
@@ -195,7 +326,7 @@ async function startServer(
       if (recent.length > 20) recent.shift();
       log(msg);
     };
-    const server = new EmbeddedPostgresClass(options(dir, port, remember));
+    const server = new EmbeddedPostgresClass(options(dir, port, password, remember));
     try {
       await server.start();
     } catch (error) {
@@ -376,6 +507,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-function urlFor(port: number, database: string): string {
-  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+function urlFor(port: number, database: string, password: string): string {
+  return `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
