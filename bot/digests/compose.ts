@@ -1,8 +1,10 @@
 import { DateTime } from "luxon";
-import { escapeHtml } from "#bot/lib/html";
+import { escapeHtml, fitMessage } from "#bot/lib/html";
+import { plural } from "#bot/lib/text";
 import type { DigestTask } from "#db/digests";
 
 const UNASSIGNED = "Unassigned";
+const BULLET = "  • ";
 
 function personLabel(task: DigestTask, mention: boolean): string {
   if (task.assigneeId === null) return UNASSIGNED;
@@ -31,7 +33,7 @@ function section(
     `<b>${title}</b>`,
     ...people.flatMap((person) => [
       `${person}:`,
-      ...(byPerson.get(person) ?? []).map((task) => `  • ${line(task)}`),
+      ...(byPerson.get(person) ?? []).map((task) => `${BULLET}${line(task)}`),
     ]),
   ];
 }
@@ -52,8 +54,8 @@ export function composeDigest(
   const overdue = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt < dayStart);
   const today = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt >= dayStart);
   const done = tasks.filter((t) => t.status === "done");
+  const heading = `📋 <b>${escapeHtml(options.heading)}</b> · ${local.toFormat("ccc d LLL")}`;
   const lines = [
-    `📋 <b>${escapeHtml(options.heading)}</b> · ${local.toFormat("ccc d LLL")}`,
     ...section(
       "Overdue",
       overdue,
@@ -68,8 +70,16 @@ export function composeDigest(
     ),
     ...section("Completed since yesterday", done, title, options.mention),
   ];
-  if (lines.length === 1) {
+  if (lines.length === 0) {
     lines.push("", "Nothing overdue, nothing due today, nothing completed since yesterday.");
   }
-  return lines.join("\n");
+  // A busy team still gets its digest: as much as one message holds, and the count of the rest.
+  return fitMessage({
+    head: [heading],
+    lines,
+    more: (omitted) => {
+      const tasks = omitted.filter((line) => line.startsWith(BULLET)).length;
+      return `\n…and ${plural(tasks, "more task", "more tasks")}: /tasks lists them all.`;
+    },
+  });
 }

@@ -1,6 +1,6 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { z } from "zod";
-import { escapeHtml } from "#bot/lib/html";
+import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
 import { formatMoment } from "#bot/privacy/chat";
 import type { BotContext } from "#bot/telegram/context";
@@ -123,15 +123,17 @@ async function fullReport(ctx: BotContext): Promise<string> {
   const teams = await teamPeriods(ctx.db, rules);
   const counts = await countMessages(ctx.db, rules, now);
   const last = await lastPurge(ctx.db);
-  const lines = [
+  const head = [
     "<b>Message retention</b>",
     `Global period: ${days(global.days)}${global.setDays === null ? " (the default)" : ""}; allowed ${rules.minDays} to ${rules.maxDays} days.`,
     "",
     teams.length === 0 ? "No group has its own period." : "Groups with their own period:",
-    ...teams.map(
-      (team) =>
-        `• ${escapeHtml(team.title || "untitled")} (${team.teamId}): ${days(team.days)}${team.days !== team.setDays ? ` (set to ${team.setDays}, outside the bounds)` : ""}`,
-    ),
+  ];
+  const teamLines = teams.map(
+    (team) =>
+      `• ${escapeHtml(team.title || "untitled")} (${team.teamId}): ${days(team.days)}${team.days !== team.setDays ? ` (set to ${team.setDays}, outside the bounds)` : ""}`,
+  );
+  const tail = [
     "",
     `Stored messages: ${counts.stored.toLocaleString("en")}, of which ${counts.expired.toLocaleString("en")} expired and waiting for the purge.`,
     last
@@ -141,7 +143,12 @@ async function fullReport(ctx: BotContext): Promise<string> {
       ? `Automatic purge: every ${plural(purgeIntervalMinutes, "minute")}. /purge runs it now.`
       : "Automatic purge: off (PURGE_INTERVAL_MINUTES=0). /purge runs it now.",
   ];
-  return lines.join("\n");
+  return fitMessage({
+    head,
+    lines: teamLines,
+    tail,
+    more: (omitted) => `…and ${plural(omitted.length, "more group")}.`,
+  });
 }
 
 async function groupReport(ctx: BotContext, teamId: number): Promise<string> {

@@ -1,5 +1,6 @@
 import { InlineKeyboard } from "grammy";
-import { escapeHtml } from "#bot/lib/html";
+import { escapeHtml, fitMessage } from "#bot/lib/html";
+import { cutText, plural } from "#bot/lib/text";
 import { describeRepeat } from "#bot/recurring/rule";
 import { REMINDER_OFFSETS } from "#db/reminders";
 import type { Person, TaskPage, TaskStatus, TaskView } from "#db/tasks";
@@ -27,11 +28,17 @@ export function personLabel(person: Pick<Person, "firstName" | "username">): str
 
 const PRIORITY_LABEL = { low: "low", normal: "normal", high: "‼️ high" } as const;
 
-/** The compact line: `#id title · @assignee · due · priority`, HTML-escaped. */
-export function taskLine(task: TaskView, view: CardView): string {
-  const parts = [
-    `${task.status === "done" ? "✅ " : ""}#${task.id} <b>${escapeHtml(task.title)}</b>`,
-  ];
+/** In a list, long titles and group titles are shortened so a page of ten fits a message. */
+const LIST_TITLE_MAX = 100;
+const LIST_TEAM_MAX = 40;
+
+/**
+ * The compact line: `#id title · @assignee · due · priority`, HTML-escaped; `inList`
+ * shortens the titles.
+ */
+export function taskLine(task: TaskView, view: CardView, inList = false): string {
+  const title = inList ? cutText(task.title, LIST_TITLE_MAX) : task.title;
+  const parts = [`${task.status === "done" ? "✅ " : ""}#${task.id} <b>${escapeHtml(title)}</b>`];
   if (task.assignee) parts.push(escapeHtml(personLabel(task.assignee)));
   else if (task.assigneeErased) parts.push("deleted user");
   if (task.dueAt && task.status === "open") {
@@ -40,7 +47,10 @@ export function taskLine(task: TaskView, view: CardView): string {
     parts.push(isOverdue(due, view.now, view.timeZone) ? `⚠️ ${label}` : label);
   }
   parts.push(PRIORITY_LABEL[task.priority]);
-  if (view.showTeam && task.teamTitle) parts.push(`👥 ${escapeHtml(task.teamTitle)}`);
+  if (view.showTeam && task.teamTitle) {
+    const team = inList ? cutText(task.teamTitle, LIST_TEAM_MAX) : task.teamTitle;
+    parts.push(`👥 ${escapeHtml(team)}`);
+  }
   return parts.join(" · ");
 }
 
@@ -74,11 +84,7 @@ export function renderCard(task: TaskView, view: CardView, next: TaskView | null
   if (task.repeat && task.status === "open") lines.push(`↻ repeats ${describeRepeat(task.repeat)}`);
   if (next) lines.push(`↻ next: ${nextLine(next, view)}`);
   if (task.description) {
-    const text =
-      task.description.length > DESCRIPTION_PREVIEW
-        ? `${task.description.slice(0, DESCRIPTION_PREVIEW)}…`
-        : task.description;
-    lines.push("", escapeHtml(text));
+    lines.push("", escapeHtml(cutText(task.description, DESCRIPTION_PREVIEW)));
   }
   const source = sourceLine(task, view.now);
   if (source) lines.push("", source);
@@ -162,7 +168,7 @@ export function renderList(
       keyboard,
     };
   }
-  const lines = page.tasks.map((task) => taskLine(task, view));
+  const lines = page.tasks.map((task) => taskLine(task, view, true));
   for (const task of page.tasks) {
     const next: TaskStatus = task.status === "open" ? "done" : "open";
     const label = next === "done" ? `✓ Done #${task.id}` : `↺ Reopen #${task.id}`;
@@ -180,5 +186,11 @@ export function renderList(
       .text("›", encodeTaskAction({ kind: "page", list: { status: list.status, page: next } }));
   }
   const header = `<b>${LIST_TITLE[list.status]}</b> · ${escapeHtml(heading)} (${page.total})`;
-  return { text: `${header}\n\n${lines.join("\n")}`, keyboard };
+  const text = fitMessage({
+    head: [header, ""],
+    lines,
+    more: (omitted) =>
+      `…and ${plural(omitted.length, "more task")} on this page: the buttons below act on them.`,
+  });
+  return { text, keyboard };
 }

@@ -2,6 +2,7 @@ import type { Conversation } from "@grammyjs/conversations";
 import { type Context, InlineKeyboard } from "grammy";
 import { DateTime } from "luxon";
 import { escapeHtml } from "#bot/lib/html";
+import { cutText } from "#bot/lib/text";
 import { type ParsedRepeat, parseRepeat } from "#bot/recurring/parse";
 import { describeRepeat } from "#bot/recurring/rule";
 import { startSeries } from "#bot/recurring/series";
@@ -315,9 +316,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
 
   const summary = [
     `<b>${escapeHtml(title)}</b>`,
-    description
-      ? escapeHtml(description.length > 300 ? `${description.slice(0, 300)}…` : description)
-      : null,
+    description ? escapeHtml(cutText(description, 300)) : null,
     `Assignee: ${assignee ? escapeHtml(assignee.label) : "nobody"}`,
     `Due: ${due ? escapeHtml(due.label) : "no date"}`,
     due?.hasTime

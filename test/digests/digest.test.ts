@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
+import { type ApiCall, visibleText } from "#test/helpers/fake-telegram";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
 const ADMIN: TestUser = { id: 9009, first_name: "Root" };
@@ -82,6 +83,30 @@ describe("a team's daily digest", () => {
     expect(await h.sql`select chat_id from digests`).toEqual([]);
     await h.bot.send(h.updates.groupText(team, ADMIN, "/digest soon"));
     expect(h.telegram.lastMessageTo(team.id).text).toContain("/digest 09:00 sends the team");
+  });
+});
+
+describe("a busy team's digest", () => {
+  it("fits Telegram's 4,096 characters, saying how many tasks it left out", async () => {
+    for (const user of [alice, ADMIN]) await h.bot.send(h.updates.groupText(team, user, "hi"));
+    for (let n = 1; n <= 60; n++) {
+      const title = `Review the supplier contract for the ${n}th warehouse and its renewal terms`;
+      await h.bot.send(h.updates.groupText(team, alice, `/newtask ${title} @alice today 16:00`));
+    }
+    await h.bot.send(h.updates.groupText(team, ADMIN, "/digest 09:00"));
+    h.telegram.clear();
+
+    h.bot.clock.set("2026-11-28T09:00:00Z");
+    expect(await h.bot.app.deliverDigests()).toBe(1);
+
+    const sent = h.telegram.sent();
+    expect(sent).toHaveLength(1);
+    const digest = visibleText(sent[0] as ApiCall);
+    expect(digest.length).toBeLessThanOrEqual(4096);
+    const listed = digest.split("\n").filter((line) => line.startsWith("  • ")).length;
+    expect(listed).toBeGreaterThan(30);
+    expect(digest).toContain(`…and ${60 - listed} more tasks: /tasks lists them all.`);
+    expect(h.bot.logs.lines().filter((line) => line.msg === "digest not delivered")).toEqual([]);
   });
 });
 

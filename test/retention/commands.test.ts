@@ -276,6 +276,27 @@ describe("the /retention report", () => {
     );
   });
 
+  it("fits Telegram's 4,096 characters however many groups have their own period", async () => {
+    const groups = Array.from(
+      { length: 40 },
+      (_, n): TestChat => ({
+        id: -1001000000100 - n,
+        title: `Regional operations, logistics and customer support team number ${n + 1} ${"x".repeat(50)}`,
+        type: "supergroup",
+      }),
+    );
+    for (const group of groups) await sayIn(group, ADMIN, "/retention 200");
+
+    await say(ADMIN, "/retention");
+
+    const report = lastTextTo(ADMIN.id);
+    expect(report).toMatch(/^<b>Message retention<\/b>/);
+    const listed = report.split("\n").filter((line) => line.startsWith("• ")).length;
+    expect(listed).toBeGreaterThan(10);
+    expect(report).toContain(`…and ${40 - listed} more groups.`);
+    expect(report).toContain("Automatic purge: every 60 minutes.");
+  });
+
   it("in a group, shows that group's period and counts", async () => {
     await consent(alice);
     await aliceWrote(teamA, [100, 10]);
