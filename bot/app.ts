@@ -158,7 +158,11 @@ export function createApp(deps: AppDeps): App {
   let runner: RunnerHandle | undefined;
   let jobs: Scheduler | undefined;
 
-  const reminders = { ...services, api: bot.api };
+  const reminders = {
+    ...services,
+    api: bot.api,
+    botUsername: () => (bot.isInited() ? bot.botInfo.username : null),
+  };
   return {
     bot,
     http,

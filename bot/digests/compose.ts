@@ -40,11 +40,12 @@ function section(
 
 /**
  * A digest: overdue tasks, tasks due today and tasks completed since yesterday, each
- * grouped by assignee. `mention` turns names into mentions.
+ * grouped by assignee. `mention` turns names into mentions; `appLink` opens the Mini App
+ * for what did not fit.
  */
 export function composeDigest(
   tasks: DigestTask[],
-  options: { now: Date; timeZone: string; mention: boolean; heading: string },
+  options: { now: Date; timeZone: string; mention: boolean; heading: string; appLink?: string },
 ): string {
   const local = DateTime.fromJSDate(options.now, { zone: options.timeZone });
   const dayStart = local.startOf("day").toJSDate();
@@ -79,7 +80,10 @@ export function composeDigest(
     lines,
     more: (omitted) => {
       const tasks = omitted.filter((line) => line.startsWith(BULLET)).length;
-      return `\n…and ${plural(tasks, "more task", "more tasks")}: /tasks lists them all.`;
+      const app = options.appLink
+        ? `, or <a href="${escapeHtml(options.appLink)}">open the app</a>`
+        : "";
+      return `\n…and ${plural(tasks, "more task", "more tasks")}: /tasks lists them all${app}.`;
     },
   });
 }

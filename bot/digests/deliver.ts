@@ -14,6 +14,16 @@ export interface DigestDeps {
   log: Logger;
   vault: Vault;
   api: Api;
+  /** Set when the Mini App is served: a digest too long for one message links to it. */
+  miniAppUrl?: string | null;
+  botUsername?: () => string | null;
+}
+
+/** The Mini App through the bot's t.me link; a team's opens on that team. */
+function appLink(deps: DigestDeps, kind: string, chatId: number): string | undefined {
+  const username = deps.miniAppUrl ? deps.botUsername?.() : null;
+  if (!username) return undefined;
+  return `https://t.me/${username}?startapp${kind === "team" ? `=team_${chatId}` : ""}`;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -34,11 +44,13 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
         dayEnd,
         since: new Date(now.getTime() - DAY),
       });
+      const link = appLink(deps, digest.kind, digest.chatId);
       const text = composeDigest(tasks, {
         now,
         timeZone: digest.timezone,
         mention: digest.mention,
         heading: digest.kind === "team" ? "Team digest" : "Your day",
+        ...(link ? { appLink: link } : {}),
       });
       // A chat that is gone still counts as done for today: no retry storm.
       await deps.api

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { useBotHarness } from "#test/helpers/bot";
-import { type ApiCall, visibleText } from "#test/helpers/fake-telegram";
+import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { type ApiCall, TEST_BOT_INFO, visibleText } from "#test/helpers/fake-telegram";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
 const ADMIN: TestUser = { id: 9009, first_name: "Root" };
@@ -107,6 +107,20 @@ describe("a busy team's digest", () => {
     expect(listed).toBeGreaterThan(30);
     expect(digest).toContain(`…and ${60 - listed} more tasks: /tasks lists them all.`);
     expect(h.bot.logs.lines().filter((line) => line.msg === "digest not delivered")).toEqual([]);
+
+    // Where the Mini App is served, the rest is one tap away, on this team.
+    const withApp = createTestBot({
+      sql: h.sql,
+      telegram: h.telegram,
+      clock: h.bot.clock,
+      env: { PUBLIC_URL: "https://tasks.example.org" },
+    });
+    h.bot.clock.set("2026-11-29T09:00:00Z");
+    expect(await withApp.app.deliverDigests()).toBe(1);
+    const next = h.telegram.sent().at(-1)?.payload.text;
+    expect(String(next)).toContain(
+      `or <a href="https://t.me/${TEST_BOT_INFO.username}?startapp=team_${team.id}">open the app</a>.`,
+    );
   });
 });
 
