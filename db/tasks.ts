@@ -333,9 +333,11 @@ export async function updateTask(
     parts.push(c.status === "done" ? db`done_at = coalesce(done_at, ${now})` : db`done_at = null`);
   }
   if (c.teamId !== undefined) {
-    // A task moved to another team (or out of one) no longer points at a message there.
+    // A task moved to another team (or out of one) no longer points at a message there:
+    // its card's id, edited in the new chat, would overwrite some other message.
     const same = db`team_id is not distinct from ${c.teamId}::bigint`;
     parts.push(db`team_id = ${c.teamId}`);
+    parts.push(db`card_message_id = case when ${same} then card_message_id end`);
     parts.push(db`source_chat_id = case when ${same} then source_chat_id end`);
     parts.push(db`source_message_id = case when ${same} then source_message_id end`);
   }

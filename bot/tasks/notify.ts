@@ -89,6 +89,27 @@ export async function refreshGroupCard(
 }
 
 /**
+ * Closes the card a group still shows of a task moved to another group or made private:
+ * its buttons would no longer work there, and the group should not think it still has it.
+ */
+export async function retireGroupCard(
+  api: Api,
+  app: Pick<Services, "log">,
+  before: Pick<TaskView, "id" | "teamId" | "cardMessageId">,
+): Promise<void> {
+  if (before.teamId === null || before.cardMessageId === null) return;
+  await api
+    .editMessageText(
+      before.teamId,
+      before.cardMessageId,
+      `#${before.id} was moved out of this group.`,
+    )
+    .catch((error: unknown) => {
+      app.log.info({ task: before.id, err: describeError(error) }, "group card not retired");
+    });
+}
+
+/**
  * Tells the people concerned, in their private chats, once the change has committed. Who
  * they are is read in the update's transaction, the sending waits for the commit. A
  * completion or reopening also updates the group's card, unless that card is the button

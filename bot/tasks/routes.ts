@@ -37,13 +37,14 @@ import { timezoneOf } from "#db/users";
 import { isLongPast } from "./due.ts";
 import {
   refreshGroupCard,
+  retireGroupCard,
   sendTaskNotices,
   type TaskEvent,
   taskNoticeRecipients,
 } from "./notify.ts";
 import { DESCRIPTION_MAX, TITLE_MAX } from "./parse.ts";
 import { resolveAssigneeId } from "./people.ts";
-import { canSeeTask } from "./rules.ts";
+import { canSeeTask, moveRefusal } from "./rules.ts";
 
 /** A task as the API shows it: ids, ISO-8601 UTC times, absent values null. */
 export function taskJson(task: TaskRecord, source: StoredMessage | undefined) {
@@ -203,7 +204,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       throw invalidInput("reminders: the task needs a due date and time to remind.");
     }
     await setReminderOffsets(db, task.id, offsets, clock.now());
-    return visibleTask(db, callerId, task.id);
+    return checkedTask(db, callerId, task.id);
   };
 
   /** Sets or stops the rule; a task without a due date starts on the rule's first day. */
@@ -216,7 +217,7 @@ export function taskRoutes(app: Services, telegram: Api) {
   ) => {
     const now = clock.now();
     if (rule === null) return setRepeat(db, id, null, now);
-    const task = await visibleTask(db, callerId, id);
+    const task = await checkedTask(db, callerId, id);
     const given = task.dueAt ? { dueAt: task.dueAt, dueHasTime: task.dueHasTime } : null;
     const series = startSeries({ rule, time: null }, given, zone, now);
     if (!given) await updateTask(db, id, series.due, now);
@@ -227,6 +228,37 @@ export function taskRoutes(app: Services, telegram: Api) {
     const found = await getTaskForViewer(db, app, id, callerId);
     if (!found || !canSeeTask(found.task, callerId, found.viewerIsMember)) throw notFound();
     return found.task;
+  };
+  /**
+   * A task the request already found visible, read again after changing it: an admin who
+   * just made a task private no longer sees it, yet gets the answer to their change.
+   */
+  const checkedTask = async (db: Db, callerId: number, id: number) => {
+    const found = await getTaskForViewer(db, app, id, callerId);
+    if (!found) throw notFound();
+    return found.task;
+  };
+
+  /** Who may move a task where: see moveRefusal. The target team's membership is checked too. */
+  const checkMove = async (
+    db: Db,
+    caller: { id: number; isAdmin: boolean },
+    task: TaskView,
+    to: number | null,
+    checkTarget: () => Promise<void>,
+  ) => {
+    const creatorInTarget =
+      to !== null && task.creatorId !== null && (await isMember(db, to, task.creatorId));
+    const refusal = moveRefusal(task, to, caller, creatorInTarget);
+    if (refusal === "not_creator") {
+      throw forbidden(
+        "Only the task's creator or an admin may move it to another group or out of one.",
+      );
+    }
+    await checkTarget();
+    if (refusal === "creator_not_in_team") {
+      throw forbidden("The task's creator is not a member of that group.");
+    }
   };
 
   /** The team must be one the caller belongs to; the assignee one who may get the task. */
@@ -337,9 +369,10 @@ export function taskRoutes(app: Services, telegram: Api) {
       if (body.dueAt?.getTime() !== current.dueAt?.getTime()) checkDueAt(body.dueAt, clock.now());
       const teamId = body.teamId === undefined ? current.teamId : body.teamId;
       const assigneeId = body.assigneeId === undefined ? current.assigneeId : body.assigneeId;
-      if (body.teamId !== undefined || body.assigneeId !== undefined) {
-        await checkPlacement(tx, caller.id, teamId, assigneeId);
-      }
+      const placement = () => checkPlacement(tx, caller.id, teamId, assigneeId);
+      const moved = teamId !== current.teamId;
+      if (moved) await checkMove(tx, caller, current, teamId, placement);
+      else if (body.assigneeId !== undefined) await placement();
       const { reminders: offsets, repeat: rule, ...fields } = body;
       const repeats = rule === undefined ? current.repeat !== null : rule !== null;
       if (fields.dueAt === null && repeats) {
@@ -355,7 +388,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       await updateTask(tx, id, changes, now);
       const zone = await timezoneOf(tx, caller.id);
       if (rule !== undefined) await changeRepeat(tx, caller.id, id, rule, zone);
-      let updated = await visibleTask(tx, caller.id, id);
+      let updated = await checkedTask(tx, caller.id, id);
       if (offsets) updated = await withReminders(tx, caller.id, updated, offsets);
       const completed = updated.status === "done" && current.status !== "done";
       const next = completed ? await continueSeries(tx, app, updated, now) : null;
@@ -367,14 +400,17 @@ export function taskRoutes(app: Services, telegram: Api) {
       return {
         json: await asJson(tx, updated),
         notices: await planNotices(tx, updated, events, caller.id),
-        groupCard:
-          updated.status !== current.status
-            ? () => refreshGroupCard(telegram, app, updated, next, zone)
-            : null,
+        groupCard: async () => {
+          if (updated.status !== current.status) {
+            await refreshGroupCard(telegram, app, updated, next, zone);
+          }
+          // The old group keeps no live card of a task it no longer has.
+          if (moved) await retireGroupCard(telegram, app, current);
+        },
       };
     });
     notices.send(caller.firstName);
-    void groupCard?.();
+    void groupCard();
     return c.json(json);
   });
 
