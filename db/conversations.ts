@@ -43,3 +43,20 @@ export async function forgetConversationsBefore(db: Db, cutoff: Date): Promise<n
   const result = await db`delete from conversations where updated_at < ${cutoff}`;
   return result.count;
 }
+
+/** A person's forms in progress, opened, for their export. */
+export async function conversationsOf(
+  db: Db,
+  vault: Vault,
+  userId: number,
+): Promise<{ chatId: number; updatedAt: Date; state: unknown }[]> {
+  const rows = await db<{ chatId: number; state: Buffer; updatedAt: Date }[]>`
+    select chat_id, state, updated_at from conversations where user_id = ${userId}
+    order by updated_at, chat_id
+  `;
+  return rows.map((row) => ({
+    chatId: row.chatId,
+    updatedAt: row.updatedAt,
+    state: JSON.parse(vault.open(row.state, sealedAs({ chatId: row.chatId, userId }))),
+  }));
+}

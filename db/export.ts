@@ -15,10 +15,23 @@ export interface ExportProfile {
   username: string | null;
   language_code: string | null;
   timezone: string;
+  /** Local "HH:MM" in `timezone`; null: none. */
+  quiet_hours: { start: string; end: string } | null;
+  /** The notice version of the standing consent; null: withdrawn or never given. */
+  consent_version: number | null;
+  /** The latest notice version the person was asked about. */
+  consent_prompted_version: number | null;
+  /** The latest export: this one, when read for an export. */
+  last_export_at: Date | null;
   started_at: Date | null;
   blocked_at: Date | null;
   created_at: Date;
+  updated_at: Date;
 }
+
+/** Minutes after midnight as "HH:MM". */
+const clockTime = (minutes: number) =>
+  `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
 
 /** Claims the person's export slot: at most one export per `interval`. */
 export async function claimExportSlot(
@@ -67,13 +80,20 @@ export async function exportProfile(
       username: Buffer | null;
       languageCode: string | null;
       timezone: string;
+      quietStart: number | null;
+      quietEnd: number | null;
+      consentVersion: number | null;
+      consentPromptedVersion: number | null;
+      exportedAt: Date | null;
       startedAt: Date | null;
       blockedAt: Date | null;
       createdAt: Date;
+      updatedAt: Date;
     }[]
   >`
-    select id, first_name, last_name, username, language_code, timezone, started_at,
-           blocked_at, created_at
+    select id, first_name, last_name, username, language_code, timezone, quiet_start,
+           quiet_end, consent_version, consent_prompted_version, exported_at, started_at,
+           blocked_at, created_at, updated_at
     from users where id = ${userId}
   `;
   if (!row) return null;
@@ -84,10 +104,59 @@ export async function exportProfile(
     username: openName(vault, row.id, "username", row.username),
     language_code: row.languageCode,
     timezone: row.timezone,
+    quiet_hours:
+      row.quietStart === null || row.quietEnd === null
+        ? null
+        : { start: clockTime(row.quietStart), end: clockTime(row.quietEnd) },
+    consent_version: row.consentVersion,
+    consent_prompted_version: row.consentPromptedVersion,
+    last_export_at: row.exportedAt,
     started_at: row.startedAt,
     blocked_at: row.blockedAt,
     created_at: row.createdAt,
+    updated_at: row.updatedAt,
   };
+}
+
+export interface ExportDigest {
+  at: string;
+  timezone: string;
+  mention: boolean;
+  /** The local date of the latest one sent. */
+  last_sent_on: string | null;
+}
+
+/** The person's own daily digest; a team's belongs to the team. */
+export async function exportDigest(db: Db, userId: number): Promise<ExportDigest | null> {
+  const [row] = await db<
+    { atMinute: number; timezone: string; mention: boolean; lastSentOn: string | null }[]
+  >`
+    select at_minute, timezone, mention, to_char(last_sent_on, 'YYYY-MM-DD') as last_sent_on
+    from digests where kind = 'personal' and chat_id = ${userId}
+  `;
+  if (!row) return null;
+  return {
+    at: clockTime(row.atMinute),
+    timezone: row.timezone,
+    mention: row.mention,
+    last_sent_on: row.lastSentOn,
+  };
+}
+
+/** Buttons shown to the person that still wait for their press; the token stays secret. */
+export async function exportConfirmations(
+  db: Db,
+  userId: number,
+): Promise<{ action: string; payload: unknown; expires_at: Date }[]> {
+  const rows = await db<{ action: string; payload: unknown; expiresAt: Date }[]>`
+    select action, payload, expires_at from confirmations
+    where user_id = ${userId} order by expires_at, token
+  `;
+  return rows.map((row) => ({
+    action: row.action,
+    payload: row.payload,
+    expires_at: row.expiresAt,
+  }));
 }
 
 export async function exportTeams(
@@ -111,13 +180,29 @@ export interface ExportTask {
   creator_id: number | null;
   assignee_id: number | null;
   due_at: Date | null;
+  /** false: due on a day, not at a time. */
+  due_has_time: boolean;
   done_at: Date | null;
   created_at: Date;
   updated_at: Date;
   source_chat_id: number | null;
   source_message_id: number | null;
+  source_date: Date | null;
   repeat: RepeatRule | null;
+  repeat_zone: string | null;
   series_id: number | null;
+  next_id: number | null;
+  card_message_id: number | null;
+  creator_erased: boolean;
+  assignee_erased: boolean;
+  reminders: ExportReminder[];
+}
+
+export interface ExportReminder {
+  offset_minutes: number;
+  remind_at: Date;
+  state: string;
+  done_at: Date | null;
 }
 
 export async function exportTasks(
@@ -137,19 +222,40 @@ export async function exportTasks(
       creatorId: number | null;
       assigneeId: number | null;
       dueAt: Date | null;
+      dueHasTime: boolean;
       doneAt: Date | null;
       createdAt: Date;
       updatedAt: Date;
       sourceChatId: number | null;
       sourceMessageId: number | null;
+      sourceDate: Date | null;
       repeat: RepeatRule | null;
+      repeatZone: string | null;
       seriesId: number | null;
+      nextId: number | null;
+      cardMessageId: number | null;
+      creatorErased: boolean;
+      assigneeErased: boolean;
+      reminders: {
+        offsetMinutes: number;
+        remindAt: string;
+        state: string;
+        doneAt: string | null;
+      }[];
     }[]
   >`
-    select id, team_id, title, description, status, priority, creator_id, assignee_id,
-           due_at, done_at, created_at, updated_at, source_chat_id, source_message_id, repeat,
-           series_id
-    from tasks where ${column} = ${userId} order by id
+    select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
+           t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.created_at, t.updated_at,
+           t.source_chat_id, t.source_message_id, t.source_date, t.repeat, t.repeat_zone,
+           t.series_id, t.next_id, t.card_message_id, t.creator_erased, t.assignee_erased,
+           coalesce(
+             (select json_agg(json_build_object(
+                       'offsetMinutes', r.offset_minutes, 'remindAt', r.remind_at,
+                       'state', r.state, 'doneAt', r.done_at)
+                     order by r.offset_minutes)
+              from reminders r where r.task_id = t.id),
+             '[]') as reminders
+    from tasks t where ${column} = ${userId} order by t.id
   `;
   return rows.map((t) => ({
     id: t.id,
@@ -161,12 +267,25 @@ export async function exportTasks(
     creator_id: t.creatorId,
     assignee_id: t.assigneeId,
     due_at: t.dueAt,
+    due_has_time: t.dueHasTime,
     done_at: t.doneAt,
     created_at: t.createdAt,
     updated_at: t.updatedAt,
     source_chat_id: t.sourceChatId,
     source_message_id: t.sourceMessageId,
+    source_date: t.sourceDate,
     repeat: t.repeat,
+    repeat_zone: t.repeatZone,
     series_id: t.seriesId,
+    next_id: t.nextId,
+    card_message_id: t.cardMessageId,
+    creator_erased: t.creatorErased,
+    assignee_erased: t.assigneeErased,
+    reminders: t.reminders.map((r) => ({
+      offset_minutes: r.offsetMinutes,
+      remind_at: new Date(r.remindAt),
+      state: r.state,
+      done_at: r.doneAt === null ? null : new Date(r.doneAt),
+    })),
   }));
 }

@@ -106,15 +106,17 @@ export async function* messagesBy(
   authorId: number,
   kept: { rules: RetentionRules; now: Date },
   batchSize = 1000,
-): AsyncGenerator<StoredMessage[]> {
-  const cursor = db<SealedMessageRow[]>`
-    select m.chat_id, m.message_id, m.author_id, m.text, m.date, m.reply_to_message_id,
-           m.edited_at
+): AsyncGenerator<Array<StoredMessage & { teamId: number }>> {
+  const cursor = db<Array<SealedMessageRow & { teamId: number }>>`
+    select m.chat_id, m.message_id, m.team_id, m.author_id, m.text, m.date,
+           m.reply_to_message_id, m.edited_at
     from messages m join teams t on t.id = m.team_id
     where m.author_id = ${authorId} and ${keptSql(db, kept.rules, kept.now)}
     order by m.id
   `.cursor(batchSize);
-  for await (const rows of cursor) yield rows.map((row) => openMessage(vault, row));
+  for await (const rows of cursor) {
+    yield rows.map((row) => ({ ...openMessage(vault, row), teamId: row.teamId }));
+  }
 }
 
 /** What reads of other people's messages need: the retention rules and the notice version. */

@@ -1,9 +1,18 @@
 import type { Sql } from "postgres";
+import { z } from "zod";
 import type { IdHasher } from "#bot/lib/logger";
 import { auditAbout, writeAudit } from "#db/audit";
 import type { Db } from "#db/client";
 import { consentHistory } from "#db/consents";
-import { claimExportSlot, exportProfile, exportTasks, exportTeams } from "#db/export";
+import { conversationsOf } from "#db/conversations";
+import {
+  claimExportSlot,
+  exportConfirmations,
+  exportDigest,
+  exportProfile,
+  exportTasks,
+  exportTeams,
+} from "#db/export";
 import { countMessagesBy, messagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
@@ -51,6 +60,65 @@ export async function claimExport(
 
 const encoder = new TextEncoder();
 
+/** What the conversations plugin stores: per form, its runs, each with the updates it received. */
+const formState = z.object({
+  state: z.record(
+    z.string(),
+    z.array(
+      z.object({
+        replay: z.object({ receive: z.array(z.object({ returnValue: z.unknown() })) }),
+      }),
+    ),
+  ),
+});
+const receivedUpdate = z.object({
+  update_id: z.number(),
+  message: z
+    .object({
+      from: z.object({ id: z.number() }).optional(),
+      date: z.number(),
+      text: z.string().optional(),
+      caption: z.string().optional(),
+    })
+    .optional(),
+  callback_query: z
+    .object({ from: z.object({ id: z.number() }), data: z.string().optional() })
+    .optional(),
+});
+
+export type FormAnswer = { at: Date; text: string } | { at: null; button: string };
+
+/**
+ * What the person has answered so far in their forms: their own messages and button
+ * presses, and nothing else the stored updates carry (other people's names and words in a
+ * replied-to message, the group's title).
+ */
+export function formAnswers(
+  state: unknown,
+  userId: number,
+): { form: string; answers: FormAnswer[] }[] {
+  const parsed = formState.safeParse(state);
+  if (!parsed.success) return [];
+  return Object.entries(parsed.data.state).map(([form, runs]) => ({
+    form,
+    answers: runs.flatMap((run) =>
+      run.replay.receive.flatMap(({ returnValue }): FormAnswer[] => {
+        const update = receivedUpdate.safeParse(returnValue);
+        if (!update.success) return [];
+        const { message, callback_query: press } = update.data;
+        const text = message?.text ?? message?.caption;
+        if (message?.from?.id === userId && text !== undefined) {
+          return [{ at: new Date(message.date * 1000), text }];
+        }
+        if (press?.from.id === userId && press.data !== undefined) {
+          return [{ at: null, button: press.data }];
+        }
+        return [];
+      }),
+    ),
+  }));
+}
+
 /**
  * A person's data as a JSON document, produced piece by piece: messages are read with a
  * cursor and decrypted a batch at a time, so 100,000 of them never sit in memory at once.
@@ -76,8 +144,18 @@ export async function* exportDocument(
         at: c.at,
       })),
       teams: await exportTeams(db, userId),
+      digest: await exportDigest(db, userId),
       tasks_created: await exportTasks(db, userId, "creator"),
       tasks_assigned: await exportTasks(db, userId, "assignee"),
+      forms_in_progress: (await conversationsOf(db, vault, userId)).flatMap((form) =>
+        formAnswers(form.state, userId).map(({ form: name, answers }) => ({
+          chat_id: form.chatId,
+          form: name,
+          updated_at: form.updatedAt,
+          answers,
+        })),
+      ),
+      confirmations: await exportConfirmations(db, userId),
     };
     const opening = JSON.stringify(head, null, 1);
     // The head's closing brace is replaced by the streamed sections.
@@ -87,6 +165,7 @@ export async function* exportDocument(
       const items = batch.map((m) =>
         JSON.stringify({
           chat_id: m.chatId,
+          team_id: m.teamId,
           message_id: m.messageId,
           date: m.date,
           text: m.text,

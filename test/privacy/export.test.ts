@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { formAnswers } from "#bot/privacy/export";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
 import { deliveredFiles, lastExport } from "#test/helpers/exports";
@@ -50,8 +51,11 @@ describe("/export", () => {
       "user",
       "consents",
       "teams",
+      "digest",
       "tasks_created",
       "tasks_assigned",
+      "forms_in_progress",
+      "confirmations",
       "messages",
       "audit",
     ]);
@@ -108,6 +112,121 @@ describe("/export", () => {
     const text = uploads()[0]?.file.text ?? "";
     expect(text).not.toContain("Bob");
     expect(text).not.toContain("bobby");
+  });
+
+  it("includes settings, reminders, forms in progress, pending confirmations and past exports", async () => {
+    await consent(alice);
+    await h.bot.send(h.updates.privateText(alice, "/timezone Europe/Kyiv"));
+    await h.bot.send(h.updates.privateText(alice, "/quiet 22:00-07:00"));
+    await h.bot.send(h.updates.privateText(alice, "/digest me 08:30"));
+    await h.bot.send(h.updates.groupText(team, bob, "hi"));
+    await h.bot.send(
+      h.updates.groupText(team, alice, "/newtask Call the bank @bobby tomorrow 10:00"),
+    );
+    await h.bot.send(h.updates.privateText(alice, "/newtask Water the plants every monday"));
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    h.bot.clock.advance(11 * 60_000);
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask"));
+    await h.bot.send(h.updates.privateText(alice, "/delete"));
+
+    await h.bot.send(h.updates.privateText(alice, "/export"));
+    const data = exported();
+
+    expect(data.user).toMatchObject({
+      timezone: "Europe/Kyiv",
+      quiet_hours: { start: "22:00", end: "07:00" },
+      consent_version: 1,
+      consent_prompted_version: 1,
+      last_export_at: "2026-11-28T10:11:00.000Z",
+    });
+    expect(data.digest).toEqual({
+      at: "08:30",
+      timezone: "Europe/Kyiv",
+      mention: false,
+      last_sent_on: null,
+    });
+    const [bank, plants] = data.tasks_created as Array<Record<string, unknown>>;
+    expect(bank).toMatchObject({
+      title: "Call the bank",
+      due_at: "2026-11-29T08:00:00.000Z",
+      due_has_time: true,
+      repeat_zone: null,
+      card_message_id: expect.any(Number),
+      creator_erased: false,
+      assignee_erased: false,
+      reminders: [
+        {
+          offset_minutes: 0,
+          remind_at: "2026-11-29T08:00:00.000Z",
+          state: "pending",
+          done_at: null,
+        },
+      ],
+    });
+    expect(plants).toMatchObject({
+      title: "Water the plants",
+      due_has_time: false,
+      repeat: { every: "week", weekdays: [1] },
+      repeat_zone: "Europe/Kyiv",
+      reminders: [],
+    });
+    expect(data.forms_in_progress).toEqual([
+      {
+        chat_id: team.id,
+        form: "new-task",
+        updated_at: "2026-11-28T10:11:00.000Z",
+        answers: [{ at: "2026-11-28T10:11:00.000Z", text: "/newtask" }],
+      },
+    ]);
+    expect(data.confirmations).toEqual([
+      { action: "erase", payload: {}, expires_at: "2026-11-28T10:16:00.000Z" },
+    ]);
+    expect(
+      (data.audit as Array<{ action: string; at: string }>)
+        .filter((entry) => entry.action === "export.made")
+        .map((entry) => entry.at),
+    ).toEqual(["2026-11-28T10:00:00.000Z", "2026-11-28T10:11:00.000Z"]);
+  });
+
+  it("lists a form's answers as the person's own words only", () => {
+    const update = (id: number, message: Record<string, unknown>) => ({
+      returnValue: { update_id: id, message: { date: 1795860000, ...message } },
+    });
+    const state = {
+      version: [0, 1],
+      state: {
+        "new-task": [
+          {
+            replay: {
+              receive: [
+                update(1, {
+                  from: { id: alice.id, first_name: "Alice" },
+                  text: "/task",
+                  reply_to_message: { from: { id: bob.id, first_name: "Bob" }, text: "Bob's" },
+                }),
+                { returnValue: { ok: true } },
+                update(2, { from: { id: bob.id, first_name: "Bob" }, text: "not hers" }),
+                {
+                  returnValue: {
+                    update_id: 3,
+                    callback_query: { from: { id: alice.id }, data: "nt:p:high" },
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    };
+    expect(formAnswers(state, alice.id)).toEqual([
+      {
+        form: "new-task",
+        answers: [
+          { at: new Date("2026-11-28T10:00:00Z"), text: "/task" },
+          { at: null, button: "nt:p:high" },
+        ],
+      },
+    ]);
   });
 
   it("allows one export per 10 minutes and says when the next one is possible", async () => {
