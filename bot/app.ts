@@ -140,6 +140,7 @@ export function createApp(deps: AppDeps): App {
         limit: config.apiAuthFailuresPerMinute,
         windowMs: MINUTE,
       }),
+      trustedProxies: config.trustProxy,
     },
   });
   const http = createHttpApp(

@@ -122,6 +122,7 @@ const envSchema = z
       .optional(),
     API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 120),
     API_AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 100_000, 30),
+    TRUST_PROXY: wholeNumber(0, 10, 0),
   })
   .superRefine((env, ctx) => {
     if (env.RETENTION_MIN_DAYS > env.RETENTION_MAX_DAYS) {
@@ -198,6 +199,8 @@ export interface Config {
   apiRateLimitPerMinute: number;
   /** Failed authentications per IP per minute before the API refuses that IP a while. */
   apiAuthFailuresPerMinute: number;
+  /** Proxy hops in front of the service whose X-Forwarded-For entries are believed. */
+  trustProxy: number;
 }
 
 function originOf(url: string): string | undefined {
@@ -262,6 +265,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       (e.PUBLIC_URL ? [originOf(e.PUBLIC_URL)].filter((o) => o !== undefined) : []),
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     apiAuthFailuresPerMinute: e.API_AUTH_FAILURES_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
   };
 }
 

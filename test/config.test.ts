@@ -145,6 +145,16 @@ describe("loadConfig", () => {
     }
   });
 
+  it("believes no proxy unless TRUST_PROXY names how many hops", () => {
+    expect(loadConfig({ BOT_TOKEN: token }).trustProxy).toBe(0);
+    expect(loadConfig({ BOT_TOKEN: token, TRUST_PROXY: "2" }).trustProxy).toBe(2);
+    for (const value of ["-1", "yes", "1.5", "11"]) {
+      expect(() => loadConfig({ BOT_TOKEN: token, TRUST_PROXY: value })).toThrow(
+        "TRUST_PROXY must be a whole number from 0 to 10",
+      );
+    }
+  });
+
   it("treats empty values as unset, as .env files write them", () => {
     expect(loadConfig({ BOT_TOKEN: token, DATABASE_URL: "", PORT: "" }).port).toBe(3000);
   });

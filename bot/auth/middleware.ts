@@ -1,6 +1,7 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { MiddlewareHandler } from "hono";
 import { type ApiEnv, ApiError, tooManyRequests } from "#bot/http/api";
+import { clientAddress } from "#bot/http/client-address";
 import type { RateLimiter } from "#bot/http/rate-limit";
 import { LruCache } from "#bot/lib/lru";
 import type { Services } from "#bot/telegram/context";
@@ -22,6 +23,8 @@ export interface Authentication {
   perUser: RateLimiter;
   /** Failed authentications per IP: guessing signatures is slow. */
   failuresPerIp: RateLimiter;
+  /** Proxies in front of the service whose X-Forwarded-For entries are believed (TRUST_PROXY). */
+  trustedProxies: number;
 }
 
 export interface Authenticator {
@@ -39,19 +42,23 @@ export function authenticate(app: Services, auth: Authentication): Authenticator
   const written = new LruCache<number, { signature: string; at: number }>(20_000);
   const middleware: MiddlewareHandler<ApiEnv> = async (c, next) => {
     const now = app.clock.now();
-    const ip = clientAddress(c);
-    const blocked = await auth.failuresPerIp.peek(ip, now.getTime());
-    if (!blocked.allowed) throw tooManyRequests(blocked.retryAfterSeconds);
-
     const header = c.req.header("authorization");
     const raw = header?.startsWith("tma ")
       ? header.slice(4)
       : header === undefined
         ? undefined
         : "";
+    // Validated before any count is consulted: a correctly signed request is never refused
+    // for failures of others at its address (behind a proxy or NAT, that is everyone).
     const check = auth.validate(raw, now);
     if (!check.ok) {
-      await auth.failuresPerIp.hit(ip, now.getTime());
+      const ip = clientAddress(
+        peerAddress(c),
+        c.req.header("x-forwarded-for"),
+        auth.trustedProxies,
+      );
+      const counted = await auth.failuresPerIp.hit(ip, now.getTime());
+      if (!counted.allowed) throw tooManyRequests(counted.retryAfterSeconds);
       const reason = header !== undefined && check.reason === "missing" ? "invalid" : check.reason;
       throw new ApiError(401, "unauthorized", REASONS[reason]);
     }
@@ -72,11 +79,11 @@ export function authenticate(app: Services, auth: Authentication): Authenticator
   return { middleware, forget: (userId) => written.delete(userId) };
 }
 
-/** The peer's address; in-process requests (tests) have none. */
-function clientAddress(c: Parameters<MiddlewareHandler>[0]): string {
+/** The socket's peer; in-process requests (tests) have none. */
+function peerAddress(c: Parameters<MiddlewareHandler>[0]): string | undefined {
   try {
-    return getConnInfo(c).remote.address ?? "unknown";
+    return getConnInfo(c).remote.address;
   } catch {
-    return "unknown";
+    return undefined;
   }
 }
