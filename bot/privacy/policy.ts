@@ -30,7 +30,8 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
         paragraphs: [
           "• Your Telegram name, username and language, encrypted, so teammates can assign tasks to you and cards can say who does what. They are refreshed from Telegram whenever you write, so correcting them in Telegram corrects them here.",
           "• Which of your groups I am in, so only members see a group's tasks.",
-          "• The tasks you create or are assigned: title, description, due date, priority, status.",
+          "• The tasks you create or are assigned: title, description, due date, priority, status, repeat rule and reminder times.",
+          "• Your settings and unfinished steps: timezone, quiet hours, your daily digest, a task form you have started (for 7 days) and a confirmation button waiting for your press (until it expires).",
           "• Only if you agree (/consent): your messages in those groups, encrypted (text, group, date, what they reply to), so your team can turn a message into a task later and tasks keep their context.",
           "• Your consent choices, and an audit trail of privacy actions that names people only by a keyed hash.",
         ],
@@ -44,7 +45,7 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
       {
         heading: "How long",
         paragraphs: [
-          `Group messages are deleted ${retentionDays} days after they were sent, or at once when you withdraw consent and ask me to. Tasks stay until the team deletes them. Everything about you goes when you use /delete.`,
+          `Group messages are deleted ${retentionDays} days after they were sent, or at once when you withdraw consent and ask me to. Tasks stay until the team deletes them. Everything about you goes when you use /delete, except that the record of an admin changing the retention period or purging stays, without their name.`,
         ],
       },
       {
