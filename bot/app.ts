@@ -22,6 +22,7 @@ import type { Clock } from "./lib/clock.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { miniAppRoutes } from "./miniapp/routes.ts";
+import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/routes.ts";
 import type { Secrets } from "./privacy/secrets.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
@@ -50,6 +51,8 @@ export interface AppDeps {
 export interface App {
   bot: Bot<BotContext>;
   http: Hono;
+  /** Per-process caches of people; start() listens for changes made on other instances. */
+  people: PeopleChanges;
   /** Sends the reminders that are due now: what the minutely job runs. */
   deliverReminders(): Promise<DeliveryCounts>;
   /** Sends the daily digests whose time has come: also minutely. */
@@ -105,6 +108,7 @@ export function createApp(deps: AppDeps): App {
     adminIds: config.adminIds,
     retention,
     miniAppUrl: config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null,
+    people: peopleChanges(sql, log),
   };
   const bot = createBot({
     token: config.botToken,
@@ -167,6 +171,7 @@ export function createApp(deps: AppDeps): App {
   return {
     bot,
     http,
+    people: services.people,
     deliverReminders: () => deliverDueReminders(reminders),
     deliverDigests: () => deliverDueDigests(reminders),
     async start() {
@@ -176,6 +181,8 @@ export function createApp(deps: AppDeps): App {
         await redis.connect();
         limitStore = redisRateLimitStore(redis, "tt:api:");
       }
+      // Before the first update or request: what is cached about people is kept true from here.
+      await services.people.listen();
       // Listen first: /healthz answers while the bot introduces itself to Telegram.
       const port = await new Promise<number>((resolve) => {
         server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
@@ -221,6 +228,7 @@ export function createApp(deps: AppDeps): App {
       });
       await Promise.allSettled([...webhookUpdates]);
       await jobs?.stop();
+      await services.people.stop();
       redis?.disconnect();
     },
   };

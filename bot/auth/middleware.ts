@@ -3,7 +3,6 @@ import type { MiddlewareHandler } from "hono";
 import { type ApiEnv, ApiError, tooManyRequests } from "#bot/http/api";
 import { clientAddress } from "#bot/http/client-address";
 import type { RateLimiter } from "#bot/http/rate-limit";
-import { LruCache } from "#bot/lib/lru";
 import type { Services } from "#bot/telegram/context";
 import { upsertUser } from "#db/users";
 import type { InitDataCheck } from "./init-data.ts";
@@ -13,9 +12,6 @@ const REASONS = {
   invalid: "The init data is not valid.",
   expired: "The init data has expired: reopen the app.",
 } as const;
-
-/** A profile written within this long is not written again on every request. */
-const PROFILE_FRESH_MS = 60_000;
 
 export interface Authentication {
   validate(raw: string | undefined, now: Date): InitDataCheck;
@@ -27,20 +23,15 @@ export interface Authentication {
   trustedProxies: number;
 }
 
-export interface Authenticator {
-  middleware: MiddlewareHandler<ApiEnv>;
-  /** The user's data was erased: their next request re-creates a bare user. */
-  forget(userId: number): void;
-}
-
 /**
  * `Authorization: tma <init data>` on every /api request, validated as Telegram specifies.
- * The user is upserted as a bot user would be (at most once a minute per profile here),
- * then counted against the per-user limit.
+ * The user is upserted as a bot user would be, then counted against the per-user limit.
+ * A profile already written is not written again until it changes here or the person
+ * changes anywhere (an erasure removes the row: the next request re-creates a bare user).
  */
-export function authenticate(app: Services, auth: Authentication): Authenticator {
-  const written = new LruCache<number, { signature: string; at: number }>(20_000);
-  const middleware: MiddlewareHandler<ApiEnv> = async (c, next) => {
+export function authenticate(app: Services, auth: Authentication): MiddlewareHandler<ApiEnv> {
+  const written = app.people.cache<string>(20_000);
+  return async (c, next) => {
     const now = app.clock.now();
     const header = c.req.header("authorization");
     const raw = header?.startsWith("tma ")
@@ -68,15 +59,14 @@ export function authenticate(app: Services, auth: Authentication): Authenticator
     if (!allowed.allowed) throw tooManyRequests(allowed.retryAfterSeconds);
 
     const signature = JSON.stringify(user);
-    const known = written.get(user.id);
-    if (!known || known.signature !== signature || now.getTime() - known.at > PROFILE_FRESH_MS) {
+    if (written.get(user.id) !== signature) {
+      const readAt = written.readAt();
       await upsertUser(app.sql, app.vault, user, false, now);
-      written.set(user.id, { signature, at: now.getTime() });
+      written.set(user.id, signature, readAt);
     }
     c.set("caller", { id: user.id, firstName: user.firstName, isAdmin: app.adminIds.has(user.id) });
     await next();
   };
-  return { middleware, forget: (userId) => written.delete(userId) };
 }
 
 /** The socket's peer; in-process requests (tests) have none. */

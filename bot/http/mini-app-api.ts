@@ -19,16 +19,15 @@ export function miniAppApi(options: {
   corsOrigins: readonly string[];
 }): Hono {
   const { app } = options;
-  const authenticator = authenticate(app, options.auth);
   const api = new Hono<ApiEnv>();
   api.use(corsFor(options.corsOrigins));
   api.use(limitBody);
-  api.use(authenticator.middleware);
+  api.use(authenticate(app, options.auth));
   api.use("/admin/*", async (c, next) => {
     if (!c.get("caller").isAdmin) throw forbidden("Admins only.");
     await next();
   });
-  api.route("/", meRoutes(app, authenticator.forget));
+  api.route("/", meRoutes(app));
   api.route("/", taskRoutes(app, options.telegram));
   api.route("/", teamRoutes(app));
   api.route("/", retentionRoutes(app, options.telegram));

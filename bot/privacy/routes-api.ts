@@ -58,8 +58,8 @@ function consentJson(record: { granted: boolean; policyVersion: number; at: Date
  * /api/me: the caller's profile and time zone, consent, export and erasure, with the same
  * records and limits as /timezone, /consent, /export and /delete in the chat.
  */
-export function meRoutes(app: Services, forgetCaller: (userId: number) => void) {
-  const { sql, vault, clock, log, hashId } = app;
+export function meRoutes(app: Services) {
+  const { sql, vault, clock, log, hashId, people } = app;
   const routes = apiRouter();
 
   const meJson = async (caller: Caller) => {
@@ -84,12 +84,13 @@ export function meRoutes(app: Services, forgetCaller: (userId: number) => void) 
 
   routes.get("/me", async (c) => c.json(await meJson(c.get("caller"))));
 
-  // The same zone names and spelling as /timezone; the bot sees the change within a minute
-  // in groups (its profile cache) and at once in private chat, as with consent.
+  // The same zone names and spelling as /timezone. The database tells other instances;
+  // this one forgets the caller at once, so the bot's next update reads the new zone.
   routes.patch("/me", async (c) => {
     const caller = c.get("caller");
     const { timezone } = await readBody(c, profileBody);
     await setTimezone(sql, caller.id, timezone);
+    people.forget(caller.id);
     return c.json(await meJson(caller));
   });
 
@@ -99,6 +100,8 @@ export function meRoutes(app: Services, forgetCaller: (userId: number) => void) 
     const { record } = await sql.begin((tx) =>
       changeConsent(tx, hashId, caller.id, granted, "miniapp", clock.now()),
     );
+    // Recording starts with the next group message, whichever instance handles it.
+    people.forget(caller.id);
     return c.json(consentJson(record));
   });
 
@@ -153,7 +156,7 @@ export function meRoutes(app: Services, forgetCaller: (userId: number) => void) 
       throw error;
     });
     const counts = await sql.begin((tx) => eraseEverything(tx, hashId, caller.id, clock.now()));
-    forgetCaller(caller.id);
+    people.forget(caller.id);
     return c.json({
       deleted: {
         messages: counts.messages,

@@ -1,6 +1,7 @@
 import { Composer } from "grammy";
 import type { Chat, ChatMember, User as TelegramUser } from "grammy/types";
 import { LruCache } from "#bot/lib/lru";
+import type { PeopleChanges } from "#bot/people/changes";
 import type { BotContext, Viewer } from "#bot/telegram/context";
 import { addMember, moveTeam, removeMember, upsertTeam } from "#db/teams";
 import { type TelegramProfile, upsertUser } from "#db/users";
@@ -8,15 +9,12 @@ import { type TelegramProfile, upsertUser } from "#db/users";
 interface KnownProfile {
   signature: string;
   viewer: Viewer;
-  checkedAt: number;
 }
 
 const sameViewer = (a: Viewer, b: Viewer) =>
   a.timeZone === b.timeZone &&
   a.consentVersion === b.consentVersion &&
   a.consentPromptedVersion === b.consentPromptedVersion;
-
-const PROFILE_FRESH_MS = 60_000;
 
 const isGroup = (chat: Chat | undefined): chat is Chat.GroupChat | Chat.SupergroupChat =>
   chat?.type === "group" || chat?.type === "supergroup";
@@ -44,14 +42,15 @@ function profileOf(user: TelegramUser): TelegramProfile {
 
 /**
  * Learns users, teams and memberships from every update: the bot has no other way to
- * know who is in a group. Most updates repeat what we know, so recent facts are cached
- * per process and only changes reach the database; a cache entry is written only after
- * the update commits, so a rolled-back update cannot leave a false memory.
+ * know who is in a group. Most updates repeat what we know, so facts are cached per
+ * process and only changes reach the database; a cache entry is written only after the
+ * update commits, so a rolled-back update cannot leave a false memory. A person changed
+ * anywhere (consent, time zone, erasure, leaving a group) is forgotten at once: `people`.
  */
-export function trackPeople(): Composer<BotContext> {
-  const knownProfiles = new LruCache<number, KnownProfile>(20_000);
+export function trackPeople(people: PeopleChanges): Composer<BotContext> {
+  const knownProfiles = people.cache<KnownProfile>(20_000);
   // Per user, the teams they are known to be in: forgetting a person is one delete.
-  const knownMembers = new LruCache<number, Set<number>>(20_000);
+  const knownMembers = people.cache<Set<number>>(20_000);
   const knownTeams = new LruCache<number, string>(5_000);
   const composer = new Composer<BotContext>();
 
@@ -65,17 +64,15 @@ export function trackPeople(): Composer<BotContext> {
     ctx.forgetViewer = () => {
       forgotten = true;
     };
+    // Before any read: what this update learns is kept only if the person did not change since.
+    const readAt = knownProfiles.readAt();
     if (from && !from.is_bot) {
       const profile = profileOf(from);
       const signature = JSON.stringify(profile);
       const known = knownProfiles.get(from.id);
       // A private message always goes through: it may lift a block or mark a first start.
-      // Another instance may change a timezone or a consent: a minute is fresh. Withdrawn
-      // consent still stops recording at once: recording checks the row, not this cache.
-      const fresh =
-        known?.signature === signature && now.getTime() - known.checkedAt < PROFILE_FRESH_MS;
       let remembered: Viewer | undefined;
-      if (fresh && !wrotePrivately) {
+      if (known?.signature === signature && !wrotePrivately) {
         remembered = known.viewer;
         ctx.viewer = { ...known.viewer };
       } else {
@@ -86,16 +83,11 @@ export function trackPeople(): Composer<BotContext> {
           consentPromptedVersion: standing.consentPromptedVersion,
         };
       }
-      const checkedAt = remembered ? (known?.checkedAt ?? now.getTime()) : now.getTime();
       // Runs after the handlers, so what they changed (a consent, a timezone) is kept too.
       ctx.afterCommit(async () => {
-        if (forgotten) {
-          knownProfiles.delete(from.id);
-          knownMembers.delete(from.id);
-          return;
-        }
+        if (forgotten) return people.forget(from.id);
         if (remembered && sameViewer(remembered, ctx.viewer)) return;
-        knownProfiles.set(from.id, { signature, viewer: { ...ctx.viewer }, checkedAt });
+        knownProfiles.set(from.id, { signature, viewer: { ...ctx.viewer } }, readAt);
       });
     }
     if (isGroup(chat)) {
@@ -107,9 +99,8 @@ export function trackPeople(): Composer<BotContext> {
       if (from && !from.is_bot && actsInChat && !knownMembers.get(from.id)?.has(chat.id)) {
         await addMember(ctx.db, chat.id, from.id, now);
         ctx.afterCommit(async () => {
-          if (forgotten) return;
-          const teams = knownMembers.get(from.id) ?? new Set<number>();
-          knownMembers.set(from.id, teams.add(chat.id));
+          const teams = new Set(knownMembers.get(from.id));
+          knownMembers.set(from.id, teams.add(chat.id), readAt);
         });
       }
     }

@@ -119,7 +119,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
   bot.use(perChatOrder());
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
-  bot.use(trackPeople());
+  bot.use(trackPeople(services.people));
   bot.use(recordMessages());
 
   const interactive = bot.on(["message", "callback_query:data"]);

@@ -3,6 +3,7 @@ import type { Context } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
+import type { PeopleChanges } from "#bot/people/changes";
 import type { RetentionSettings } from "#bot/retention/purge";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
@@ -22,6 +23,8 @@ export interface Services {
   retention: RetentionSettings;
   /** The Mini App's https address (PUBLIC_URL), or null when it cannot be opened in Telegram. */
   miniAppUrl: string | null;
+  /** Per-process caches of people, forgotten when a person changes on any instance. */
+  people: PeopleChanges;
 }
 
 /**

@@ -30,8 +30,9 @@ const SHIPPED = [
   "0004_reminders.sql",
   "0005_digests.sql",
   "0006_recurring.sql",
+  "0009_people_changes.sql",
 ];
-const SHIPPED_VERSIONS = [1, 2, 3, 4, 5, 6];
+const SHIPPED_VERSIONS = SHIPPED.map((name) => Number(name.slice(0, 4)));
 
 async function tables(db: TestDatabase): Promise<string[]> {
   const rows = await db.sql<{ name: string }[]>`

@@ -1,6 +1,6 @@
 import type { Update } from "grammy/types";
 import type { Sql } from "postgres";
-import { afterAll, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import type { Secrets } from "#bot/privacy/secrets";
@@ -102,6 +102,11 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     });
     const clock = bot.clock;
     updates = makeUpdates({ now: () => clock.now() });
+    // As start() does: the bot's caches of people hear of changes made elsewhere.
+    await bot.app.people.listen();
+  });
+  afterEach(async () => {
+    await bot?.app.people.stop();
   });
   return {
     get sql() {
