@@ -151,14 +151,18 @@ export async function storedMessagesByKey(
 }
 
 /**
- * A team's stored messages, newest first, after the keyset position `before`: only those
- * within their period and of authors who consent now.
+ * A team's stored messages as `viewerId` may read them, newest first, after the keyset
+ * position `before`: only those within their period, of authors who consent now, and
+ * written since the viewer joined (a newcomer does not get the group's earlier talk).
+ * Their own messages are theirs whenever written: the first one is often what told us
+ * they joined, stamped a moment after Telegram dated it.
  */
 export async function teamMessages(
   db: Db,
   vault: Vault,
   reading: MessageReading,
   teamId: number,
+  viewerId: number,
   page: { limit: number; before: { date: Date; id: number } | null },
 ): Promise<{ messages: Array<StoredMessage & { id: number }>; more: boolean }> {
   const before = page.before
@@ -170,7 +174,9 @@ export async function teamMessages(
     from messages m
     join teams t on t.id = m.team_id
     join users u on u.id = m.author_id and u.consent_version = ${reading.policyVersion}
+    join team_members viewer on viewer.team_id = m.team_id and viewer.user_id = ${viewerId}
     where m.team_id = ${teamId} and ${keptSql(db, reading.rules, reading.now)} ${before}
+      and (m.date >= viewer.joined_at or m.author_id = ${viewerId})
     order by m.date desc, m.id desc
     limit ${page.limit + 1}
   `;

@@ -39,7 +39,8 @@ export function teamRoutes(app: Services) {
   });
 
   routes.get("/teams/:id/messages", async (c) => {
-    const teamId = await memberOf(c.get("caller").id, c.req.param("id"));
+    const callerId = c.get("caller").id;
+    const teamId = await memberOf(callerId, c.req.param("id"));
     const query = parseWith(messagesQuery, c.req.query());
     const before = query.cursor === undefined ? null : decodeCursor(query.cursor, messageCursor);
     const page = await teamMessages(
@@ -47,6 +48,7 @@ export function teamRoutes(app: Services) {
       vault,
       { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
       teamId,
+      callerId,
       {
         limit: query.limit,
         before: before ? { date: new Date(before.date), id: before.id } : null,

@@ -50,6 +50,8 @@ describe("GET /api/teams/:id/messages", () => {
     for (const [index, [, , daysAgo]] of sent.entries()) {
       await h.sql`update messages set date = ${new Date(now - daysAgo * DAY)} where id = ${ids[index]?.id ?? 0}`;
     }
+    // Members for longer than that: a newcomer sees only what came after they joined.
+    await h.sql`update team_members set joined_at = ${new Date(now - 200 * DAY)}`;
 
     const first = await call(carol, "GET", `/api/teams/${team.id}/messages`);
     expect(first.status).toBe(404);
