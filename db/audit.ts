@@ -63,11 +63,3 @@ export async function anonymiseKeptActions(db: Db, personHash: string): Promise<
   `;
   return result.count;
 }
-
-/** Removes what the trail says about a person; erasure keeps only its own record. */
-export async function forgetAuditAbout(db: Db, personHash: string): Promise<number> {
-  const result = await db`
-    delete from audit_log where actor = ${personHash} or target = ${personHash}
-  `;
-  return result.count;
-}
