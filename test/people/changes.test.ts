@@ -177,6 +177,22 @@ describe("a time zone set in the Mini App", () => {
   });
 });
 
+describe("group membership", () => {
+  it("after Alice leaves through another instance, her next message makes her a member again", async () => {
+    const b = await second();
+    await say(h.bot, "hello");
+    await b.send(h.updates.memberLeft(team, alice));
+    expect(await h.sql`select 1 from team_members where user_id = ${alice.id}`).toHaveLength(0);
+    await caughtUp(h.bot);
+
+    // Back in the group (the join itself was not seen), she writes again.
+    await say(h.bot, "I'm back");
+    expect(await h.sql`select team_id from team_members where user_id = ${alice.id}`).toEqual([
+      { teamId: team.id },
+    ]);
+  });
+});
+
 describe("the listening connection", () => {
   it("forgets everyone when it reconnects, since it may have missed changes", async () => {
     await say(h.bot, "not recorded: no consent yet");
