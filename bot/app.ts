@@ -29,6 +29,7 @@ import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminde
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
+import { untilTelegramReached } from "./telegram/reach.ts";
 
 export interface AppDeps {
   config: Config;
@@ -46,6 +47,8 @@ export interface AppDeps {
   throttle?: boolean;
   /** Updates processed at once; each holds a pooled connection. */
   maxUpdatesInFlight?: number;
+  /** Waits between attempts to reach the Bot API at start; tests decide when it ends. */
+  wait?: (ms: number) => Promise<void>;
 }
 
 export interface App {
@@ -128,6 +131,8 @@ export function createApp(deps: AppDeps): App {
     current: (...args) => limitStore.current(...args),
   };
   const MINUTE = 60_000;
+  // Not ready while start() is still trying to reach the Bot API: updates cannot be answered.
+  let reachingTelegram = false;
   const api = miniAppApi({
     app: services,
     telegram: bot.api,
@@ -156,7 +161,10 @@ export function createApp(deps: AppDeps): App {
       miniAppRoutes({ botUsername: () => (bot.isInited() ? bot.botInfo.username : null) }),
       ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
     ],
-    { https: config.publicUrl?.startsWith("https://") ?? false },
+    {
+      https: config.publicUrl?.startsWith("https://") ?? false,
+      waitingFor: () => (reachingTelegram ? "the Bot API has not been reached yet" : undefined),
+    },
   );
 
   let server: ServerType | undefined;
@@ -189,26 +197,46 @@ export function createApp(deps: AppDeps): App {
           resolve(info.port),
         );
       });
-      await bot.init();
-      const commands = bot.api.setMyCommands(allCommands);
-      // The chat's menu button opens the Mini App (Telegram opens only https addresses).
-      const menu = services.miniAppUrl
-        ? bot.api.setChatMenuButton({
-            menu_button: { type: "web_app", text: "Tasks", web_app: { url: services.miniAppUrl } },
-          })
-        : Promise.resolve(true);
-      if (config.botMode === "webhook") {
-        await bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
-          secret_token: config.webhookSecret ?? "",
-          allowed_updates: [...ALLOWED_UPDATES],
-          max_connections: 100,
-        });
-      } else {
-        await bot.api.deleteWebhook();
+      // Every call here is idempotent, so a failed attempt is simply made again.
+      const introduce = async () => {
+        await bot.init();
+        const commands = bot.api.setMyCommands(allCommands);
+        // The chat's menu button opens the Mini App (Telegram opens only https addresses).
+        const menu = services.miniAppUrl
+          ? bot.api.setChatMenuButton({
+              menu_button: {
+                type: "web_app",
+                text: "Tasks",
+                web_app: { url: services.miniAppUrl },
+              },
+            })
+          : Promise.resolve(true);
+        // Settled together, so a failed attempt leaves no call behind to reject unobserved.
+        const results = await Promise.allSettled([
+          config.botMode === "webhook"
+            ? bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
+                secret_token: config.webhookSecret ?? "",
+                allowed_updates: [...ALLOWED_UPDATES],
+                max_connections: 100,
+              })
+            : bot.api.deleteWebhook(),
+          commands,
+          menu,
+        ]);
+        for (const result of results) {
+          if (result.status === "rejected") throw result.reason;
+        }
+      };
+      reachingTelegram = true;
+      await untilTelegramReached(introduce, {
+        apiRoot: config.telegramApiRoot,
+        log,
+        wait: deps.wait ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+      });
+      reachingTelegram = false;
+      if (config.botMode !== "webhook") {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
-      await commands;
-      await menu;
       jobs = startJobs(
         [
           reminderJob(reminders),

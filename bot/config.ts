@@ -23,6 +23,7 @@ const envSchema = z
     DATABASE_URL: z
       .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })
       .optional(),
+    DATABASE_WAIT_SECONDS: wholeNumber(0, 3600, 60),
     TELEGRAM_API_ROOT: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
       .default("https://api.telegram.org")
@@ -171,6 +172,8 @@ const envSchema = z
 export interface Config {
   botToken: string;
   databaseUrl: string | undefined;
+  /** How long the start waits for DATABASE_URL's server to answer (a compose start). */
+  databaseWaitSeconds: number;
   telegramApiRoot: string;
   botMode: "polling" | "webhook";
   publicUrl: string | undefined;
@@ -238,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     botToken: e.BOT_TOKEN,
     databaseUrl: e.DATABASE_URL,
+    databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     botMode: e.BOT_MODE,
     publicUrl: e.PUBLIC_URL,

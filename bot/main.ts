@@ -1,21 +1,35 @@
-import { openDatabase } from "#db/open";
+import { DatabaseUnreachable, type OpenDatabase, openDatabase } from "#db/open";
 import { createApp } from "./app.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
 import { ensureMiniAppBuilt } from "./miniapp/build.ts";
 import { resolveSecrets } from "./privacy/secrets.ts";
+import { BotTokenRefused } from "./telegram/reach.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.
 const config = loadConfigOrExit();
 
 const log = createLogger(config.logLevel);
 const secrets = await resolveSecrets(config, (message) => log.warn(message));
-const database = await openDatabase({
-  databaseUrl: config.databaseUrl,
-  dataDir: config.dataDir,
-  log: { info: (message) => log.info(message), debug: (message) => log.debug(message) },
-});
+let database: OpenDatabase;
+try {
+  database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    waitSeconds: config.databaseWaitSeconds,
+    log: {
+      info: (message) => log.info(message),
+      debug: (message) => log.debug(message),
+      warn: (message) => log.warn(message),
+    },
+  });
+} catch (error) {
+  // One line that says what to fix, not a stack trace.
+  if (!(error instanceof DatabaseUnreachable)) throw error;
+  log.fatal(error.message);
+  process.exit(1);
+}
 await ensureMiniAppBuilt(log);
 const app = createApp({ config, sql: database.sql, clock: systemClock, log, secrets });
 
@@ -34,7 +48,8 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 try {
   await app.start();
 } catch (error) {
-  log.fatal({ err: (error as Error).message }, "could not start");
+  if (error instanceof BotTokenRefused) log.fatal(error.message);
+  else log.fatal({ err: (error as Error).message }, "could not start");
   await database.close();
   process.exit(1);
 }

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Sql } from "postgres";
+import postgres, { type Sql } from "postgres";
 import { createSql } from "./client.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
@@ -18,9 +18,23 @@ export interface OpenDatabase {
 export async function openDatabase(options: {
   databaseUrl: string | undefined;
   dataDir: string;
-  log: { info(message: string): void; debug(message: string): void };
+  /** How long to wait for DATABASE_URL's server to answer before giving up. */
+  waitSeconds?: number;
+  log: {
+    info(message: string): void;
+    debug(message: string): void;
+    warn?(message: string): void;
+  };
+  wait?: (ms: number) => Promise<void>;
 }): Promise<OpenDatabase> {
   const { log } = options;
+  if (options.databaseUrl) {
+    await waitForDatabase(options.databaseUrl, {
+      waitSeconds: options.waitSeconds ?? DATABASE_WAIT_SECONDS,
+      log: (line) => (log.warn ?? log.info)(line),
+      ...(options.wait ? { wait: options.wait } : {}),
+    });
+  }
   const pgDir = join(options.dataDir, "pg");
   const embedded = options.databaseUrl
     ? undefined
@@ -41,4 +55,95 @@ export async function openDatabase(options: {
       await embedded?.stop();
     },
   };
+}
+
+/** Long enough for a database container started alongside the service (compose) to accept. */
+export const DATABASE_WAIT_SECONDS = 60;
+
+const DELAYS_MS = [1_000, 2_000, 5_000, 10_000] as const;
+
+/** Errors a server that is down or still starting gives; anything else will not change. */
+const TRANSIENT = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P03", // the database system is starting up
+]);
+
+/** The database at DATABASE_URL did not answer: the line says where (no password) and why. */
+export class DatabaseUnreachable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseUnreachable";
+  }
+}
+
+/**
+ * Returns once the server at `url` answers, saying on each failure where and why; gives up
+ * after `waitSeconds` (or at once on an answer such as a refused password) with
+ * DatabaseUnreachable. Only the host and port are named: the URL may carry a password.
+ */
+export async function waitForDatabase(
+  url: string,
+  options: {
+    waitSeconds: number;
+    log: (line: string) => void;
+    wait?: (ms: number) => Promise<void>;
+    now?: () => number;
+  },
+): Promise<void> {
+  const now = options.now ?? Date.now;
+  const wait = options.wait ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const where = `cannot reach PostgreSQL at ${hostOf(url)} (DATABASE_URL)`;
+  const deadline = now() + options.waitSeconds * 1000;
+  for (let attempt = 0; ; attempt++) {
+    const problem = await probe(url);
+    if (!problem) return;
+    const left = deadline - now();
+    if (!problem.transient) throw new DatabaseUnreachable(`${where}: ${problem.reason}`);
+    if (left <= 0) {
+      throw new DatabaseUnreachable(
+        `${where}: ${problem.reason}; gave up after ${options.waitSeconds} s (DATABASE_WAIT_SECONDS)`,
+      );
+    }
+    const delay = Math.min(DELAYS_MS[Math.min(attempt, DELAYS_MS.length - 1)] ?? 10_000, left);
+    options.log(
+      `${where}: ${problem.reason}; retrying in ${Math.ceil(delay / 1000)} s, for up to ${options.waitSeconds} s`,
+    );
+    await wait(delay);
+  }
+}
+
+/** "host:port" of a postgres:// URL, without user or password. */
+export function hostOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname || "localhost"}:${parsed.port || "5432"}`;
+  } catch {
+    return "an unreadable URL";
+  }
+}
+
+async function probe(url: string): Promise<{ reason: string; transient: boolean } | undefined> {
+  const sql = postgres(url, { max: 1, connect_timeout: 5, fetch_types: false, onnotice: () => {} });
+  try {
+    await sql`select 1`;
+    return undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const name = typeof code === "string" ? code : "unknown error";
+    // A server's own answer (wrong password, no such database) names no secret; a network
+    // error's message can quote the address, so only its code is kept.
+    const reason = error instanceof postgres.PostgresError ? `${error.message} (${name})` : name;
+    return { reason, transient: TRANSIENT.has(name) };
+  } finally {
+    await sql.end({ timeout: 0 });
+  }
 }

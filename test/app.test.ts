@@ -1,8 +1,10 @@
+import { connect, createServer, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createTestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
-import { type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
+import { type FakeTelegram, startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { storedTasks } from "#test/helpers/tasks";
 import { alice, makeUpdates } from "#test/helpers/updates";
 
 const db = useTestDatabase();
@@ -92,7 +94,7 @@ describe("starting the service", () => {
     } finally {
       await app.stop();
     }
-    const rows = await db.sql`select title from tasks`;
+    const rows = await storedTasks(db.sql);
     expect(rows.map((r) => r.title)).toEqual(["Polled task"]);
   });
 
@@ -167,10 +169,151 @@ describe("starting the service", () => {
     } finally {
       holder.release();
     }
-    const rows = await db.sql`select title from tasks where creator_id = ${user.id}`;
+    const rows = await storedTasks(db.sql, (sql) => sql`creator_id = ${user.id}`);
     expect(rows.map((r) => r.title)).toEqual(["Survives shutdown"]);
   });
 });
+
+describe("reaching Telegram at start", () => {
+  it("says at once that it cannot reach the Bot API and why, answers /healthz, and is not ready meanwhile", async () => {
+    telegram.clear();
+    const unreachable = await closedPort();
+    const port = await closedPort();
+    const waiting = pausedWaits();
+    const { app, logs } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: { PORT: String(port), TELEGRAM_API_ROOT: `http://127.0.0.1:${unreachable}` },
+      wait: waiting.wait,
+    });
+    const started = app.start();
+    try {
+      await waiting.first;
+      const lines = logs.lines().filter((l) => String(l.msg).startsWith("cannot reach"));
+      expect(lines.map((l) => l.msg)).toEqual([
+        `cannot reach the Bot API at http://127.0.0.1:${unreachable}: ECONNREFUSED; retrying in 1 s`,
+      ]);
+      expect(logs.raw()).not.toContain(TEST_BOT_TOKEN.split(":")[1]);
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ error: { code: "not_ready" } });
+    } finally {
+      waiting.abort();
+      await expect(started).rejects.toThrow("stopped by the test");
+      await app.stop();
+    }
+  });
+
+  it("retries with a growing delay until the Bot API answers, then is ready", async () => {
+    telegram.clear();
+    const root = await closedPort();
+    const port = await closedPort();
+    const delays: number[] = [];
+    let forwarder: { close(): Promise<void> } | undefined;
+    const { app, logs } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: { PORT: String(port), TELEGRAM_API_ROOT: `http://127.0.0.1:${root}` },
+      wait: async (ms) => {
+        delays.push(ms);
+        // Meanwhile the service is up but says it is not ready.
+        expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(503);
+        // After the second failure the network comes back.
+        if (delays.length === 2) forwarder = await forward(root, telegram.apiRoot);
+      },
+    });
+    try {
+      await app.start();
+      expect(delays).toEqual([1000, 2000]);
+      const failures = logs.lines().filter((l) => String(l.msg).startsWith("cannot reach"));
+      expect(failures.map((l) => l.msg)).toEqual([
+        `cannot reach the Bot API at http://127.0.0.1:${root}: ECONNREFUSED; retrying in 1 s`,
+        `cannot reach the Bot API at http://127.0.0.1:${root}: ECONNREFUSED; retrying in 2 s`,
+      ]);
+      expect(telegram.callsOf("deleteWebhook")).toHaveLength(1);
+      expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    } finally {
+      await app.stop();
+      await forwarder?.close();
+    }
+  });
+
+  it("stops the start with one line naming BOT_TOKEN when Telegram refuses the token", async () => {
+    telegram.clear();
+    telegram.failNext("deleteWebhook", { error_code: 401, description: "Unauthorized" });
+    const waits: number[] = [];
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: { PORT: "0" },
+      wait: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    try {
+      await expect(app.start()).rejects.toThrow(
+        "Telegram refuses BOT_TOKEN (401 Unauthorized): check BOT_TOKEN (from @BotFather)",
+      );
+      expect(waits).toEqual([]);
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+/** A loopback port nobody listens on (taken and released at once). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+/** Relays TCP connections from a loopback port to `target`, as a network coming back. */
+async function forward(port: number, target: string): Promise<{ close(): Promise<void> }> {
+  const to = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((incoming) => {
+    const outgoing = connect(Number(to.port), to.hostname);
+    for (const socket of [incoming, outgoing]) {
+      sockets.add(socket);
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => sockets.delete(socket));
+    }
+    incoming.pipe(outgoing).pipe(incoming);
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}
+
+/** A wait that holds start()'s retry loop until the test aborts it. */
+function pausedWaits() {
+  let reached: () => void = () => {};
+  const first = new Promise<void>((resolve) => {
+    reached = resolve;
+  });
+  const held: Array<(error: Error) => void> = [];
+  return {
+    first,
+    wait: (_ms: number) =>
+      new Promise<void>((_resolve, reject) => {
+        held.push(reject);
+        reached();
+      }),
+    abort: () => {
+      for (const reject of held) reject(new Error("stopped by the test"));
+    },
+  };
+}
 
 /** Returns once some session of this database waits on an advisory lock. */
 async function waitUntilBlockedOnLock(): Promise<void> {

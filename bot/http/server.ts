@@ -21,6 +21,8 @@ const DATA_CSP = "default-src 'none'; frame-ancestors 'none'";
 export interface HttpOptions {
   /** PUBLIC_URL is https: browsers are told to stay on https. */
   https: boolean;
+  /** What the service still waits for before it can serve (undefined: nothing). */
+  waitingFor?: () => string | undefined;
 }
 
 /**
@@ -49,6 +51,8 @@ export function createHttpApp(
   });
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
+    const waiting = options.waitingFor?.();
+    if (waiting) return c.json(errorBody("not_ready", `Not ready: ${waiting}.`), 503);
     try {
       await sql`select 1`;
       return c.json({ status: "ready" });

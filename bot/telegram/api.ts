@@ -27,7 +27,9 @@ export interface OutgoingOptions {
 
 /**
  * Outgoing calls: retried on 429 (honouring retry_after) and 5xx, throttled within
- * Telegram's limits (30/s overall, 1/s per private chat, 20/min per group).
+ * Telegram's limits (30/s overall, 1/s per private chat, 20/min per group). A network
+ * error is thrown, not retried: auto-retry would retry it forever and silently, which
+ * hung the start with no word when Telegram could not be reached.
  */
 export function configureOutgoing(
   api: Api,
@@ -36,6 +38,6 @@ export function configureOutgoing(
   options: OutgoingOptions,
 ): void {
   api.config.use(rememberBlockedUsers(sql, clock));
-  api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
+  api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowHttpErrors: true }));
   if (options.throttle) api.config.use(apiThrottler());
 }

@@ -38,6 +38,10 @@ export function createTestBot(options: {
   /** "default": the service's own limit (5 per 3 s, Redis when REDIS_URL is set). */
   rateLimit?: RateLimit | "default";
   secrets?: Secrets;
+  /** The outgoing throttle the service runs with; off unless a test is about it. */
+  throttle?: boolean;
+  /** Replaces start()'s wait between attempts to reach the Bot API. */
+  wait?: (ms: number) => Promise<void>;
 }): TestBot {
   const clock = options.clock ?? new FakeClock();
   const logs = captureLogs();
@@ -58,7 +62,8 @@ export function createTestBot(options: {
     ...(options.rateLimit === "default"
       ? {}
       : { rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 1000 } }),
-    throttle: false,
+    throttle: options.throttle ?? false,
+    ...(options.wait ? { wait: options.wait } : {}),
   });
   return { app, clock, logs, send: (update) => app.bot.handleUpdate(update) };
 }
