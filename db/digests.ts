@@ -26,7 +26,7 @@ export async function removeDigest(db: Db, chatId: number, kind: Digest["kind"])
 
 /**
  * Locks the digests whose time has come today in their own timezone and that have not been
- * sent today; other instances skip them.
+ * sent today; other instances skip them. A group the bot was removed from gets none.
  */
 export async function claimDueDigests(
   db: Db,
@@ -40,6 +40,8 @@ export async function claimDueDigests(
            + extract(minute from ${now}::timestamptz at time zone timezone)) >= at_minute
       and (last_sent_on is null
            or last_sent_on < (${now}::timestamptz at time zone timezone)::date)
+      and not (kind = 'team' and exists (
+        select 1 from teams where teams.id = digests.chat_id and teams.bot_removed_at is not null))
     for update skip locked
   `;
 }

@@ -21,6 +21,11 @@ export async function upsertTeam(db: Db, team: Team, now: Date): Promise<void> {
   `;
 }
 
+/** The bot was removed from the group (`removedAt`) or is in it again (null). */
+export async function setBotRemoved(db: Db, teamId: number, removedAt: Date | null): Promise<void> {
+  await db`update teams set bot_removed_at = ${removedAt} where id = ${teamId}`;
+}
+
 export async function addMember(db: Db, teamId: number, userId: number, now: Date): Promise<void> {
   await db`
     insert into team_members (team_id, user_id, joined_at) values (${teamId}, ${userId}, ${now})

@@ -3,7 +3,7 @@ import type { Chat, ChatMember, User as TelegramUser } from "grammy/types";
 import { LruCache } from "#bot/lib/lru";
 import type { PeopleChanges } from "#bot/people/changes";
 import type { BotContext, Viewer } from "#bot/telegram/context";
-import { addMember, moveTeam, removeMember, upsertTeam } from "#db/teams";
+import { addMember, moveTeam, removeMember, setBotRemoved, upsertTeam } from "#db/teams";
 import { type TelegramProfile, upsertUser } from "#db/users";
 
 interface KnownProfile {
@@ -121,6 +121,15 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
     if (isGroup(chat) && !member.user.is_bot) {
       if (stillInChat(member)) await remember(ctx, chat.id, member.user);
       else await forget(ctx, chat.id, member.user.id);
+    }
+    await next();
+  });
+
+  // The bot itself removed (its digest stops) or added back (everything resumes).
+  composer.on("my_chat_member", async (ctx, next) => {
+    const { chat, new_chat_member: member } = ctx.myChatMember;
+    if (isGroup(chat)) {
+      await setBotRemoved(ctx.db, chat.id, stillInChat(member) ? null : ctx.app.clock.now());
     }
     await next();
   });

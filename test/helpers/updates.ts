@@ -174,6 +174,38 @@ export function makeUpdates(options: { now?: () => Date; bot?: UserFromGetMe } =
       return memberUpdate(chat, user, "left", "member");
     },
 
+    /** my_chat_member: `by` removed the bot from the group ("left", "kicked") or added it back. */
+    botMembership(
+      chat: TestChat,
+      by: TestUser,
+      to: "member" | "administrator" | "left" | "kicked",
+    ): Update {
+      const user = {
+        id: bot.id,
+        is_bot: true as const,
+        first_name: bot.first_name,
+        ...(bot.username ? { username: bot.username } : {}),
+      };
+      const from: ChatMember =
+        to === "left" || to === "kicked" ? { status: "member", user } : { status: "left", user };
+      const member: ChatMember =
+        to === "kicked"
+          ? { status: "kicked", user, until_date: 0 }
+          : to === "administrator"
+            ? ({ status: "administrator", user, can_be_edited: false } as ChatMember)
+            : { status: to, user };
+      return {
+        update_id: nextUpdateId(),
+        my_chat_member: {
+          chat: groupChat(chat),
+          from: toUser(by),
+          date: unixNow(),
+          old_chat_member: from,
+          new_chat_member: member,
+        },
+      };
+    },
+
     leftChatMessage(chat: TestChat, user: TestUser): Update {
       return serviceMessage(chat, user, { left_chat_member: toUser(user) });
     },
