@@ -176,6 +176,27 @@ describe("/consent", () => {
     expect(fresh.map((b) => b.text)).toEqual(["✅ Record my messages", "No, thanks"]);
   });
 
+  it("refuses a button from an older version of the notice and records nothing", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/consent"));
+    const message = h.telegram.lastMessageTo(alice.id);
+    const [give] = buttonsOf(message);
+    const [op, user, version, issued] = (give?.data ?? "").split(":").slice(1);
+    expect(Number(version)).toBe(PRIVACY_POLICY_VERSION);
+    // The same button, as the previous notice's screen carried it, pressed within the day.
+    const older = ["cs", op, user, String(PRIVACY_POLICY_VERSION - 1), issued].join(":");
+    await h.bot.send(
+      h.updates.callback(alice, older, {
+        chat: { id: alice.id, type: "private" },
+        message_id: message.message_id,
+      }),
+    );
+    expect(toast()).toMatchObject({
+      text: "That button has expired. Here is your current choice.",
+      show_alert: true,
+    });
+    expect(await consents(alice.id)).toEqual([]);
+  });
+
   it("in a group points to the private chat and says nothing about the person", async () => {
     await h.bot.send(h.updates.privateText(alice, "/consent"));
     await press(alice, "Record my messages");
