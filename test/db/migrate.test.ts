@@ -31,6 +31,7 @@ const SHIPPED = [
   "0005_digests.sql",
   "0006_recurring.sql",
   "0009_people_changes.sql",
+  "0010_bot_removed.sql",
 ];
 const SHIPPED_VERSIONS = SHIPPED.map((name) => Number(name.slice(0, 4)));
 
