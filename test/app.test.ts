@@ -4,7 +4,6 @@ import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createTestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
 import { type FakeTelegram, startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
-import { storedTasks } from "#test/helpers/tasks";
 import { alice, makeUpdates } from "#test/helpers/updates";
 
 const db = useTestDatabase();
@@ -94,7 +93,7 @@ describe("starting the service", () => {
     } finally {
       await app.stop();
     }
-    const rows = await storedTasks(db.sql);
+    const rows = await db.sql`select title from tasks`;
     expect(rows.map((r) => r.title)).toEqual(["Polled task"]);
   });
 
@@ -169,7 +168,7 @@ describe("starting the service", () => {
     } finally {
       holder.release();
     }
-    const rows = await storedTasks(db.sql, (sql) => sql`creator_id = ${user.id}`);
+    const rows = await db.sql`select title from tasks where creator_id = ${user.id}`;
     expect(rows.map((r) => r.title)).toEqual(["Survives shutdown"]);
   });
 });
