@@ -5,6 +5,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
+import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
 import { createInitDataValidator } from "./auth/init-data.ts";
 import type { Config } from "./config.ts";
@@ -183,6 +184,9 @@ export function createApp(deps: AppDeps): App {
     deliverReminders: () => deliverDueReminders(reminders),
     deliverDigests: () => deliverDueDigests(reminders),
     async start() {
+      // Before anything reads a task: texts an older version stored in plain get sealed.
+      const sealed = await sealLegacyTaskTexts(sql, services.vault);
+      if (sealed > 0) log.info({ tasks: sealed }, "sealed task texts stored in plain");
       if (config.redisUrl) {
         const { Redis } = await import("ioredis");
         redis = new Redis(config.redisUrl, { lazyConnect: true });

@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import { openTaskText } from "./task-texts.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -75,7 +76,9 @@ export async function digestTasks(
 ): Promise<DigestTask[]> {
   const where =
     "teamId" in scope ? db`t.team_id = ${scope.teamId}` : db`t.assignee_id = ${scope.assigneeId}`;
-  const rows = await db<(Omit<DigestTask, "assigneeName"> & { firstName: Buffer | null })[]>`
+  const rows = await db<
+    (Omit<DigestTask, "assigneeName" | "title"> & { title: Buffer; firstName: Buffer | null })[]
+  >`
     select t.id, t.title, t.assignee_id, t.due_at, t.done_at, t.status, u.first_name
     from tasks t left join users u on u.id = t.assignee_id
     where ${where}
@@ -83,9 +86,12 @@ export async function digestTasks(
            or (t.status = 'done' and t.done_at >= ${window.since}))
     order by t.due_at nulls last, t.id
   `;
-  return rows.map(({ firstName, ...task }) => ({
-    ...task,
-    assigneeName:
-      task.assigneeId === null ? null : openName(vault, task.assigneeId, "first_name", firstName),
-  }));
+  return rows.map(({ firstName, title, ...task }) => {
+    return {
+      ...task,
+      title: openTaskText(vault, task.id, "title", title),
+      assigneeName:
+        task.assigneeId === null ? null : openName(vault, task.assigneeId, "first_name", firstName),
+    };
+  });
 }

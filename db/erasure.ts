@@ -7,6 +7,8 @@ export interface ErasureCounts {
   consents: number;
   privateTasks: number;
   teamTasksUnlinked: number;
+  /** Tasks made from the person's messages: the team keeps them, without the link to them. */
+  tasksFromMessagesUnlinked: number;
   memberships: number;
   formStates: number;
   auditEntries: number;
@@ -25,7 +27,8 @@ const privateTaskGoes = (db: Db, userId: number) => db`
  * messages, consents, form state, confirmations, personal digest, memberships, profile and
  * private tasks go;
  * team tasks stay with the team and lose the link (creator/assignee become null through
- * the foreign keys, marked as a deleted user); what the audit trail said about them goes
+ * the foreign keys, marked as a deleted user); tasks made from their messages stay with
+ * the team without the link to them or to their message; what the audit trail said about them goes
  * (the caller then writes the one record of the erasure), except the records of their admin
  * actions on everyone's data, which stay with ERASED_ADMIN as the actor.
  */
@@ -73,6 +76,11 @@ export async function eraseUser(
     set creator_erased = creator_erased or creator_id is not distinct from ${userId},
         assignee_erased = assignee_erased or assignee_id is not distinct from ${userId}
     where creator_id = ${userId} or assignee_id = ${userId}`;
+  // The copy of their words stays with the team, as the notice says; who wrote it and
+  // where (the message's address names its author in the chat) no longer does.
+  const fromMessages = await db`
+    update tasks set source_author_id = null, source_chat_id = null, source_message_id = null
+    where source_author_id = ${userId}`;
   // Last, once nothing refers to the row but the task links its foreign keys clear.
   await db`delete from users where id = ${userId}`;
   if (!counts) throw new Error("erasure returned no counts");
@@ -81,24 +89,34 @@ export async function eraseUser(
     digests: __,
     ...rest
   } = counts as ErasureCounts & { confirmations: number; digests: number };
-  return rest;
+  return { ...rest, tasksFromMessagesUnlinked: fromMessages.count };
 }
 
+type ErasurePreview = Pick<
+  ErasureCounts,
+  "messages" | "privateTasks" | "teamTasksUnlinked" | "tasksFromMessagesUnlinked" | "memberships"
+>;
+
 /** What /delete would remove, for its confirmation message. */
-export async function erasurePreview(
-  db: Db,
-  userId: number,
-): Promise<Pick<ErasureCounts, "messages" | "privateTasks" | "teamTasksUnlinked" | "memberships">> {
-  const [row] = await db<
-    Pick<ErasureCounts, "messages" | "privateTasks" | "teamTasksUnlinked" | "memberships">[]
-  >`
+export async function erasurePreview(db: Db, userId: number): Promise<ErasurePreview> {
+  const [row] = await db<ErasurePreview[]>`
     select
       (select count(*)::int from messages where author_id = ${userId}) as messages,
       (select count(*)::int from tasks where ${privateTaskGoes(db, userId)}) as private_tasks,
       (select count(*)::int from tasks
         where (creator_id = ${userId} or assignee_id = ${userId})
           and not (${privateTaskGoes(db, userId)})) as team_tasks_unlinked,
+      (select count(*)::int from tasks where source_author_id = ${userId}
+        and not (${privateTaskGoes(db, userId)})) as tasks_from_messages_unlinked,
       (select count(*)::int from team_members where user_id = ${userId}) as memberships
   `;
-  return row ?? { messages: 0, privateTasks: 0, teamTasksUnlinked: 0, memberships: 0 };
+  return (
+    row ?? {
+      messages: 0,
+      privateTasks: 0,
+      teamTasksUnlinked: 0,
+      tasksFromMessagesUnlinked: 0,
+      memberships: 0,
+    }
+  );
 }

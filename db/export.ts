@@ -1,5 +1,6 @@
 import type { Db } from "./client.ts";
 import type { RepeatRule } from "./repeat.ts";
+import { openTaskText, openTaskTexts } from "./task-texts.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -207,6 +208,7 @@ export interface ExportReminder {
 
 export async function exportTasks(
   db: Db,
+  vault: Vault,
   userId: number,
   role: "creator" | "assignee",
 ): Promise<ExportTask[]> {
@@ -215,8 +217,8 @@ export async function exportTasks(
     {
       id: number;
       teamId: number | null;
-      title: string;
-      description: string | null;
+      title: Buffer;
+      description: Buffer | null;
       status: string;
       priority: string;
       creatorId: number | null;
@@ -260,8 +262,9 @@ export async function exportTasks(
   return rows.map((t) => ({
     id: t.id,
     team_id: t.teamId,
-    title: t.title,
-    description: t.description,
+    title: openTaskText(vault, t.id, "title", t.title),
+    description:
+      t.description === null ? null : openTaskText(vault, t.id, "description", t.description),
     status: t.status,
     priority: t.priority,
     creator_id: t.creatorId,
@@ -288,4 +291,55 @@ export async function exportTasks(
       done_at: r.doneAt === null ? null : new Date(r.doneAt),
     })),
   }));
+}
+
+/** A task made from the person's message: the team's, but it copies their words. */
+export interface ExportTaskFromMessage {
+  id: number;
+  team_id: number | null;
+  title: string;
+  description: string | null;
+  status: string;
+  /** The message it was made from, while that link lasts (it expires with the message). */
+  source_chat_id: number | null;
+  source_message_id: number | null;
+  source_date: Date | null;
+  created_at: Date;
+}
+
+export async function exportTasksFromMessages(
+  db: Db,
+  vault: Vault,
+  userId: number,
+): Promise<ExportTaskFromMessage[]> {
+  const rows = await db<
+    {
+      id: number;
+      teamId: number | null;
+      title: Buffer;
+      description: Buffer | null;
+      status: string;
+      sourceChatId: number | null;
+      sourceMessageId: number | null;
+      sourceDate: Date | null;
+      createdAt: Date;
+    }[]
+  >`
+    select id, team_id, title, description, status, source_chat_id, source_message_id,
+           source_date, created_at
+    from tasks where source_author_id = ${userId} order by id
+  `;
+  return rows
+    .map((sealed) => openTaskTexts(vault, sealed))
+    .map((t) => ({
+      id: t.id,
+      team_id: t.teamId,
+      title: t.title,
+      description: t.description,
+      status: t.status,
+      source_chat_id: t.sourceChatId,
+      source_message_id: t.sourceMessageId,
+      source_date: t.sourceDate,
+      created_at: t.createdAt,
+    }));
 }

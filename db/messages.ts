@@ -185,3 +185,36 @@ export async function teamMessages(
     more: rows.length > page.limit,
   };
 }
+
+/** Where a task made from a stored message comes from, and whose words it copies. */
+export interface MessageSource {
+  chatId: number;
+  messageId: number;
+  authorId: number;
+  date: Date;
+}
+
+/**
+ * A team's stored message that `viewerId` may make a task from: the same messages
+ * teamMessages shows them (within their period, of authors who consent now, written since
+ * the viewer joined, or their own).
+ */
+export async function messageSource(
+  db: Db,
+  reading: MessageReading,
+  teamId: number,
+  viewerId: number,
+  key: { chatId: number; messageId: number },
+): Promise<MessageSource | null> {
+  const [row] = await db<MessageSource[]>`
+    select m.chat_id, m.message_id, m.author_id, m.date
+    from messages m
+    join teams t on t.id = m.team_id
+    join users u on u.id = m.author_id and u.consent_version = ${reading.policyVersion}
+    join team_members viewer on viewer.team_id = m.team_id and viewer.user_id = ${viewerId}
+    where m.chat_id = ${key.chatId} and m.message_id = ${key.messageId}
+      and m.team_id = ${teamId} and ${keptSql(db, reading.rules, reading.now)}
+      and (m.date >= viewer.joined_at or m.author_id = ${viewerId})
+  `;
+  return row ?? null;
+}

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Db } from "./client.ts";
+import { openTaskTexts, sealTaskText } from "./task-texts.ts";
+import type { Vault } from "./vault.ts";
 
 /**
  * How a task repeats, as stored in `tasks.repeat` and shown in the API. Days of the week
@@ -41,6 +43,7 @@ export interface NextOccurrence {
  */
 export async function createNextOccurrence(
   db: Db,
+  vault: Vault,
   previousId: number,
   next: NextOccurrence,
   now: Date,
@@ -51,11 +54,24 @@ export async function createNextOccurrence(
     returning next_id, series_id
   `;
   if (!previous || previous.nextId !== null) return null;
+  // Sealed texts are bound to their row: the next occurrence's are sealed anew for its id.
+  const [texts] = await db<
+    { id: number; title: Buffer; description: Buffer | null; nextId: number }[]
+  >`
+    select id, title, description, nextval(pg_get_serial_sequence('tasks', 'id')) as next_id
+    from tasks where id = ${previousId}
+  `;
+  if (!texts) return null;
+  const { title, description } = openTaskTexts(vault, texts);
+  const id = texts.nextId;
   const [created] = await db<{ id: number }[]>`
-    insert into tasks (team_id, title, description, priority, creator_id, assignee_id, due_at,
-                       due_has_time, repeat, repeat_zone, series_id, created_at, updated_at)
-    select team_id, title, description, priority, creator_id, assignee_id, ${next.dueAt},
-           ${next.dueHasTime}, repeat, repeat_zone, series_id, ${now}, ${now}
+    insert into tasks (id, team_id, title, description, priority, creator_id, assignee_id,
+                       due_at, due_has_time, repeat, repeat_zone, series_id, source_author_id,
+                       created_at, updated_at)
+    select ${id}, team_id, ${sealTaskText(vault, id, "title", title)},
+           ${sealTaskText(vault, id, "description", description)}, priority, creator_id,
+           assignee_id, ${next.dueAt}, ${next.dueHasTime}, repeat, repeat_zone, series_id,
+           source_author_id, ${now}, ${now}
     from tasks where id = ${previousId}
     returning id
   `;

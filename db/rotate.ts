@@ -1,10 +1,11 @@
 import type { Sql } from "postgres";
 import type { Db } from "./client.ts";
 import { messageIdentity } from "./messages.ts";
+import { sealLegacyTaskTexts, type TaskTextField, taskTextIdentity } from "./task-texts.ts";
 import { KEY_ID_SQL_POSITION, type Vault } from "./vault.ts";
 
 export interface RotationProgress {
-  table: "users" | "messages" | "conversations";
+  table: "users" | "messages" | "conversations" | "tasks";
   resealed: number;
   /** Rows of this table still sealed by an older key when the table was started. */
   total: number;
@@ -130,7 +131,49 @@ function conversationsTable(): SealedTable {
   };
 }
 
-const START = { users: "0", messages: "0", conversations: `${Number.MIN_SAFE_INTEGER}:0` };
+function tasksTable(): SealedTable {
+  const stale = (sql: Db, keyId: Buffer) =>
+    sql`(${oldKey(sql, "title", keyId)} or ${oldKey(sql, "description", keyId)})`;
+  return {
+    name: "tasks",
+    async staleCount(sql, keyId) {
+      const [row] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from tasks where ${stale(sql, keyId)}`;
+      return row?.n ?? 0;
+    },
+    async resealBatch(tx, vault, after, size) {
+      const rows = await tx<{ id: number; title: Buffer; description: Buffer | null }[]>`
+        select id, title, description from tasks
+        where id > ${Number(after)} and ${stale(tx, vault.currentKeyId)}
+        order by id limit ${size} for update`;
+      const reseal = (id: number, field: TaskTextField, value: Buffer | null) => {
+        if (value === null) return null;
+        const identity = taskTextIdentity(id, field);
+        return vault.seal(vault.open(value, identity), identity);
+      };
+      await Promise.all(
+        rows.map(
+          (r) => tx`
+            update tasks set title = ${reseal(r.id, "title", r.title)},
+                             description = ${reseal(r.id, "description", r.description)}
+            where id = ${r.id}`,
+        ),
+      );
+      return {
+        resealed: rows.length,
+        next: rows.length < size ? undefined : String(rows.at(-1)?.id),
+      };
+    },
+  };
+}
+
+const START = {
+  users: "0",
+  messages: "0",
+  conversations: `${Number.MIN_SAFE_INTEGER}:0`,
+  tasks: "0",
+};
 
 /**
  * Re-seals every value sealed by an older key with the vault's current key, so old keys
@@ -143,8 +186,10 @@ export async function rotateKeys(
   options: { batchSize?: number; onProgress?: (progress: RotationProgress) => void } = {},
 ): Promise<Record<RotationProgress["table"], number>> {
   const size = options.batchSize ?? 500;
-  const done = { users: 0, messages: 0, conversations: 0 };
-  for (const table of [usersTable(), messagesTable(), conversationsTable()]) {
+  // Task texts a previous version stored in plain are sealed with the current key first.
+  await sealLegacyTaskTexts(sql, vault, size);
+  const done = { users: 0, messages: 0, conversations: 0, tasks: 0 };
+  for (const table of [usersTable(), messagesTable(), conversationsTable(), tasksTable()]) {
     const total = await table.staleCount(sql, vault.currentKeyId);
     let after: string | undefined = START[table.name];
     while (after !== undefined) {

@@ -1,6 +1,7 @@
 import type { Db } from "./client.ts";
 import { type Repeat, type RepeatRule, setRepeat } from "./repeat.ts";
 import { type RetentionRules, teamDaysSql } from "./retention.ts";
+import { openTaskTexts, type SealedTextRow, sealTaskText } from "./task-texts.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -32,6 +33,8 @@ export interface Task {
   sourceMessageId: number | null;
   /** When the source message was sent; kept after the link expires, to say so. */
   sourceDate: Date | null;
+  /** Who wrote the message the task was made from; cleared by that person's erasure. */
+  sourceAuthorId: number | null;
   /** Minutes before the due time at which the task reminds; read with views and records. */
   reminderOffsets?: number[];
   /** How the task repeats, in `repeatZone`; null: it does not. */
@@ -73,18 +76,22 @@ export interface NewTask {
   sourceChatId: number | null;
   sourceMessageId: number | null;
   sourceDate: Date | null;
+  /** Who wrote the source message, when the task copies one. */
+  sourceAuthorId?: number | null;
   repeat?: Repeat | null;
 }
 
-interface TaskViewRow extends Task {
-  assigneeFirstName: Buffer | null;
-  assigneeUsername: Buffer | null;
-  teamTitle: string | null;
-  sourceExpiresAt: Date | null;
-}
+type TaskViewRow = SealedTextRow<
+  Task & {
+    assigneeFirstName: Buffer | null;
+    assigneeUsername: Buffer | null;
+    teamTitle: string | null;
+    sourceExpiresAt: Date | null;
+  }
+>;
 
 function toView(vault: Vault, row: TaskViewRow): TaskView {
-  const { assigneeFirstName, assigneeUsername, ...task } = row;
+  const { assigneeFirstName, assigneeUsername, ...task } = openTaskTexts(vault, row);
   const id = task.assigneeId;
   return {
     ...task,
@@ -132,14 +139,26 @@ export async function createTask(
   task: NewTask,
   now: Date,
 ): Promise<TaskView> {
-  const { repeat, ...fields } = task;
+  const { repeat, title, description, sourceAuthorId, ...fields } = task;
+  // The id comes first: the sealed texts are bound to it.
   const [row] = await db<{ id: number }[]>`
-    insert into tasks ${db({ ...fields, createdAt: now, updatedAt: now })}
-    returning id
+    select nextval(pg_get_serial_sequence('tasks', 'id')) as id
   `;
-  if (!row) throw new Error("insert returned no row");
-  if (repeat) await setRepeat(db, row.id, repeat, now);
-  const view = await getTask(db, reader, row.id);
+  if (!row) throw new Error("the task id sequence returned no value");
+  const { id } = row;
+  await db`
+    insert into tasks ${db({
+      ...fields,
+      id,
+      title: sealTaskText(reader.vault, id, "title", title),
+      description: sealTaskText(reader.vault, id, "description", description),
+      sourceAuthorId: sourceAuthorId ?? null,
+      createdAt: now,
+      updatedAt: now,
+    })}
+  `;
+  if (repeat) await setRepeat(db, id, repeat, now);
+  const view = await getTask(db, reader, id);
   if (!view) throw new Error("created task vanished");
   return view;
 }
@@ -278,6 +297,7 @@ export type TaskRecord = Pick<
 /** One page of tasks, newest first, and whether more follow. */
 export async function queryTasks(
   db: Db,
+  vault: Vault,
   query: TaskQuery,
 ): Promise<{ tasks: TaskRecord[]; more: boolean }> {
   const me = query.viewerId;
@@ -290,7 +310,7 @@ export async function queryTasks(
   const status = query.status === "all" ? db`` : db`and t.status = ${query.status}`;
   const assignee = query.assignedToMe ? db`and t.assignee_id = ${me}` : db``;
   const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
-  const rows = await db<TaskRecord[]>`
+  const rows = await db<SealedTextRow<TaskRecord>[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.created_at, t.updated_at, t.source_chat_id,
            t.source_message_id, t.repeat, t.series_id, t.next_id,
@@ -299,7 +319,10 @@ export async function queryTasks(
     where ${scope} ${status} ${assignee} ${before}
     order by t.id desc limit ${query.limit + 1}
   `;
-  return { tasks: rows.slice(0, query.limit), more: rows.length > query.limit };
+  return {
+    tasks: rows.slice(0, query.limit).map((row) => openTaskTexts(vault, row)),
+    more: rows.length > query.limit,
+  };
 }
 
 export interface TaskChanges {
@@ -313,17 +336,26 @@ export interface TaskChanges {
   status?: TaskStatus;
 }
 
-/** Applies the changes that are present; a status change sets or clears done_at. */
+/**
+ * Applies the changes that are present; a status change sets or clears done_at. A new
+ * title or description is sealed, so it needs the vault.
+ */
 export async function updateTask(
   db: Db,
   id: number,
   changes: TaskChanges,
   now: Date,
+  vault?: Vault,
 ): Promise<void> {
   const c = changes;
   const parts = [db`updated_at = ${now}`];
-  if (c.title !== undefined) parts.push(db`title = ${c.title}`);
-  if (c.description !== undefined) parts.push(db`description = ${c.description}`);
+  if (c.title !== undefined || c.description !== undefined) {
+    if (!vault) throw new Error("changing a task's title or description needs the vault");
+    if (c.title !== undefined) parts.push(db`title = ${sealTaskText(vault, id, "title", c.title)}`);
+    if (c.description !== undefined) {
+      parts.push(db`description = ${sealTaskText(vault, id, "description", c.description)}`);
+    }
+  }
   if (c.assigneeId !== undefined) parts.push(db`assignee_id = ${c.assigneeId}`);
   if (c.dueAt !== undefined) parts.push(db`due_at = ${c.dueAt}`);
   if (c.dueHasTime !== undefined) parts.push(db`due_has_time = ${c.dueHasTime}`);

@@ -31,7 +31,7 @@ try {
       process.stdout.write(`\r  ${table}: ${resealed} of ${total} rows re-sealed`),
   });
   process.stdout.write(
-    `\nDone: ${done.users} users, ${done.messages} messages, ${done.conversations} form states re-sealed.\n` +
+    `\nDone: ${done.users} users, ${done.messages} messages, ${done.conversations} form states, ${done.tasks} tasks re-sealed.\n` +
       "Every value is now sealed by the first key; older keys can be removed from ENCRYPTION_KEYS.\n",
   );
 } catch (error) {

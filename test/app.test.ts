@@ -4,6 +4,7 @@ import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createTestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
 import { type FakeTelegram, startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { storedTasks } from "#test/helpers/tasks";
 import { alice, makeUpdates } from "#test/helpers/updates";
 
 const db = useTestDatabase();
@@ -93,7 +94,7 @@ describe("starting the service", () => {
     } finally {
       await app.stop();
     }
-    const rows = await db.sql`select title from tasks`;
+    const rows = await storedTasks(db.sql);
     expect(rows.map((r) => r.title)).toEqual(["Polled task"]);
   });
 
@@ -168,7 +169,7 @@ describe("starting the service", () => {
     } finally {
       holder.release();
     }
-    const rows = await db.sql`select title from tasks where creator_id = ${user.id}`;
+    const rows = await storedTasks(db.sql, (sql) => sql`creator_id = ${user.id}`);
     expect(rows.map((r) => r.title)).toEqual(["Survives shutdown"]);
   });
 });

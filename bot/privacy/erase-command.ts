@@ -33,6 +33,7 @@ export async function eraseEverything(
       consents: counts.consents,
       private_tasks: counts.privateTasks,
       team_tasks_unlinked: counts.teamTasksUnlinked,
+      tasks_from_messages_unlinked: counts.tasksFromMessagesUnlinked,
       memberships: counts.memberships,
       form_states: counts.formStates,
     },
@@ -59,6 +60,11 @@ export async function offerErasure(ctx: BotContext, userId: number): Promise<voi
     "• your consent history, any task form in progress, your daily digest, and your profile (name, username, language, timezone, quiet hours)",
     "",
     `Kept: ${plural(preview.teamTasksUnlinked, "team task")} you created or were assigned stay with their team, shown as made by or assigned to “deleted user”.`,
+    ...(preview.tasksFromMessagesUnlinked > 0
+      ? [
+          `Also kept: ${plural(preview.tasksFromMessagesUnlinked, "task")} made from your messages stay with their team, with the words they copied, but no longer say who wrote them or link to your message.`,
+        ]
+      : []),
     "",
     "This cannot be undone. The button works for 5 minutes. /export first if you want a copy.",
   ].join("\n");
@@ -111,6 +117,11 @@ export function eraseFeature(): Composer<BotContext> {
       `• ${plural(counts.memberships, "group membership")}`,
       `• ${plural(counts.consents, "consent record")} and your profile`,
       `${plural(counts.teamTasksUnlinked, "team task")} no longer name you.`,
+      ...(counts.tasksFromMessagesUnlinked > 0
+        ? [
+            `${plural(counts.tasksFromMessagesUnlinked, "task")} made from your messages no longer link to you.`,
+          ]
+        : []),
       "",
       "If you write to me again, we start from the beginning.",
     ].join("\n");

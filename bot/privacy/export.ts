@@ -11,6 +11,7 @@ import {
   exportDigest,
   exportProfile,
   exportTasks,
+  exportTasksFromMessages,
   exportTeams,
 } from "#db/export";
 import { countMessagesBy, messagesBy } from "#db/messages";
@@ -145,8 +146,10 @@ export async function* exportDocument(
       })),
       teams: await exportTeams(db, userId),
       digest: await exportDigest(db, userId),
-      tasks_created: await exportTasks(db, userId, "creator"),
-      tasks_assigned: await exportTasks(db, userId, "assignee"),
+      tasks_created: await exportTasks(db, vault, userId, "creator"),
+      tasks_assigned: await exportTasks(db, vault, userId, "assignee"),
+      // The team's tasks that copy this person's words (/task in reply, "From a message").
+      tasks_from_my_messages: await exportTasksFromMessages(db, vault, userId),
       forms_in_progress: (await conversationsOf(db, vault, userId)).flatMap((form) =>
         formAnswers(form.state, userId).map(({ form: name, answers }) => ({
           chat_id: form.chatId,

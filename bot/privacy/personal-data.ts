@@ -83,7 +83,7 @@ export const PERSONAL_DATA: Readonly<Record<string, PersonalTable>> = {
     },
   },
   tasks: {
-    belongsBy: "creator_id, assignee_id",
+    belongsBy: "creator_id, assignee_id, source_author_id",
     columns: {
       id: exported("tasks_created[].id"),
       team_id: exported("tasks_created[].team_id"),
@@ -108,6 +108,14 @@ export const PERSONAL_DATA: Readonly<Record<string, PersonalTable>> = {
       card_message_id: exported("tasks_created[].card_message_id"),
       creator_erased: exported("tasks_created[].creator_erased"),
       assignee_erased: exported("tasks_created[].assignee_erased"),
+      // The author of the message a task copies: their export lists it in tasks_from_my_messages.
+      source_author_id: exported("user.id"),
+      legacy_title: kept(
+        "plain text from before task texts were sealed (migration 0007); emptied at the service's start",
+      ),
+      legacy_description: kept(
+        "plain text from before task texts were sealed (migration 0007); emptied at the service's start",
+      ),
     },
   },
   reminders: {

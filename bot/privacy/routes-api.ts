@@ -163,6 +163,7 @@ export function meRoutes(app: Services) {
         consents: counts.consents,
         privateTasks: counts.privateTasks,
         teamTasksUnlinked: counts.teamTasksUnlinked,
+        tasksFromMessagesUnlinked: counts.tasksFromMessagesUnlinked,
         memberships: counts.memberships,
         formStates: counts.formStates,
       },

@@ -28,7 +28,7 @@ export async function continueSeries(
 ): Promise<TaskView | null> {
   const next = followingOccurrence(done, done.doneAt ?? now, now);
   if (!next) return null;
-  const id = await createNextOccurrence(db, done.id, next, now);
+  const id = await createNextOccurrence(db, reader.vault, done.id, next, now);
   return id === null ? null : getTask(db, reader, id);
 }
 

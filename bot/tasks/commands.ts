@@ -188,6 +188,9 @@ export function tasksFeature(): Composer<BotContext> {
         sourceChatId: ctx.chat?.id ?? null,
         sourceMessageId: source.message_id,
         sourceDate: new Date(source.date * 1000),
+        // Whoever wrote it, consenting or not: their export lists the task, their /delete
+        // unlinks it (the privacy notice says so). A bot or an anonymous admin is nobody.
+        sourceAuthorId: source.from && !source.from.is_bot ? source.from.id : null,
       },
       view.now,
     );

@@ -18,7 +18,7 @@ import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { continueSeries, skipOccurrence, startSeries } from "#bot/recurring/series";
 import type { Services } from "#bot/telegram/context";
 import type { Db } from "#db/client";
-import { type StoredMessage, storedMessagesByKey } from "#db/messages";
+import { messageSource, type StoredMessage, storedMessagesByKey } from "#db/messages";
 import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
 import { type RepeatRule, repeatRuleSchema, setRepeat } from "#db/repeat";
 import {
@@ -127,6 +127,10 @@ const newTaskBody = z.strictObject({
   priority: priority.optional(),
   reminders: reminders.optional(),
   repeat: repeat.optional(),
+  /** The team's stored message the task is made from ("From a message" in the Mini App). */
+  sourceMessage: z
+    .strictObject({ chatId: z.number().int().safe(), messageId: z.number().int().positive() })
+    .optional(),
 });
 
 const taskChangesBody = z.strictObject({
@@ -282,6 +286,29 @@ export function taskRoutes(app: Services, telegram: Api) {
     }
   };
 
+  /** The stored message a new task copies: one the caller can pick in that team. */
+  const taskSource = async (
+    db: Db,
+    callerId: number,
+    teamId: number | null,
+    key: { chatId: number; messageId: number },
+  ) => {
+    const found =
+      teamId === null
+        ? null
+        : await messageSource(
+            db,
+            { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
+            teamId,
+            callerId,
+            key,
+          );
+    if (!found) {
+      throw invalidInput("sourceMessage: not a stored message of that group you can see.");
+    }
+    return found;
+  };
+
   routes.get("/tasks", async (c) => {
     const caller = c.get("caller");
     const query = parseWith(listQuery, c.req.query());
@@ -289,7 +316,7 @@ export function taskRoutes(app: Services, telegram: Api) {
     if (teamId !== null && !(await isMember(sql, teamId, caller.id))) {
       throw notFound("No such team.");
     }
-    const page = await queryTasks(sql, {
+    const page = await queryTasks(sql, vault, {
       viewerId: caller.id,
       teamId,
       status: query.status,
@@ -323,6 +350,9 @@ export function taskRoutes(app: Services, telegram: Api) {
           )
         : null;
       const due = series?.due ?? given;
+      const source = body.sourceMessage
+        ? await taskSource(tx, caller.id, teamId, body.sourceMessage)
+        : null;
       const created = await createTask(
         tx,
         app,
@@ -335,9 +365,10 @@ export function taskRoutes(app: Services, telegram: Api) {
           assigneeId,
           dueAt: due?.dueAt ?? null,
           dueHasTime: due?.dueHasTime ?? false,
-          sourceChatId: null,
-          sourceMessageId: null,
-          sourceDate: null,
+          sourceChatId: source?.chatId ?? null,
+          sourceMessageId: source?.messageId ?? null,
+          sourceDate: source?.date ?? null,
+          sourceAuthorId: source?.authorId ?? null,
           repeat: series?.repeat ?? null,
         },
         clock.now(),
@@ -385,7 +416,7 @@ export function taskRoutes(app: Services, telegram: Api) {
         ...fields,
         ...(body.dueAt !== undefined ? { dueHasTime: body.dueAt !== null } : {}),
       };
-      await updateTask(tx, id, changes, now);
+      await updateTask(tx, id, changes, now, vault);
       const zone = await timezoneOf(tx, caller.id);
       if (rule !== undefined) await changeRepeat(tx, caller.id, id, rule, zone);
       let updated = await checkedTask(tx, caller.id, id);

@@ -7,6 +7,8 @@ import { sign } from "@telegram-apps/init-data-node";
 import autocannon from "autocannon";
 import type { Sql } from "postgres";
 import { z } from "zod";
+import { sealLegacyTaskTexts } from "#db/task-texts";
+import { createVault, type Vault } from "#db/vault";
 import { TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
@@ -43,7 +45,7 @@ interface Member {
   teamId: number;
 }
 
-async function seed(sql: Sql): Promise<Member[]> {
+async function seed(sql: Sql, vault: Vault): Promise<Member[]> {
   const members: Member[] = Array.from({ length: USERS }, (_, i) => ({
     id: 810_000_001 + i,
     teamId: -1_001_300_000_001 - (i % TEAMS),
@@ -57,12 +59,14 @@ async function seed(sql: Sql): Promise<Member[]> {
     const inTeam = members.filter((m) => m.teamId === teamId);
     return Array.from({ length: TASKS_PER_TEAM }, (_, n) => ({
       teamId,
-      title: `Task ${n + 1}`,
+      legacyTitle: `Task ${n + 1}`,
       creatorId: inTeam[n % inTeam.length]?.id ?? null,
       assigneeId: inTeam[(n * 7) % inTeam.length]?.id ?? null,
     }));
   });
   await sql`insert into tasks ${sql(tasks)}`;
+  // Sealed with the service's keys, as the service does at start: the list opens each title.
+  await sealLegacyTaskTexts(sql, vault);
   await sql`analyze`;
   return members;
 }
@@ -126,7 +130,8 @@ function load(port: number, seconds: number, members: Member[], auth: string[]) 
 async function main(): Promise<number> {
   print("Task Tracker Mini App API benchmark");
   const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
-  const members = await seed(database.sql);
+  const keys = { encryptionKey: randomBytes(32), hashSecret: randomBytes(32) };
+  const members = await seed(database.sql, createVault([keys.encryptionKey], keys.hashSecret));
   const authDate = new Date();
   const auth = members.map(
     (m) =>
@@ -149,8 +154,8 @@ async function main(): Promise<number> {
     BOT_TOKEN: TEST_BOT_TOKEN,
     DATABASE_URL: database.url,
     TELEGRAM_API_ROOT: "http://127.0.0.1:9",
-    ENCRYPTION_KEYS: randomBytes(32).toString("base64"),
-    HASH_SECRET: randomBytes(32).toString("base64"),
+    ENCRYPTION_KEYS: keys.encryptionKey.toString("base64"),
+    HASH_SECRET: keys.hashSecret.toString("base64"),
     API_RATE_LIMIT_PER_MINUTE: "1000000",
     LOG_LEVEL: "warn",
   });

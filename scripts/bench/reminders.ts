@@ -5,6 +5,8 @@ import { z } from "zod";
 import { createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import { createLogger } from "#bot/lib/logger";
+import { sealLegacyTaskTexts } from "#db/task-texts";
+import { createVault } from "#db/vault";
 import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
@@ -35,7 +37,7 @@ async function seed(sql: Sql, count: number): Promise<void> {
     select 900000000 + n, ${DUE} from generate_series(1, ${count}) n
   `;
   await sql`
-    insert into tasks (title, creator_id, due_at, due_has_time, created_at, updated_at)
+    insert into tasks (legacy_title, creator_id, due_at, due_has_time, created_at, updated_at)
     select 'Reminder ' || n, 900000000 + n, ${DUE}, true, ${DUE}, ${DUE}
     from generate_series(1, ${count}) n
   `;
@@ -80,6 +82,8 @@ async function main(): Promise<number> {
     LOG_LEVEL: "warn",
   });
   const secrets = { encryptionKeys: [randomBytes(32)], hashSecret: randomBytes(32) };
+  // Seeded in plain, sealed with this run's keys as the service does at start.
+  await sealLegacyTaskTexts(database.sql, createVault(secrets.encryptionKeys, secrets.hashSecret));
   const clock = { now: () => DUE };
   const app = (throttle: boolean) =>
     createApp({

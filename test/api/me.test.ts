@@ -188,6 +188,7 @@ describe("DELETE /api/me", () => {
         consents: 1,
         privateTasks: 1,
         teamTasksUnlinked: 1,
+        tasksFromMessagesUnlinked: 0,
         memberships: 1,
         formStates: 0,
       },

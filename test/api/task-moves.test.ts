@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiClient } from "#test/helpers/api";
 import { useBotHarness } from "#test/helpers/bot";
+import { storedTaskFields } from "#test/helpers/tasks";
 import {
   alice,
   bob,
@@ -65,7 +66,7 @@ describe("moving a task with PATCH /api/tasks/:id {teamId}", () => {
     });
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual(MOVE_REFUSED);
-    const [row] = await h.sql`select team_id, title from tasks where id = ${task.id}`;
+    const [row] = await storedTaskFields(h.sql, ["teamId", "title"], (sql) => sql`id = ${task.id}`);
     expect(row).toEqual({ teamId: null, title: "Just us" });
   });
 

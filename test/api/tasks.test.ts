@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiClient } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
 const ADMIN: TestUser = { id: 9009, first_name: "Root" };
@@ -56,7 +57,7 @@ describe("POST /api/tasks", () => {
       seriesId: null,
       nextId: null,
     });
-    const [row] = await h.sql`select title, team_id, assignee_id, due_has_time from tasks`;
+    const [row] = await storedTaskFields(h.sql, ["title", "teamId", "assigneeId", "dueHasTime"]);
     expect(row).toEqual({
       title: "Ship the release",
       teamId: team.id,
@@ -289,7 +290,7 @@ describe("GET, PATCH and DELETE /api/tasks/:id", () => {
       json: { status: "closed" },
     });
     expect(invalid.status).toBe(400);
-    const [row] = await h.sql`select title from tasks where id = ${task.id}`;
+    const [row] = await storedTaskFields(h.sql, ["title"], (sql) => sql`id = ${task.id}`);
     expect(row).toEqual({ title: "Final" });
   });
 

@@ -30,6 +30,7 @@ const SHIPPED = [
   "0004_reminders.sql",
   "0005_digests.sql",
   "0006_recurring.sql",
+  "0007_sealed_task_text.sql",
   "0009_people_changes.sql",
   "0010_bot_removed.sql",
 ];

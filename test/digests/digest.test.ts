@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { type ApiCall, TEST_BOT_INFO, visibleText } from "#test/helpers/fake-telegram";
+import { storedTasks } from "#test/helpers/tasks";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
 const ADMIN: TestUser = { id: 9009, first_name: "Root" };
@@ -11,14 +12,12 @@ async function teamWithTasks() {
   for (const user of [alice, bob, ADMIN]) await h.bot.send(h.updates.groupText(team, user, "hi"));
   const add = (text: string) => h.bot.send(h.updates.groupText(team, alice, `/newtask ${text}`));
   await add("Pay the invoice @alice tomorrow");
-  await h.sql`update tasks set due_at = '2026-11-26T12:00:00Z' where title = 'Pay the invoice'`;
+  await h.sql`update tasks set due_at = '2026-11-26T12:00:00Z' where id = (select max(id) from tasks)`;
   await add("Ship the release @bobby today 16:00");
   await add("Plan the offsite 2026-12-10");
   await add("Water the plants @bobby today 18:00");
   await add("Order coffee today 17:00");
-  const [done] = await h.sql<
-    { id: number }[]
-  >`select id from tasks where title = 'Water the plants'`;
+  const done = (await storedTasks(h.sql)).find((task) => task.title === "Water the plants");
   await h.bot.send(h.updates.groupText(team, bob, `/done ${done?.id}`));
   h.telegram.clear();
 }

@@ -10,6 +10,7 @@ import { miniAppBuilt } from "#bot/miniapp/routes";
 import { apiClient, initDataFor } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 import {
   backButtonVisible,
@@ -168,8 +169,14 @@ describe("the Mini App in Chromium", () => {
 
       await row(page, "Write the report").waitFor();
       await waitForMainButton(page, "New task");
-      const [created] = await h.sql`
-        select id, title, status, team_id, creator_id, assignee_id from tasks`;
+      const [created] = await storedTaskFields(h.sql, [
+        "id",
+        "title",
+        "status",
+        "teamId",
+        "creatorId",
+        "assigneeId",
+      ]);
       expect(created).toMatchObject({
         title: "Write the report",
         status: "open",
@@ -192,13 +199,13 @@ describe("the Mini App in Chromium", () => {
       await waitForMainButton(page, "Save");
       await emit(page, "main_button_pressed");
       await waitForMainButton(page, "Mark done");
-      expect(await h.sql`select title, status from tasks`).toEqual([
+      expect(await storedTaskFields(h.sql, ["title", "status"])).toEqual([
         { title: "Write the final report", status: "open" },
       ]);
 
       await emit(page, "main_button_pressed");
       await waitForMainButton(page, "Reopen");
-      const [done] = await h.sql`select title, status, done_at from tasks`;
+      const [done] = await storedTaskFields(h.sql, ["title", "status", "doneAt"]);
       expect(done).toMatchObject({ title: "Write the final report", status: "done" });
       expect(done?.doneAt).toBeInstanceOf(Date);
 

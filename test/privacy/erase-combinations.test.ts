@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { apiClient } from "#test/helpers/api";
 import { useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
+import { nextTaskId, sealedTaskText } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -63,9 +64,12 @@ describe.each(Object.keys(SURFACES) as (keyof typeof SURFACES)[])(
         await h.bot.send(h.updates.groupText(team, bob, "hi"));
         await h.bot.send(h.updates.groupText(team, alice, "hello"));
         await h.bot.send(h.updates.privateText(alice, "/start"));
+        const id = await nextTaskId(h.sql);
         await h.sql`
-          insert into tasks (team_id, title, creator_id, assignee_id, creator_erased, assignee_erased)
-          values (${scope === "team" ? team.id : null}, 'The task', ${idOf(creator)},
+          insert into tasks (id, team_id, title, creator_id, assignee_id, creator_erased,
+                             assignee_erased)
+          values (${id}, ${scope === "team" ? team.id : null},
+                  ${sealedTaskText(id, "title", "The task")}, ${idOf(creator)},
                   ${idOf(assignee)}, ${creator === "erased"}, ${assignee === "erased"})`;
 
         await SURFACES[surface]();

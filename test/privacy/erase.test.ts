@@ -3,6 +3,7 @@ import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
 import { lastExport } from "#test/helpers/exports";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -67,10 +68,7 @@ describe("/delete", () => {
       tasks: 2,
       linkedTasks: 0,
     });
-    const teamTasks = await h.sql<
-      { title: string; creatorId: number | null; assigneeId: number | null }[]
-    >`
-      select title, creator_id, assignee_id from tasks order by id`;
+    const teamTasks = await storedTaskFields(h.sql, ["title", "creatorId", "assigneeId"]);
     expect(teamTasks).toEqual([
       { title: "Fix the login page", creatorId: null, assigneeId: bob.id },
       { title: "Review the budget", creatorId: bob.id, assigneeId: null },
@@ -102,6 +100,7 @@ describe("/delete", () => {
           consents: 1,
           private_tasks: 1,
           team_tasks_unlinked: 2,
+          tasks_from_messages_unlinked: 0,
           memberships: 1,
           form_states: 0,
         },

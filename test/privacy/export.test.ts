@@ -54,6 +54,7 @@ describe("/export", () => {
       "digest",
       "tasks_created",
       "tasks_assigned",
+      "tasks_from_my_messages",
       "forms_in_progress",
       "confirmations",
       "messages",

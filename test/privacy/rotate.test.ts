@@ -15,7 +15,7 @@ const oldKey = TEST_SECRETS.encryptionKeys[0] ?? Buffer.alloc(32);
 const newKey = Buffer.alloc(32, 77);
 const ring = createVault([newKey, oldKey], TEST_SECRETS.hashSecret);
 
-/** Names, messages and a form in progress, all sealed with the old key by the bot. */
+/** Names, messages, tasks and a form in progress, all sealed with the old key by the bot. */
 async function dataSealedWithTheOldKey() {
   await h.bot.send(h.updates.privateText(alice, "/consent"));
   await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Record my messages"));
@@ -23,6 +23,13 @@ async function dataSealedWithTheOldKey() {
     await h.bot.send(h.updates.groupText(team, alice, text));
   }
   await h.bot.send(h.updates.groupText(team, bob, "hi"));
+  // A task with a title only, and one made from a long message: title and description.
+  await h.bot.send(h.updates.groupText(team, alice, "/newtask Water the plants"));
+  const long = h.updates.groupText(team, bob, `Order coffee. ${"We ran out again. ".repeat(12)}`);
+  await h.bot.send(long);
+  await h.bot.send(
+    h.updates.groupText(team, alice, "/task", { replyTo: h.updates.lastMessage(long) }),
+  );
   await h.bot.send(h.updates.privateText(alice, "/newtask"));
 }
 
@@ -31,7 +38,9 @@ async function keyIdsInUse(): Promise<string[]> {
     select substring(first_name from 2 for 4) as key_id from users
     union select substring(username from 2 for 4) from users where username is not null
     union select substring(text from 2 for 4) from messages
-    union select substring(state from 2 for 4) from conversations`;
+    union select substring(state from 2 for 4) from conversations
+    union select substring(title from 2 for 4) from tasks
+    union select substring(description from 2 for 4) from tasks where description is not null`;
   return rows.map((row) => describeKeyId(row.keyId)).sort();
 }
 
@@ -42,7 +51,7 @@ describe("key rotation", () => {
 
     const done = await rotateKeys(h.sql, ring, { batchSize: 2 });
 
-    expect(done).toEqual({ users: 2, messages: 5, conversations: 1 });
+    expect(done).toEqual({ users: 2, messages: 5, conversations: 1, tasks: 2 });
     expect(await keyIdsInUse()).toEqual([describeKeyId(keyIdOf(newKey))]);
     const rotated = createTestBot({
       sql: h.sql,
@@ -55,6 +64,13 @@ describe("key rotation", () => {
     const data = lastExport(h.telegram);
     expect(data.user).toMatchObject({ first_name: "Alice", username: "alice" });
     expect(data.messages.map((m) => m.text)).toEqual(["one", "two", "three", "four", "five"]);
+    // Task texts, re-sealed, open with the new key alone: in cards, lists and the export.
+    expect((data.tasks_created as Array<{ title: string }>).map((t) => t.title)).toEqual([
+      "Water the plants",
+      expect.stringMatching(/^Order coffee\. We ran out again\./),
+    ]);
+    await rotated.send(h.updates.groupText(team, alice, "/tasks"));
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Water the plants");
     // The form in progress (sealed, then re-sealed) took the title and asks the next step.
     expect(h.telegram.textsTo(alice.id)).toContain(
       "Add a description (up to 4000 characters), or /skip.",
@@ -76,14 +92,19 @@ describe("key rotation", () => {
     expect(seen.at(-1)).toEqual({ table: "messages", resealed: 2, total: 5 });
 
     const rest = await rotateKeys(h.sql, ring, { batchSize: 2 });
-    expect(rest).toEqual({ users: 0, messages: 3, conversations: 1 });
+    expect(rest).toEqual({ users: 0, messages: 3, conversations: 1, tasks: 2 });
     expect(await keyIdsInUse()).toEqual([describeKeyId(keyIdOf(newKey))]);
   });
 
   it("does nothing when everything is sealed by the first key already", async () => {
     await dataSealedWithTheOldKey();
     await rotateKeys(h.sql, ring);
-    expect(await rotateKeys(h.sql, ring)).toEqual({ users: 0, messages: 0, conversations: 0 });
+    expect(await rotateKeys(h.sql, ring)).toEqual({
+      users: 0,
+      messages: 0,
+      conversations: 0,
+      tasks: 0,
+    });
   });
 
   it("names the missing key when a value was sealed by a key outside the ring", async () => {
@@ -115,7 +136,7 @@ describe("npm run keys:rotate", () => {
     expect(stdout).toContain(
       `Re-sealing stored values with key ${describeKeyId(keyIdOf(newKey))} (the first of 2 keys).`,
     );
-    expect(stdout).toContain("Done: 2 users, 5 messages, 1 form states re-sealed.");
+    expect(stdout).toContain("Done: 2 users, 5 messages, 1 form states, 2 tasks re-sealed.");
     expect(await keyIdsInUse()).toEqual([describeKeyId(keyIdOf(newKey))]);
   }, 30_000);
 

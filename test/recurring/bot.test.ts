@@ -2,6 +2,7 @@ import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import { sealedTaskText, storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -21,9 +22,17 @@ interface Row {
 }
 
 async function tasks(): Promise<Row[]> {
-  return h.sql<Row[]>`
-    select id, title, status, due_at, due_has_time, assignee_id, description, repeat, series_id
-    from tasks order by id`;
+  return storedTaskFields<Row>(h.sql, [
+    "id",
+    "title",
+    "status",
+    "dueAt",
+    "dueHasTime",
+    "assigneeId",
+    "description",
+    "repeat",
+    "seriesId",
+  ]);
 }
 
 async function offsetsOf(taskId: number) {
@@ -108,9 +117,10 @@ describe("completing an occurrence", () => {
     await h.bot.send(
       h.updates.groupText(team, alice, "/newtask Standup notes @bobby every weekday at 9:30"),
     );
-    await h.sql`update tasks set description = 'Post them in the thread'`;
     const [first] = await tasks();
     if (!first) throw new Error("no task");
+    await h.sql`update tasks set description = ${sealedTaskText(first.id, "description", "Post them in the thread")}
+                where id = ${first.id}`;
 
     // Reminders: the card's ⏰ button shows the choices; a tap adds 15 min before.
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "⏰ Reminders"));

@@ -12,6 +12,7 @@ import {
   storeMessagesAged,
   TEST_RETENTION,
 } from "#test/helpers/retention";
+import { nextTaskId, sealedTaskText, storedTasks } from "#test/helpers/tasks";
 
 const db = useTestDatabase();
 const NOW = "2026-11-28T12:00:00Z";
@@ -122,18 +123,24 @@ describe("the purge", () => {
     const clock = new FakeClock(NOW);
     const now = clock.now();
     await storeMessagesAged(db.sql, { id: -1001 }, 1, now, [100]);
+    const [old, fresh] = [await nextTaskId(db.sql), await nextTaskId(db.sql)];
     await db.sql`
-      insert into tasks (team_id, title, creator_id, source_chat_id, source_message_id, source_date,
-                         created_at, updated_at)
-      values (-1001, 'Old source', 1, -1001, 1, ${new Date(now.getTime() - 100 * DAY)}, ${now}, ${now}),
-             (-1001, 'Fresh source', 1, -1001, 2, ${new Date(now.getTime() - 10 * DAY)}, ${now}, ${now})`;
+      insert into tasks (id, team_id, title, creator_id, source_chat_id, source_message_id,
+                         source_date, created_at, updated_at)
+      values (${old}, -1001, ${sealedTaskText(old, "title", "Old source")}, 1, -1001, 1,
+              ${new Date(now.getTime() - 100 * DAY)}, ${now}, ${now}),
+             (${fresh}, -1001, ${sealedTaskText(fresh, "title", "Fresh source")}, 1, -1001, 2,
+              ${new Date(now.getTime() - 10 * DAY)}, ${now}, ${now})`;
 
     const outcome = await purgeExpired(purgeDeps(db.sql, clock), admin);
 
     expect(outcome).toMatchObject({ ran: true, counts: { messages: 1, sourceLinks: 1 } });
-    const tasks = await db.sql`
-      select title, source_chat_id, source_message_id, source_date is not null as dated
-      from tasks order by id`;
+    const tasks = (await storedTasks(db.sql)).map((t) => ({
+      title: t.title,
+      sourceChatId: t.sourceChatId,
+      sourceMessageId: t.sourceMessageId,
+      dated: t.sourceDate !== null,
+    }));
     expect(tasks).toEqual([
       { title: "Old source", sourceChatId: null, sourceMessageId: null, dated: true },
       { title: "Fresh source", sourceChatId: -1001, sourceMessageId: 2, dated: true },

@@ -3,6 +3,7 @@ import { purgeExpired } from "#bot/retention/purge";
 import { useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
 import { purgeDeps, TEST_RETENTION } from "#test/helpers/retention";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, makeUpdates, type TestChat } from "#test/helpers/updates";
 
 const ADMIN = carol;
@@ -57,7 +58,7 @@ describe("a task's source message", () => {
     await h.bot.send(pressOn(h.telegram, u, bob, team.id, "Reopen"));
     const reopened = h.telegram.lastMessageTo(team.id).text ?? "";
     expect(reopened).toContain("↪ source message expired");
-    const [task] = await h.sql`select title, source_message_id from tasks`;
+    const [task] = await storedTaskFields(h.sql, ["title", "sourceMessageId"]);
     expect(task).toEqual({ title: "Order more coffee beans", sourceMessageId: null });
   });
 

@@ -2,6 +2,7 @@ import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, otherTeam, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -27,8 +28,11 @@ const lastSent = (chatId: number) =>
 const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text;
 
 async function task(id: number) {
-  const [row] = await h.sql<{ status: string; doneAt: Date | null; title: string }[]>`
-    select status, done_at, title from tasks where id = ${id}`;
+  const [row] = await storedTaskFields<{ status: string; doneAt: Date | null; title: string }>(
+    h.sql,
+    ["status", "doneAt", "title"],
+    (sql) => sql`id = ${id}`,
+  );
   return row;
 }
 
@@ -83,17 +87,14 @@ describe("one-line /newtask", () => {
     await h.bot.send(
       h.updates.groupText(team, alice, "/newtask Fix the login page @alice tomorrow !high"),
     );
-    const [row] = await h.sql<
-      {
-        title: string;
-        assigneeId: number;
-        priority: string;
-        dueAt: Date;
-        dueHasTime: boolean;
-        teamId: number;
-      }[]
-    >`
-      select title, assignee_id, priority, due_at, due_has_time, team_id from tasks`;
+    const [row] = await storedTaskFields(h.sql, [
+      "title",
+      "assigneeId",
+      "priority",
+      "dueAt",
+      "dueHasTime",
+      "teamId",
+    ]);
     expect(row).toEqual({
       title: "Fix the login page",
       assigneeId: alice.id,
@@ -110,10 +111,7 @@ describe("one-line /newtask", () => {
 
   it("accepts a title alone, !low, and an exact date with time", async () => {
     await h.bot.send(h.updates.privateText(alice, "/newtask Pay rent 2026-12-01 09:30 !low"));
-    const [row] = await h.sql<
-      { title: string; priority: string; dueAt: Date; teamId: number | null }[]
-    >`
-      select title, priority, due_at, team_id from tasks`;
+    const [row] = await storedTaskFields(h.sql, ["title", "priority", "dueAt", "teamId"]);
     expect(row).toEqual({
       title: "Pay rent",
       priority: "low",
@@ -156,16 +154,13 @@ describe("reply /task", () => {
     await h.bot.send(
       h.updates.groupText(team, alice, "/task", { replyTo: h.updates.lastMessage(source) }),
     );
-    const [row] = await h.sql<
-      {
-        title: string;
-        description: string | null;
-        sourceChatId: number;
-        sourceMessageId: number;
-        creatorId: number;
-      }[]
-    >`
-      select title, description, source_chat_id, source_message_id, creator_id from tasks`;
+    const [row] = await storedTaskFields(h.sql, [
+      "title",
+      "description",
+      "sourceChatId",
+      "sourceMessageId",
+      "creatorId",
+    ]);
     expect(row).toEqual({
       title: "The staging server is down again, someone please restart it",
       description: null,
@@ -185,9 +180,10 @@ describe("reply /task", () => {
     await h.bot.send(
       h.updates.groupText(team, alice, "/task", { replyTo: h.updates.lastMessage(source) }),
     );
-    const [row] = await h.sql<
-      { title: string; description: string }[]
-    >`select title, description from tasks`;
+    const [row] = await storedTaskFields<{ title: string; description: string }>(h.sql, [
+      "title",
+      "description",
+    ]);
     expect(row?.title.length).toBeLessThanOrEqual(200);
     expect(row?.title.endsWith("…")).toBe(true);
     expect(row?.description).toBe(long);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -25,17 +26,15 @@ function lastButtons(chatId: number): Array<[string, string]> {
 }
 
 async function tasksInDb() {
-  return h.sql<
-    {
-      title: string;
-      description: string | null;
-      assigneeId: number | null;
-      priority: string;
-      teamId: number | null;
-      dueAt: Date | null;
-      dueHasTime: boolean;
-    }[]
-  >`select title, description, assignee_id, priority, team_id, due_at, due_has_time from tasks order by id`;
+  return storedTaskFields<{
+    title: string;
+    description: string | null;
+    assigneeId: number | null;
+    priority: string;
+    teamId: number | null;
+    dueAt: Date | null;
+    dueHasTime: boolean;
+  }>(h.sql, ["title", "description", "assigneeId", "priority", "teamId", "dueAt", "dueHasTime"]);
 }
 
 describe("/newtask guided conversation", () => {

@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { storedTasks } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-const taskTitles = async () =>
-  (await h.sql<{ title: string }[]>`select title from tasks order by id`).map((r) => r.title);
+const taskTitles = async () => (await storedTasks(h.sql)).map((r) => r.title);
 
 describe("exactly once, in order", () => {
   it("processes a redelivered update once", async () => {

@@ -95,12 +95,13 @@ export async function seedPeople(sql: Sql, vault: Vault): Promise<Seed> {
     const inChat = members.filter((m) => m.chats.includes(chat));
     return Array.from({ length: TASKS_PER_CHAT }, (_, n) => ({
       teamId: chat.id,
-      title: `Task ${n + 1} of ${chat.title}`,
+      // Plain, as an older version stored them: the service seals them at start.
+      legacyTitle: `Task ${n + 1} of ${chat.title}`,
       creatorId: pick(inChat, random).id,
       assigneeId: pick(inChat, random).id,
     }));
   });
-  await sql`insert into tasks ${sql(taskRows, "teamId", "title", "creatorId", "assigneeId")}`;
+  await sql`insert into tasks ${sql(taskRows, "teamId", "legacyTitle", "creatorId", "assigneeId")}`;
 
   return {
     chats,

@@ -85,14 +85,15 @@ export async function seedDatabase(sql: Sql): Promise<Seed> {
   const taskRows = chats.flatMap((c) =>
     Array.from({ length: TASKS_PER_CHAT }, (_, n) => ({
       teamId: c.id,
-      title: `Task ${n + 1} of ${c.title}`,
+      // Plain, as an older version stored them: the service seals them at start.
+      legacyTitle: `Task ${n + 1} of ${c.title}`,
       creatorId: pick(c.members, random).id,
       assigneeId: pick(c.members, random).id,
     })),
   );
   for (const rows of chunks(taskRows)) {
     const inserted = await sql<{ id: number; teamId: number }[]>`
-      insert into tasks ${sql(rows, "teamId", "title", "creatorId", "assigneeId")}
+      insert into tasks ${sql(rows, "teamId", "legacyTitle", "creatorId", "assigneeId")}
       returning id, team_id
     `;
     for (const row of inserted) chats.find((c) => c.id === row.teamId)?.taskIds.push(row.id);
