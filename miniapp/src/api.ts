@@ -155,7 +155,9 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
         `/api/tasks${query({ ...params, limit: 50 })}`,
       ),
     task: (id: number) => call<Task>("GET", `/api/tasks/${id}`),
-    createTask: (input: TaskInput) => call<Task>("POST", "/api/tasks", input),
+    /** `sourceMessage`: the team's stored message it is made from, so its author stays known. */
+    createTask: (input: TaskInput & { sourceMessage?: { chatId: number; messageId: number } }) =>
+      call<Task>("POST", "/api/tasks", input),
     updateTask: (id: number, input: TaskInput) => call<Task>("PATCH", `/api/tasks/${id}`, input),
     /** Moves an open repeating task to its next date; 409 `not_repeating` otherwise. */
     skipOccurrence: (id: number) => call<Task>("POST", `/api/tasks/${id}/skip`),

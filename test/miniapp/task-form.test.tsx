@@ -55,6 +55,49 @@ describe("the new task form", () => {
   });
 });
 
+describe("a new task from a message", () => {
+  it("sends the picked message as the task's source, so its author stays known", async () => {
+    const net = fakeFetch({
+      "GET /api/teams/-100123/members": { json: { members: [] } },
+      "GET /api/teams/-100123/messages?limit=20": {
+        json: {
+          messages: [
+            {
+              chatId: -100123,
+              messageId: 42,
+              authorId: 2002,
+              text: "Order more coffee",
+              date: "2026-11-28T09:00:00Z",
+            },
+          ],
+          nextCursor: null,
+        },
+      },
+      "POST /api/tasks": ({ body }) => ({
+        status: 201,
+        json: task({ id: 9, ...(body as { title: string }) }),
+      }),
+    });
+    const fake = fakePlatform();
+    const view = renderScreen(<TaskForm id={null} teamId={-100123} />, {
+      fetch: net.fetch,
+      platform: fake.platform,
+    });
+    fireEvent.click(screen.getByText("From a message"));
+    fireEvent.click(await screen.findByText("Order more coffee"));
+    await waitFor(() =>
+      expect((screen.getByLabelText("Title") as HTMLInputElement).value).toBe("Order more coffee"),
+    );
+    fake.pressMain();
+    await waitFor(() => expect(view.wentBack()).toBe(1));
+    expect(net.sent.find((sent) => sent.method === "POST")?.body).toMatchObject({
+      title: "Order more coffee",
+      teamId: -100123,
+      sourceMessage: { chatId: -100123, messageId: 42 },
+    });
+  });
+});
+
 describe("an open task", () => {
   const saved = task({
     id: 4,

@@ -151,6 +151,12 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
   const [draft, setDraft] = useState<Draft>(draftOf(null, teamId, me.user.id));
   const [members, setMembers] = useState<Member[]>([]);
   const [messages, setMessages] = useState<StoredMessage[] | null>(null);
+  // The message picked under "From a message", in the team it was picked in.
+  const [picked, setPicked] = useState<{
+    chatId: number;
+    messageId: number;
+    teamId: number;
+  } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
@@ -225,6 +231,10 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
           priority: draft.priority,
           ...(draft.due ? { reminders: draft.reminders } : {}),
           ...(draft.repeat ? { repeat: draft.repeat } : {}),
+          // The server keeps the message's author with the task (see the privacy notice).
+          ...(picked && picked.teamId === draft.teamId
+            ? { sourceMessage: { chatId: picked.chatId, messageId: picked.messageId } }
+            : {}),
         });
         platform.haptic("success");
         back();
@@ -244,7 +254,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
       setBusy(false);
       platform.mainButton.setLoading(false);
     }
-  }, [api, platform, id, draft, dirty, changes, task, invalid, back, fail]);
+  }, [api, platform, id, draft, dirty, changes, task, invalid, back, fail, picked]);
 
   // The native button calls whatever submit is current: its handler is not replaced on
   // every keystroke, so a press right after a change saves that change.
@@ -392,6 +402,13 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
                         title: first.slice(0, TITLE_MAX),
                         description: rest.join("\n") || message.text,
                       });
+                      if (draft.teamId !== null) {
+                        setPicked({
+                          chatId: message.chatId,
+                          messageId: message.messageId,
+                          teamId: draft.teamId,
+                        });
+                      }
                       setMessages(null);
                     }}
                   >
