@@ -49,7 +49,7 @@ function parsePress(data: string): ConsentPress | undefined {
 }
 
 const SUMMARY =
-  "In groups where I am a member I can keep your messages, encrypted, so your team can turn any of them into a task later and tasks keep their context. I record nothing until you agree, and you can withdraw at any time with /consent. /privacy explains everything.";
+  "In groups where I am a member I can keep your messages, encrypted, so your team can turn any of them into a task later and tasks keep their context. I record nothing until you agree, and you can withdraw at any time with /consent. A teammate can still make a task of one of your messages with /task; /privacy says what happens to such a copy.";
 
 function stateLine(state: ConsentState, timeZone: string): string {
   switch (state.kind) {

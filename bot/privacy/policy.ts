@@ -30,7 +30,8 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
         paragraphs: [
           "• Your Telegram name, username and language, encrypted, so teammates can assign tasks to you and cards can say who does what. They are refreshed from Telegram whenever you write, so correcting them in Telegram corrects them here.",
           "• Which of your groups I am in, so only members see a group's tasks.",
-          "• The tasks you create or are assigned: title, description, due date, priority, status, repeat rule and reminder times.",
+          "• The tasks you create or are assigned: title, description, due date, priority, status, repeat rule and reminder times. Task titles and descriptions are stored encrypted.",
+          "• Tasks a teammate makes from one of your group messages (/task in reply, or “From a message” in the app), whether or not you agreed to recording: the copy of your words is the team's task, and I note that the message was yours, so /export lists those tasks and /delete removes that link.",
           "• Your settings and unfinished steps: timezone, quiet hours, your daily digest, a task form you have started (for 7 days) and a confirmation button waiting for your press (until it expires).",
           "• Only if you agree (/consent): your messages in those groups, encrypted (text, group, date, what they reply to), so your team can turn a message into a task later and tasks keep their context.",
           "• Your consent choices, and an audit trail of privacy actions that names people only by a keyed hash.",
@@ -39,13 +40,13 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
       {
         heading: "What I do not keep",
         paragraphs: [
-          "Messages of members who have not agreed, messages of bots, service messages and files. No analytics, no advertising, nothing is sold or shared.",
+          "Messages of members who have not agreed (except the words a teammate copies into a task, above), messages of bots, service messages and files. No analytics, no advertising, nothing is sold or shared.",
         ],
       },
       {
         heading: "How long",
         paragraphs: [
-          `Group messages are deleted ${retentionDays} days after they were sent, or at once when you withdraw consent and ask me to. Tasks stay until the team deletes them. Everything about you goes when you use /delete, except that the record of an admin changing the retention period or purging stays, without their name.`,
+          `Group messages are deleted ${retentionDays} days after they were sent, or at once when you withdraw consent and ask me to. Tasks stay until the team deletes them, including a task's copy of a message's words after the message itself is gone (only its link to the message expires with it). Everything about you goes when you use /delete, except that the record of an admin changing the retention period or purging stays, without their name.`,
         ],
       },
       {
@@ -59,7 +60,7 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
         paragraphs: [
           "• /consent: give or withdraw consent to recording your messages.",
           "• /export: a copy of everything about you, as a JSON file.",
-          "• /delete: erase your data. Team tasks stay with the team, without your name.",
+          "• /delete: erase your data. Team tasks stay with the team, without your name; tasks made from your messages stay with the team too, with the words they copied, but no longer linked to you or to your message.",
         ],
       },
     ],

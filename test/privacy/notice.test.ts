@@ -21,6 +21,20 @@ describe("/privacy", () => {
     expect(text.length).toBeLessThan(4096);
   });
 
+  it("says what happens to a task made from someone's message, as the code does it", async () => {
+    await h.bot.send(h.updates.privateText(bob, "/privacy"));
+    const text = h.telegram.lastMessageTo(bob.id).text ?? "";
+    // test/tasks/sealed-texts.test.ts holds the code to each of these.
+    expect(text).toContain("Task titles and descriptions are stored encrypted");
+    expect(text).toContain(
+      "Tasks a teammate makes from one of your group messages (/task in reply, or “From a message” in the app), whether or not you agreed to recording",
+    );
+    expect(text).toContain("/export lists those tasks");
+    expect(text).toContain(
+      "/delete: erase your data. Team tasks stay with the team, without your name; tasks made from your messages stay with the team too, with the words they copied, but no longer linked to you or to your message.",
+    );
+  });
+
   it("is answered in a group too: it holds nothing personal", async () => {
     await h.bot.send(h.updates.groupText(team, bob, "/privacy"));
     expect(h.telegram.textsTo(team.id)[0]).toContain("What I keep, and why");
