@@ -1,13 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { startFakeTelegram } from "#test/helpers/fake-telegram";
+import { startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { tallyCalls } from "./webhook/calls.ts";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
 import { CONNECTIONS, runMode } from "./webhook/load.ts";
 import { pct, print, seconds } from "./webhook/print.ts";
 import { report } from "./webhook/report.ts";
-import { seedDatabase } from "./webhook/seed.ts";
+import { postCards, seedDatabase } from "./webhook/seed.ts";
 import { serviceEnv } from "./webhook/service.ts";
 import { measureStartups } from "./webhook/startup.ts";
 import { createTraffic, MIX } from "./webhook/traffic.ts";
@@ -41,6 +41,7 @@ async function main(): Promise<number> {
 
   const seedStarted = performance.now();
   const seed = await seedDatabase(database.sql);
+  await postCards(seed, fake.apiRoot, TEST_BOT_TOKEN);
   print(
     `  seeded ${seed.chats.length} group chats, ${seed.users.length} users (${seed.startedUsers} started the bot), ` +
       `${seed.memberships} memberships, ${seed.taskCount} open tasks in ${seconds(performance.now() - seedStarted)}`,

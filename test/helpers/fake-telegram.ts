@@ -77,6 +77,8 @@ export interface FakeTelegram {
   lastMessageTo(chatId: number): BotMessage;
   /** Forgets calls, messages (ids restart at 1000), queued failures, blocks and updates. */
   clear(): void;
+  /** Forgets only the call log; the chats keep their messages (a long benchmark drains it). */
+  forgetCalls(): void;
   failNext(method: string, error: ApiError, options?: { chatId?: number; times?: number }): void;
   blockChat(chatId: number): void;
   /** What getChatMember answers for this user in this chat; "member" until a test sets it. */
@@ -403,6 +405,9 @@ export async function startFakeTelegram(
       contents = new Map();
       members = new Map();
       queuedUpdates = [];
+    },
+    forgetCalls: () => {
+      calls.length = 0;
     },
     failNext: (method, error, options = {}) => {
       failures.push({ method, error, chatId: options.chatId, remaining: options.times ?? 1 });

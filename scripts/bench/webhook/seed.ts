@@ -17,6 +17,8 @@ export interface SeedChat {
   title: string;
   members: SeedUser[];
   taskIds: number[];
+  /** The message id of each task's card in the chat, once postCards() has posted them. */
+  cardOf: Map<number, number>;
 }
 
 export interface Seed {
@@ -39,6 +41,7 @@ export async function seedDatabase(sql: Sql): Promise<Seed> {
     title: `Team ${i + 1}`,
     members: [],
     taskIds: [],
+    cardOf: new Map(),
   }));
   const users: SeedUser[] = Array.from({ length: USERS }, (_, i) => ({
     id: 700_000_001 + i,
@@ -105,6 +108,26 @@ export async function seedDatabase(sql: Sql): Promise<Seed> {
     memberships: memberRows.length,
     taskCount: taskRows.length,
   };
+}
+
+/**
+ * Posts each task's card through the Bot API before the load starts, as the service did when
+ * the task was made: the buttons the traffic presses sit on messages Telegram knows, so an
+ * edit of a card is an edit Telegram would accept ("message to edit not found" otherwise).
+ */
+export async function postCards(seed: Seed, apiRoot: string, token: string): Promise<void> {
+  for (const chat of seed.chats) {
+    for (const taskId of chat.taskIds) {
+      const response = await fetch(`${apiRoot}/bot${token}/sendMessage`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ chat_id: chat.id, text: `Task #${taskId}` }),
+      });
+      const body = (await response.json()) as { ok: boolean; result?: { message_id: number } };
+      if (!body.ok || !body.result) throw new Error(`the fake Bot API refused card #${taskId}`);
+      chat.cardOf.set(taskId, body.result.message_id);
+    }
+  }
 }
 
 /** Bulk inserts in chunks: postgres allows 65,534 parameters per statement. */

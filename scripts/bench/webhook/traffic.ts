@@ -25,15 +25,9 @@ const GROUP_TEXTS = [
 export function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
   const random = mulberry32(7);
   const lastTapped = new Map<number, "d" | "o">();
-  const botMessageOf = new Map<number, number>();
   const built = { text: 0, tasks: 0, button: 0 };
   let updateId = firstUpdateId;
   let messageId = 1;
-  seed.chats.forEach((chat) => {
-    chat.taskIds.forEach((taskId, i) => {
-      botMessageOf.set(taskId, 10_000 + i);
-    });
-  });
 
   function next(): string {
     const user = pick(seed.users, random);
@@ -79,7 +73,7 @@ export function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
           from,
           chat_instance: `bench${-chat.id}`,
           message: {
-            message_id: botMessageOf.get(taskId) ?? 1,
+            message_id: chat.cardOf.get(taskId) ?? 1,
             date,
             chat: groupChat,
             from: TEST_BOT_INFO,
