@@ -4,6 +4,7 @@ import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createTestBot } from "#test/helpers/bot";
 import { useTestDatabase } from "#test/helpers/db";
 import { type FakeTelegram, startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { closedPort } from "#test/helpers/ports";
 import { storedTasks } from "#test/helpers/tasks";
 import { alice, makeUpdates } from "#test/helpers/updates";
 
@@ -261,16 +262,6 @@ describe("reaching Telegram at start", () => {
     }
   });
 });
-
-/** A loopback port nobody listens on (taken and released at once). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** Relays TCP connections from a loopback port to `target`, as a network coming back. */
 async function forward(port: number, target: string): Promise<{ close(): Promise<void> }> {

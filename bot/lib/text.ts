@@ -6,24 +6,33 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
   return `${count.toLocaleString("en")} ${count === 1 ? noun : nouns}`;
 }
 
-function codePoints(text: string): number {
+/** Length in code points: how titles and descriptions are counted. */
+export function codePointLength(text: string): number {
   let count = 0;
   for (const _ of text) count++;
   return count;
 }
 
 /**
- * At most `max` characters (code points, as titles are counted), cut between graphemes so
- * an emoji, a flag or an accented letter is never split; "…" marks a cut.
+ * The first `max` code points of `text` or fewer, cut between graphemes so an emoji, a flag
+ * or an accented letter is never split.
  */
-export function cutText(text: string, max: number): string {
-  if (codePoints(text) <= max) return text;
+export function takeCodePoints(text: string, max: number): string {
+  if (codePointLength(text) <= max) return text;
   let kept = "";
   let count = 0;
   for (const { segment } of new Intl.Segmenter().segment(text)) {
-    count += codePoints(segment);
+    count += codePointLength(segment);
     if (count > max) break;
     kept += segment;
   }
-  return `${kept}…`;
+  return kept;
+}
+
+/**
+ * At most `max` characters (code points, as titles are counted), cut between graphemes;
+ * "…" marks a cut.
+ */
+export function cutText(text: string, max: number): string {
+  return codePointLength(text) <= max ? text : `${takeCodePoints(text, max)}…`;
 }

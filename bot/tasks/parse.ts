@@ -1,4 +1,5 @@
 import { DateTime } from "luxon";
+import { codePointLength, takeCodePoints } from "#bot/lib/text";
 import { type ParsedRepeat, parseRepeat, REPEAT_REASONS } from "#bot/recurring/parse";
 import { DUE_REASONS, type Due, parseDue } from "#bot/tasks/due";
 
@@ -172,23 +173,4 @@ function cutAtWord(room: string, endsAtWord: boolean): string {
   const lastSpace = room.lastIndexOf(" ");
   if (lastSpace <= 0 || codePointLength(room.slice(lastSpace)) > WORD_CUT_WINDOW) return room;
   return room.slice(0, lastSpace);
-}
-
-function codePointLength(text: string): number {
-  let length = 0;
-  for (const _ of text) length++;
-  return length;
-}
-
-// Cuts between graphemes so an emoji with a skin tone or a flag is never split in two.
-function takeCodePoints(text: string, max: number): string {
-  if (codePointLength(text) <= max) return text;
-  let taken = "";
-  let length = 0;
-  for (const { segment } of new Intl.Segmenter().segment(text)) {
-    length += codePointLength(segment);
-    if (length > max) break;
-    taken += segment;
-  }
-  return taken;
 }

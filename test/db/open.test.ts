@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -8,22 +7,13 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DatabaseUnreachable, waitForDatabase } from "#db/open";
 import { FakeClock } from "#test/helpers/clock";
 import { useTestDatabase } from "#test/helpers/db";
+import { closedPort } from "#test/helpers/ports";
 
 const db = useTestDatabase();
 const dirs: string[] = [];
 afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A loopback port nobody listens on (taken and released at once). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("waiting for DATABASE_URL's server at start", () => {
   it("retries with backoff for the documented time, naming the host and reason, then gives up", async () => {
