@@ -5,7 +5,9 @@ import { escapeHtml } from "#bot/lib/html";
  * changes: everyone who agreed to an older version is asked again and counts as not
  * consenting until they answer.
  */
-export const PRIVACY_POLICY_VERSION = 1;
+// 2: tasks made from a member's message keep their author; task texts are sealed; an admin's
+// retention records outlive their /delete.
+export const PRIVACY_POLICY_VERSION = 2;
 
 export interface NoticeSection {
   heading: string;

@@ -135,7 +135,8 @@ export const t = {
     download: "Download my data",
     downloadSent: "The bot is sending you the file in our chat.",
     erase: "Delete my data",
-    eraseConfirm: "This deletes everything about you for good. Type DELETE to confirm.",
+    eraseConfirm:
+      "This deletes your data for good. Team tasks stay with the team without your name, as the privacy notice says. Type DELETE to confirm.",
     eraseButton: "Delete everything",
     erased: "Your data is deleted.",
     notice: "Privacy notice",

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { apiClient } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { alice, bob, type TestUser, team } from "#test/helpers/updates";
@@ -24,7 +25,11 @@ describe("GET /api/me", () => {
         languageCode: "en",
         timezone: "UTC",
       },
-      consent: { granted: true, policyVersion: 1, at: "2026-11-28T10:00:00.000Z" },
+      consent: {
+        granted: true,
+        policyVersion: PRIVACY_POLICY_VERSION,
+        at: "2026-11-28T10:00:00.000Z",
+      },
       isAdmin: false,
       teams: [{ id: team.id, title: team.title }],
     });
@@ -92,7 +97,11 @@ describe("PUT /api/me/consent", () => {
   it("gives and withdraws consent with the same records as /consent", async () => {
     const given = await call(alice, "PUT", "/api/me/consent", { json: { granted: true } });
     expect(given.status).toBe(200);
-    expect(given.body).toEqual({ granted: true, policyVersion: 1, at: "2026-11-28T10:00:00.000Z" });
+    expect(given.body).toEqual({
+      granted: true,
+      policyVersion: PRIVACY_POLICY_VERSION,
+      at: "2026-11-28T10:00:00.000Z",
+    });
     // Recording starts at once.
     await h.bot.send(h.updates.groupText(team, alice, "recorded"));
     expect(await h.sql`select count(*)::int as stored from messages`).toEqual([{ stored: 1 }]);
@@ -101,7 +110,7 @@ describe("PUT /api/me/consent", () => {
     const withdrawn = await call(alice, "PUT", "/api/me/consent", { json: { granted: false } });
     expect(withdrawn.body).toEqual({
       granted: false,
-      policyVersion: 1,
+      policyVersion: PRIVACY_POLICY_VERSION,
       at: "2026-11-28T10:00:01.000Z",
     });
     await h.bot.send(h.updates.groupText(team, alice, "not recorded"));

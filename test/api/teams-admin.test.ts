@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { apiClient } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
@@ -166,7 +167,7 @@ describe("admin routes", () => {
           action: "consent.given",
           actor: expect.any(String),
           target: null,
-          counts: { policy_version: 1 },
+          counts: { policy_version: PRIVACY_POLICY_VERSION },
         },
       ],
     });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formAnswers } from "#bot/privacy/export";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
 import { deliveredFiles, lastExport } from "#test/helpers/exports";
@@ -71,7 +72,12 @@ describe("/export", () => {
       timezone: "UTC",
     });
     expect(data.consents).toEqual([
-      { granted: true, policy_version: 1, source: "bot", at: "2026-11-28T10:00:00.000Z" },
+      {
+        granted: true,
+        policy_version: PRIVACY_POLICY_VERSION,
+        source: "bot",
+        at: "2026-11-28T10:00:00.000Z",
+      },
     ]);
     expect(data.teams).toEqual([
       { id: team.id, title: "Core team", joined_at: "2026-11-28T10:00:00.000Z" },
@@ -101,7 +107,7 @@ describe("/export", () => {
         at: "2026-11-28T10:00:00.000Z",
         action: "consent.given",
         by_you: true,
-        counts: { policy_version: 1 },
+        counts: { policy_version: PRIVACY_POLICY_VERSION },
       },
       {
         at: "2026-11-28T10:00:00.000Z",
@@ -136,8 +142,8 @@ describe("/export", () => {
     expect(data.user).toMatchObject({
       timezone: "Europe/Kyiv",
       quiet_hours: { start: "22:00", end: "07:00" },
-      consent_version: 1,
-      consent_prompted_version: 1,
+      consent_version: PRIVACY_POLICY_VERSION,
+      consent_prompted_version: PRIVACY_POLICY_VERSION,
       last_export_at: "2026-11-28T10:11:00.000Z",
     });
     expect(data.digest).toEqual({

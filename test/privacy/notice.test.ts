@@ -70,7 +70,9 @@ describe("/audit", () => {
       /^28 Nov 2026, 10:00 · <b>export\.made<\/b> · by [\w-]{16} · messages=0$/,
     );
     expect(lines[1]).toMatch(
-      /^28 Nov 2026, 10:00 · <b>consent\.given<\/b> · by [\w-]{16} · policy_version=1$/,
+      new RegExp(
+        `^28 Nov 2026, 10:00 · <b>consent\\.given</b> · by [\\w-]{16} · policy_version=${PRIVACY_POLICY_VERSION}$`,
+      ),
     );
     expect(text).not.toContain(String(bob.id));
     expect(text).not.toContain("Bob");
