@@ -386,3 +386,107 @@ export async function deleteTask(db: Db, id: number): Promise<boolean> {
 export async function setCardMessage(db: Db, taskId: number, messageId: number): Promise<void> {
   await db`update tasks set card_message_id = ${messageId} where id = ${taskId}`;
 }
+
+/** What creating a task must know before it writes: its id and who may be on it. */
+export interface TaskPlacement {
+  id: number;
+  /** The creator is a member of the team (true for a personal task). */
+  creatorInTeam: boolean;
+  /** The assignee may get the task (true when there is none). */
+  assigneeAllowed: boolean;
+  /** The creator's timezone, in which a repeat rule's days are meant. */
+  creatorZone: string;
+}
+
+/**
+ * Reserves the new task's id (its sealed texts are bound to it) and checks who may be on it,
+ * in one round trip: in a team, members; for a personal task, the creator or someone who
+ * shares a team with them.
+ */
+export async function placeNewTask(
+  db: Db,
+  creatorId: number,
+  teamId: number | null,
+  assigneeId: number | null,
+): Promise<TaskPlacement> {
+  const [row] = await db<TaskPlacement[]>`
+    select nextval(pg_get_serial_sequence('tasks', 'id'))::int8 as id,
+      (${teamId}::int8 is null or exists (
+        select 1 from team_members m where m.team_id = ${teamId}::int8 and m.user_id = ${creatorId}
+      )) as creator_in_team,
+      (${assigneeId}::int8 is null or exists (select 1 from users u where u.id = ${assigneeId}::int8)
+        and case when ${teamId}::int8 is not null
+          then exists (select 1 from team_members m
+                       where m.team_id = ${teamId}::int8 and m.user_id = ${assigneeId}::int8)
+          else ${assigneeId}::int8 = ${creatorId} or exists (
+            select 1 from team_members a join team_members b on a.team_id = b.team_id
+            where a.user_id = ${creatorId} and b.user_id = ${assigneeId}::int8)
+        end) as assignee_allowed,
+      coalesce((select timezone from users where id = ${creatorId}), 'UTC') as creator_zone
+  `;
+  if (!row) throw new Error("the task id sequence returned no value");
+  return { ...row, id: Number(row.id) };
+}
+
+/**
+ * Writes a task placed by placeNewTask with its rule and reminders in one statement.
+ * Reminders whose time has already passed are recorded as skipped, as setReminderOffsets does.
+ * The reminders trigger adds the one at the due time afterwards: readCreatedTask settles that.
+ */
+export async function insertPlacedTask(
+  db: Db,
+  vault: Vault,
+  id: number,
+  task: NewTask,
+  offsets: readonly number[],
+  now: Date,
+): Promise<void> {
+  const { repeat, title, description, sourceAuthorId, ...fields } = task;
+  await db`
+    with t as (
+      insert into tasks ${db({
+        ...fields,
+        id,
+        title: sealTaskText(vault, id, "title", title),
+        description: sealTaskText(vault, id, "description", description),
+        sourceAuthorId: sourceAuthorId ?? null,
+        repeat: repeat ? db.json(repeat.rule) : null,
+        repeatZone: repeat?.zone ?? null,
+        seriesId: repeat ? id : null,
+        createdAt: now,
+        updatedAt: now,
+      })}
+      returning id, due_at, due_has_time
+    )
+    insert into reminders (task_id, offset_minutes, remind_at, state)
+    select t.id, o.offset_minutes, t.due_at - make_interval(mins => o.offset_minutes),
+           case when t.due_at - make_interval(mins => o.offset_minutes) < ${now}
+                then 'skipped' else 'pending' end
+    from t, unnest(${[...offsets]}::int[]) as o(offset_minutes)
+    where t.due_at is not null and t.due_has_time
+  `;
+}
+
+/**
+ * The view of a task insertPlacedTask wrote. With `offsets`, its reminders become exactly
+ * those: the at-due-time one the trigger added goes in the same statement. Both parts of
+ * one statement read the same snapshot, so the view's offsets are set from what was asked.
+ */
+export async function readCreatedTask(
+  db: Db,
+  reader: TaskReader,
+  id: number,
+  offsets: readonly number[] | undefined,
+): Promise<TaskView> {
+  const [row] = await db<TaskViewRow[]>`
+    with gone as (
+      delete from reminders
+      where ${offsets !== undefined} and task_id = ${id}
+        and offset_minutes <> all(${[...(offsets ?? [])]}::int[])
+    )
+    ${selectViews(db, reader.retention.rules)} where t.id = ${id}
+  `;
+  if (!row) throw new Error("created task vanished");
+  const view = toView(reader.vault, row);
+  return offsets === undefined ? view : { ...view, reminderOffsets: [...offsets] };
+}
