@@ -7,7 +7,7 @@ import type { Secrets } from "#bot/privacy/secrets";
 import type { RateLimit } from "#bot/telegram/bot";
 import { pressOn } from "./buttons.ts";
 import { FakeClock, TEST_EPOCH } from "./clock.ts";
-import { useTestDatabase } from "./db.ts";
+import { emptyTables, useTestDatabase } from "./db.ts";
 import {
   type FakeTelegram,
   startFakeTelegram,
@@ -97,7 +97,7 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     await telegram?.close();
   });
   beforeEach(async () => {
-    await db.sql`truncate digests, reminders, tasks, conversations, team_members, teams, users, processed_updates, messages, consents, audit_log, confirmations, settings`;
+    await emptyTables(db.sql);
     const fake = ready(telegram);
     fake.clear();
     bot = createTestBot({

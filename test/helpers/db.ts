@@ -106,3 +106,23 @@ export async function withAdmin<T>(adminUrl: string, fn: (admin: Sql) => Promise
     await admin.end();
   }
 }
+
+const tablesOf = new WeakMap<Sql, Promise<string[]>>();
+
+/**
+ * Empties every table of the public schema but the migration ledger, so a table added by a
+ * migration is never left holding one test's rows for the next. The list is read once per
+ * database. Sequences keep counting (no `restart identity`), so ids differ across tests.
+ */
+export async function emptyTables(sql: Sql): Promise<void> {
+  let tables = tablesOf.get(sql);
+  if (!tables) {
+    tables = sql<{ tablename: string }[]>`
+      select tablename from pg_tables
+      where schemaname = 'public' and tablename <> 'schema_migrations'
+      order by tablename`.then((rows) => rows.map((row) => row.tablename));
+    tablesOf.set(sql, tables);
+  }
+  const names = await tables;
+  if (names.length > 0) await sql`truncate ${sql(names)}`;
+}

@@ -4,7 +4,7 @@ import { createInterface } from "node:readline";
 import { beforeEach, describe, expect, it } from "vitest";
 import { purgeExpired } from "#bot/retention/purge";
 import { FakeClock } from "#test/helpers/clock";
-import { useTestDatabase } from "#test/helpers/db";
+import { emptyTables, useTestDatabase } from "#test/helpers/db";
 import {
   DAY,
   purgeDeps,
@@ -18,7 +18,7 @@ const db = useTestDatabase();
 const NOW = "2026-11-28T12:00:00Z";
 
 beforeEach(async () => {
-  await db.sql`truncate messages, reminders, tasks, team_members, teams, consents, users, settings, audit_log, processed_updates, conversations, confirmations`;
+  await emptyTables(db.sql);
 });
 
 const admin = { trigger: "admin", actor: "h:admin" } as const;
