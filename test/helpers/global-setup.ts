@@ -9,6 +9,7 @@ import { createSql, whyUnreachable } from "#db/client";
 import { DataDirectoryInUseError, type EmbeddedServer, startEmbeddedPostgres } from "#db/embedded";
 import { migrate, migrationsChecksum } from "#db/migrate";
 import { databaseUrl, isStaleTestDatabase, withAdmin } from "#test/helpers/db";
+import { realNow } from "#test/helpers/wall-clock";
 
 /**
  * Once per `vitest run`: build the Mini App, find a PostgreSQL server (TEST_DATABASE_URL, the local one, or an
@@ -145,10 +146,14 @@ async function dropStaleTestDatabases(adminUrl: string): Promise<void> {
       where datname like 'tt_test_%'
         and not exists (select from pg_stat_activity a where a.datid = d.oid)
     `;
-    const now = new Date();
+    // Not `new Date()`: importing #test/helpers/db loads wall-clock.ts, which moves this
+    // process's Date a year ahead too, and then every run's databases looked stale and
+    // parallel runs dropped each other's (tests failed with "database … does not exist").
+    const now = realNow();
     for (const { name } of rows) {
       if (!isStaleTestDatabase(name, now, STALE_AFTER_MS)) continue;
-      await admin`drop database ${admin(name)}`.catch((error: unknown) => {
+      // `if exists`: another run's setup may have dropped it since the select.
+      await admin`drop database if exists ${admin(name)}`.catch((error: unknown) => {
         // 55006 object_in_use: a run is still using it.
         if (!(error instanceof postgres.PostgresError && error.code === "55006")) throw error;
       });
