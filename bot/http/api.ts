@@ -4,11 +4,12 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
+import { type DomainErrorKind, invalid } from "#bot/lib/errors";
 
 /**
  * The Mini App's JSON API: what every route shares. Errors are always
- * `{"error":{"code","message"}}`; the edge turns ApiError into that, anything else into a
- * 500 that names only the request id.
+ * `{"error":{"code","message"}}`; the edge turns domain errors (#bot/lib/errors) and
+ * ApiError into that, anything else into a 500 that names only the request id.
  */
 
 export interface Caller {
@@ -20,6 +21,7 @@ export interface Caller {
 export type ApiEnv = { Variables: { requestId: string; caller: Caller } };
 export type ApiContext = Context<ApiEnv>;
 
+/** Refusals only HTTP has (401, 413, 415, 429): the domain's own go through #bot/lib/errors. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
@@ -32,10 +34,13 @@ export class ApiError extends Error {
   }
 }
 
-/** Not there, or not yours: the same answer, so ids cannot be probed. */
-export const notFound = (what = "Not found.") => new ApiError(404, "not_found", what);
-export const forbidden = (why: string) => new ApiError(403, "forbidden", why);
-export const invalidInput = (why: string) => new ApiError(400, "invalid_input", why);
+/** How the API answers each kind of domain error. */
+export const DOMAIN_STATUS: Record<DomainErrorKind, ContentfulStatusCode> = {
+  not_found: 404,
+  forbidden: 403,
+  conflict: 409,
+  invalid: 400,
+};
 export const tooManyRequests = (retryAfterSeconds: number) =>
   new ApiError(429, "rate_limited", `Too many requests: try again in ${retryAfterSeconds} s.`, {
     "Retry-After": String(retryAfterSeconds),
@@ -56,7 +61,7 @@ function describeIssues(error: z.ZodError): string {
 
 export function parseWith<T>(schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw invalidInput(describeIssues(parsed.error));
+  if (!parsed.success) throw invalid(describeIssues(parsed.error));
   return parsed.data;
 }
 
@@ -70,7 +75,7 @@ export async function readBody<T>(c: ApiContext, schema: z.ZodType<T>): Promise<
   try {
     body = JSON.parse(await c.req.text());
   } catch {
-    throw invalidInput("The body is not valid JSON.");
+    throw invalid("The body is not valid JSON.");
   }
   return parseWith(schema, body);
 }
@@ -116,7 +121,7 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   try {
     return parseWith(schema, JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
   } catch {
-    throw invalidInput("cursor: not a cursor this API gave out.");
+    throw invalid("cursor: not a cursor this API gave out.");
   }
 }
 

@@ -1,12 +1,13 @@
 import type { Api } from "grammy";
 import { Hono } from "hono";
 import { type Authentication, authenticate } from "#bot/auth/middleware";
+import { forbidden } from "#bot/lib/errors";
 import { auditRoutes, meRoutes } from "#bot/privacy/routes-api";
 import { retentionRoutes } from "#bot/retention/routes";
 import { taskRoutes } from "#bot/tasks/routes";
 import { teamRoutes } from "#bot/teams/routes";
 import type { Services } from "#bot/telegram/context";
-import { type ApiEnv, corsFor, forbidden, limitBody } from "./api.ts";
+import { type ApiEnv, corsFor, limitBody } from "./api.ts";
 
 /**
  * /api: CORS, the body limit and authentication in front of every capability's routes;

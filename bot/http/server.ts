@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { Sql } from "postgres";
+import { DomainError } from "#bot/lib/errors";
 import type { Logger } from "#bot/lib/logger";
 import { describeError } from "#bot/lib/logger";
-import { ApiError, errorBody } from "./api.ts";
+import { ApiError, DOMAIN_STATUS, errorBody } from "./api.ts";
 
 /** Pages may be framed only by Telegram's web clients; no inline script or style anywhere. */
 const PAGE_CSP = [
@@ -63,6 +64,9 @@ export function createHttpApp(
   for (const r of routes) app.route("/", r);
   app.notFound((c) => c.json(errorBody("not_found", "Not found."), 404));
   app.onError((err, c) => {
+    if (err instanceof DomainError) {
+      return c.json(errorBody(err.code, err.message), DOMAIN_STATUS[err.kind]);
+    }
     if (err instanceof ApiError) {
       return c.json(errorBody(err.code, err.message), err.status, err.headers);
     }

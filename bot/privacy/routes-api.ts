@@ -1,14 +1,13 @@
 import { z } from "zod";
 import {
-  ApiError,
   apiRouter,
   type Caller,
   limitParam,
-  notFound,
   parseWith,
   readBody,
   tooManyRequests,
 } from "#bot/http/api";
+import { Invalid, notFound } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { canonicalTimeZone } from "#bot/reminders/timezone";
 import type { Services } from "#bot/telegram/context";
@@ -146,12 +145,8 @@ export function meRoutes(app: Services) {
   routes.delete("/me", async (c) => {
     const caller = c.get("caller");
     await readBody(c, eraseBody).catch((error: unknown) => {
-      if (error instanceof ApiError && error.status === 400) {
-        throw new ApiError(
-          400,
-          "confirmation_required",
-          'Send {"confirm":"DELETE"} to erase your data.',
-        );
+      if (error instanceof Invalid) {
+        throw new Invalid('Send {"confirm":"DELETE"} to erase your data.', "confirmation_required");
       }
       throw error;
     });

@@ -1,6 +1,7 @@
 import type { Api } from "grammy";
 import { z } from "zod";
-import { apiRouter, invalidInput, notFound, parseWith, readBody, teamIdParam } from "#bot/http/api";
+import { apiRouter, parseWith, readBody, teamIdParam } from "#bot/http/api";
+import { invalid, notFound } from "#bot/lib/errors";
 import type { Services } from "#bot/telegram/context";
 import { globalPeriod, type RetentionChange, teamPeriod, teamPeriods } from "#db/retention";
 import { announcePeriod, tellGroups } from "./announce.ts";
@@ -23,7 +24,7 @@ export function retentionRoutes(app: Services, telegram: Api) {
 
   const checkBounds = (days: number) => {
     if (!Number.isInteger(days) || days < rules.minDays || days > rules.maxDays) {
-      throw invalidInput(`days: must be a whole number from ${rules.minDays} to ${rules.maxDays}.`);
+      throw invalid(`days: must be a whole number from ${rules.minDays} to ${rules.maxDays}.`);
     }
   };
 

@@ -1,19 +1,16 @@
 import type { Api } from "grammy";
 import { z } from "zod";
 import {
-  ApiError,
   apiRouter,
   decodeCursor,
   encodeCursor,
-  forbidden,
   idParam,
-  invalidInput,
   limitParam,
-  notFound,
   parseWith,
   readBody,
   teamIdParam,
 } from "#bot/http/api";
+import { Conflict, forbidden, Invalid, invalid, notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { continueSeries, skipOccurrence, startSeries } from "#bot/recurring/series";
 import type { Services } from "#bot/telegram/context";
@@ -114,7 +111,7 @@ const repeat = repeatRuleSchema.nullable();
 /** A new due date: one more than a year back is refused with its own code. */
 function checkDueAt(dueAt: Date | null | undefined, now: Date): void {
   if (dueAt && isLongPast(dueAt, now)) {
-    throw new ApiError(400, "due_too_old", "dueAt: that date is more than a year in the past.");
+    throw new Invalid("dueAt: that date is more than a year in the past.", "due_too_old");
   }
 }
 
@@ -205,7 +202,7 @@ export function taskRoutes(app: Services, telegram: Api) {
   /** Sets the task's reminders; they need a due time with a time of day. */
   const withReminders = async (db: Db, callerId: number, task: TaskView, offsets: number[]) => {
     if (offsets.length > 0 && (task.dueAt === null || !task.dueHasTime)) {
-      throw invalidInput("reminders: the task needs a due date and time to remind.");
+      throw invalid("reminders: the task needs a due date and time to remind.");
     }
     await setReminderOffsets(db, task.id, offsets, clock.now());
     return checkedTask(db, callerId, task.id);
@@ -278,7 +275,7 @@ export function taskRoutes(app: Services, telegram: Api) {
     if (assigneeId === null) return;
     const assignee = await resolveAssigneeId(db, vault, String(assigneeId), callerId, teamId);
     if (!assignee.ok) {
-      throw invalidInput(
+      throw invalid(
         teamId === null
           ? "assigneeId: not you or someone who shares a group with you."
           : "assigneeId: not a member of that group.",
@@ -304,7 +301,7 @@ export function taskRoutes(app: Services, telegram: Api) {
             key,
           );
     if (!found) {
-      throw invalidInput("sourceMessage: not a stored message of that group you can see.");
+      throw invalid("sourceMessage: not a stored message of that group you can see.");
     }
     return found;
   };
@@ -407,7 +404,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       const { reminders: offsets, repeat: rule, ...fields } = body;
       const repeats = rule === undefined ? current.repeat !== null : rule !== null;
       if (fields.dueAt === null && repeats) {
-        throw invalidInput(
+        throw invalid(
           'dueAt: a repeating task needs a due date; send "repeat": null too to stop it repeating.',
         );
       }
@@ -451,7 +448,7 @@ export function taskRoutes(app: Services, telegram: Api) {
     const json = await sql.begin(async (tx) => {
       const task = await visibleTask(tx, caller.id, id);
       if (task.status !== "open" || task.repeat === null) {
-        throw new ApiError(409, "not_repeating", "Only an open repeating task can skip a date.");
+        throw new Conflict("Only an open repeating task can skip a date.", "not_repeating");
       }
       return asJson(tx, await skipOccurrence(tx, app, task, clock.now()));
     });

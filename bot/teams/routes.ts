@@ -4,10 +4,10 @@ import {
   decodeCursor,
   encodeCursor,
   limitParam,
-  notFound,
   parseWith,
   teamIdParam,
 } from "#bot/http/api";
+import { notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import type { Services } from "#bot/telegram/context";
 import { teamMessages } from "#db/messages";
