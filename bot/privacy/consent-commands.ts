@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
+import { type ConsentOp, consentButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
 import { editPressedMessage } from "#bot/telegram/edit";
 import { writeAudit } from "#db/audit";
@@ -13,39 +14,13 @@ import { PRIVACY_POLICY_VERSION } from "./policy.ts";
 /** A consent button is valid for a day, for the user it was shown to, for one notice version. */
 const BUTTON_TTL_SECONDS = 24 * 60 * 60;
 
-type ConsentOp = "give" | "withdraw" | "delete-stored" | "keep-stored";
-const OP_CODES: Record<ConsentOp, string> = {
-  give: "g",
-  withdraw: "w",
-  "delete-stored": "d",
-  "keep-stored": "k",
-};
-const CONSENT_CALLBACK = /^cs:([gwdk]):(\d{1,16}):(\d{1,6}):([0-9a-z]{1,10})$/;
-
 function button(ctx: BotContext, op: ConsentOp, userId: number): string {
-  const issued = Math.floor(ctx.app.clock.now().getTime() / 1000).toString(36);
-  return `cs:${OP_CODES[op]}:${userId}:${PRIVACY_POLICY_VERSION}:${issued}`;
-}
-
-interface ConsentPress {
-  op: ConsentOp;
-  userId: number;
-  policyVersion: number;
-  issuedAt: number;
-}
-
-function parsePress(data: string): ConsentPress | undefined {
-  const match = CONSENT_CALLBACK.exec(data);
-  if (!match) return undefined;
-  const [, code, user, version, issued] = match;
-  const op = (Object.keys(OP_CODES) as ConsentOp[]).find((key) => OP_CODES[key] === code);
-  if (!op) return undefined;
-  return {
+  return consentButton.encode({
     op,
-    userId: Number(user),
-    policyVersion: Number(version),
-    issuedAt: Number.parseInt(issued ?? "", 36) * 1000,
-  };
+    userId,
+    policyVersion: PRIVACY_POLICY_VERSION,
+    issuedAt: ctx.app.clock.now().getTime(),
+  });
 }
 
 const SUMMARY =
@@ -125,8 +100,8 @@ export function consentFeature(): Composer<BotContext> {
     .chatType(["group", "supergroup"])
     .command("consent", (ctx) => redirectToPrivateChat(ctx, "consent"));
 
-  composer.callbackQuery(CONSENT_CALLBACK, async (ctx) => {
-    const press = parsePress(ctx.callbackQuery.data);
+  composer.callbackQuery(consentButton.match, async (ctx) => {
+    const press = consentButton.decode(ctx.callbackQuery.data);
     if (!press) return ctx.answerCallbackQuery();
     if (press.userId !== ctx.from.id) {
       return ctx.answerCallbackQuery({ text: "This button is not for you.", show_alert: true });

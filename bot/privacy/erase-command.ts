@@ -1,15 +1,18 @@
-import { Composer, InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
 import type { IdHasher } from "#bot/lib/logger";
 import { plural } from "#bot/lib/text";
+import {
+  CONFIRM_VALIDITY,
+  ERASE,
+  offerConfirmation,
+  takeConfirmation,
+} from "#bot/telegram/confirm";
 import type { BotContext } from "#bot/telegram/context";
 import { writeAudit } from "#db/audit";
 import type { Db } from "#db/client";
-import { consumeConfirmation, createConfirmation } from "#db/confirmations";
 import { type ErasureCounts, eraseUser, erasurePreview } from "#db/erasure";
 import { redirectToPrivateChat } from "./chat.ts";
-
-const CONFIRM_TTL_MS = 5 * 60 * 1000;
 
 /**
  * Erases a person's data and leaves only the audit record of it, in the caller's
@@ -40,18 +43,15 @@ export async function eraseEverything(
   });
   return counts;
 }
-const ERASE = "erase";
-const ERASE_CALLBACK = /^er:([yn]):([\w-]{16})$/;
 
 export async function offerErasure(ctx: BotContext, userId: number): Promise<void> {
   const preview = await erasurePreview(ctx.db, userId);
-  const now = ctx.app.clock.now();
-  const token = await createConfirmation(
-    ctx.db,
+  const buttons = await offerConfirmation(ctx.db, ERASE, {
     userId,
-    { action: ERASE, payload: {} },
-    new Date(now.getTime() + CONFIRM_TTL_MS),
-  );
+    payload: {},
+    now: ctx.app.clock.now(),
+    yes: "🗑 Delete everything",
+  });
   const details = [
     "This deletes, for good:",
     `• ${plural(preview.messages, "stored message")} of yours`,
@@ -66,21 +66,13 @@ export async function offerErasure(ctx: BotContext, userId: number): Promise<voi
         ]
       : []),
     "",
-    "This cannot be undone. The button works for 5 minutes. /export first if you want a copy.",
+    `This cannot be undone. ${CONFIRM_VALIDITY} /export first if you want a copy.`,
   ].join("\n");
   await ctx.reply(`<b>Delete your data?</b>\n\n${escapeHtml(details)}`, {
     parse_mode: "HTML",
-    reply_markup: new InlineKeyboard()
-      .text("🗑 Delete everything", `er:y:${token}`)
-      .text("Cancel", `er:n:${token}`),
+    reply_markup: buttons,
   });
 }
-
-const REFUSALS = {
-  unknown: "This confirmation was already used. Send /delete to start again.",
-  not_yours: "This button is not for you.",
-  expired: "This confirmation has expired (it is valid for 5 minutes). Send /delete again.",
-} as const;
 
 /** /delete: explain, confirm with a one-time button, then erase in one transaction. */
 export function eraseFeature(): Composer<BotContext> {
@@ -90,16 +82,12 @@ export function eraseFeature(): Composer<BotContext> {
     .chatType(["group", "supergroup"])
     .command("delete", (ctx) => redirectToPrivateChat(ctx, "delete"));
 
-  composer.callbackQuery(ERASE_CALLBACK, async (ctx) => {
-    const [, answer, token] = ERASE_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+  composer.callbackQuery(ERASE.buttons.match, async (ctx) => {
+    const confirmed = await takeConfirmation(ctx, ERASE);
+    if (!confirmed) return;
     const userId = ctx.from.id;
     const now = ctx.app.clock.now();
-    const result = await consumeConfirmation(ctx.db, token ?? "", userId, ERASE, now);
-    if (!result.ok) {
-      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
-      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
-    }
-    if (answer === "n") {
+    if (confirmed.answer === "no") {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }

@@ -1,10 +1,16 @@
-import { Composer, InlineKeyboard } from "grammy";
+import { Composer } from "grammy";
 import { z } from "zod";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
 import { formatMoment } from "#bot/privacy/chat";
+import {
+  CONFIRM_VALIDITY,
+  offerConfirmation,
+  PURGE,
+  SHORTEN_RETENTION,
+  takeConfirmation,
+} from "#bot/telegram/confirm";
 import type { BotContext } from "#bot/telegram/context";
-import { consumeConfirmation, createConfirmation } from "#db/confirmations";
 import {
   countMessages,
   globalPeriod,
@@ -17,12 +23,6 @@ import { announcePeriod, tellGroups } from "./announce.ts";
 import { changeRetention, periodAfter, periodNow } from "./change.ts";
 import { parseRetentionRequest } from "./parse.ts";
 import { describePurge, runPurgeForAdmin } from "./purge-command.ts";
-
-const CONFIRM_TTL_MS = 5 * 60 * 1000;
-const SHORTEN = "retention";
-const SHORTEN_CALLBACK = /^rt:([yn]):([\w-]{16})$/;
-const PURGE = "purge";
-const PURGE_CALLBACK = /^pg:([yn]):([\w-]{16})$/;
 
 const ADMINS_ONLY = "Admins only.";
 
@@ -95,25 +95,20 @@ async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<
   }
   const now = ctx.app.clock.now();
   const { expired } = await countMessages(ctx.db, ctx.app.retention.rules, now, { change });
-  const token = await createConfirmation(
-    ctx.db,
-    ctx.from?.id ?? 0,
-    { action: SHORTEN, payload: change },
-    new Date(now.getTime() + CONFIRM_TTL_MS),
-  );
+  const buttons = await offerConfirmation(ctx.db, SHORTEN_RETENTION, {
+    userId: ctx.from?.id ?? 0,
+    payload: change,
+    now,
+    yes: `🗑 Shorten, delete ${plural(expired, "message")}`,
+  });
   const text = [
     `<b>Shorten ${subject(change, before.title)} from ${days(before.days)} to ${days(after)}?</b>`,
     "",
     `${plural(expired, "stored message")} will be deleted: those older than ${days(after)}${change.scope === "global" ? " in every group that follows the global period" : ""}. This cannot be undone.`,
     "",
-    "The button works for 5 minutes.",
+    CONFIRM_VALIDITY,
   ].join("\n");
-  await ctx.reply(text, {
-    parse_mode: "HTML",
-    reply_markup: new InlineKeyboard()
-      .text(`🗑 Shorten, delete ${plural(expired, "message")}`, `rt:y:${token}`)
-      .text("Cancel", `rt:n:${token}`),
-  });
+  await ctx.reply(text, { parse_mode: "HTML", reply_markup: buttons });
 }
 
 async function fullReport(ctx: BotContext): Promise<string> {
@@ -168,12 +163,6 @@ async function groupReport(ctx: BotContext, teamId: number): Promise<string> {
   ].join("\n");
 }
 
-const REFUSALS = {
-  unknown: "This confirmation was already used. Send the command again.",
-  not_yours: "This button is not for you.",
-  expired: "This confirmation has expired (it is valid for 5 minutes). Send the command again.",
-} as const;
-
 /** /retention and /purge, for bot admins. */
 export function retentionFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
@@ -196,17 +185,12 @@ export function retentionFeature(): Composer<BotContext> {
     );
   });
 
-  composer.callbackQuery(SHORTEN_CALLBACK, async (ctx) => {
-    const [, answer, token] = SHORTEN_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+  composer.callbackQuery(SHORTEN_RETENTION.buttons.match, async (ctx) => {
     if (!isAdmin(ctx)) return ctx.answerCallbackQuery({ text: ADMINS_ONLY, show_alert: true });
-    const now = ctx.app.clock.now();
-    const result = await consumeConfirmation(ctx.db, token ?? "", ctx.from.id, SHORTEN, now);
-    if (!result.ok) {
-      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
-      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
-    }
-    const change = changeSchema.safeParse(result.payload);
-    if (answer === "n" || !change.success) {
+    const confirmed = await takeConfirmation(ctx, SHORTEN_RETENTION);
+    if (!confirmed) return;
+    const change = changeSchema.safeParse(confirmed.payload);
+    if (confirmed.answer === "no" || !change.success) {
       await ctx.editMessageText("Nothing changed.");
       return ctx.answerCallbackQuery();
     }
@@ -220,43 +204,33 @@ export function retentionFeature(): Composer<BotContext> {
     const { rules, auditRetentionDays } = ctx.app.retention;
     const now = ctx.app.clock.now();
     const counts = await countMessages(ctx.db, rules, now);
-    const token = await createConfirmation(
-      ctx.db,
-      ctx.from.id,
-      { action: PURGE, payload: { expected: counts.expired } },
-      new Date(now.getTime() + CONFIRM_TTL_MS),
-    );
+    const buttons = await offerConfirmation(ctx.db, PURGE, {
+      userId: ctx.from.id,
+      payload: { expected: counts.expired },
+      now,
+      yes: `🗑 Purge ${plural(counts.expired, "message")}`,
+    });
     await ctx.reply(
       [
         "<b>Purge now?</b>",
         "",
         `${plural(counts.expired, "expired message")} (of ${counts.stored.toLocaleString("en")} stored) will be deleted, with old update ids, abandoned forms, expired confirmations and audit entries older than ${days(auditRetentionDays)}.`,
         "",
-        "The button works for 5 minutes.",
+        CONFIRM_VALIDITY,
       ].join("\n"),
-      {
-        parse_mode: "HTML",
-        reply_markup: new InlineKeyboard()
-          .text(`🗑 Purge ${plural(counts.expired, "message")}`, `pg:y:${token}`)
-          .text("Cancel", `pg:n:${token}`),
-      },
+      { parse_mode: "HTML", reply_markup: buttons },
     );
   });
 
-  composer.callbackQuery(PURGE_CALLBACK, async (ctx) => {
-    const [, answer, token] = PURGE_CALLBACK.exec(ctx.callbackQuery.data) ?? [];
+  composer.callbackQuery(PURGE.buttons.match, async (ctx) => {
     if (!isAdmin(ctx)) return ctx.answerCallbackQuery({ text: ADMINS_ONLY, show_alert: true });
-    const now = ctx.app.clock.now();
-    const result = await consumeConfirmation(ctx.db, token ?? "", ctx.from.id, PURGE, now);
-    if (!result.ok) {
-      if (result.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});
-      return ctx.answerCallbackQuery({ text: REFUSALS[result.reason], show_alert: true });
-    }
-    if (answer === "n") {
+    const confirmed = await takeConfirmation(ctx, PURGE);
+    if (!confirmed) return;
+    if (confirmed.answer === "no") {
       await ctx.editMessageText("Nothing was purged.");
       return ctx.answerCallbackQuery();
     }
-    const expected = z.object({ expected: z.number().int() }).safeParse(result.payload);
+    const expected = z.object({ expected: z.number().int() }).safeParse(confirmed.payload);
     runPurgeForAdmin(ctx, expected.success ? expected.data.expected : 0);
   });
   return composer;
