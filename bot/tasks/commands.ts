@@ -2,9 +2,8 @@ import { createConversation } from "@grammyjs/conversations";
 import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
 import { invalid } from "#bot/lib/errors";
-import { startSeries } from "#bot/recurring/series";
 import type { BotContext } from "#bot/telegram/context";
-import { createTask, listTasks, setCardMessage, type TaskScope, type TaskView } from "#db/tasks";
+import { listTasks, setCardMessage, type TaskScope, type TaskView } from "#db/tasks";
 import { changeTaskStatus } from "./actions.ts";
 import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
 import {
@@ -24,6 +23,8 @@ import {
   repliedCardTaskId,
   replyOptions,
 } from "./chat.ts";
+import { chatOperation } from "./chat-operation.ts";
+import { createTask } from "./core.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
 import { notifyTaskEvent } from "./notify.ts";
 import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
@@ -102,36 +103,17 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
     if (!resolved.ok) throw invalid(resolved.reason);
     assigneeId = resolved.person.id;
   }
-  const { due, repeat } = parsed.task;
-  const series = repeat
-    ? startSeries(
-        repeat,
-        due ? { dueAt: due.at, dueHasTime: due.hasTime } : null,
-        view.timeZone,
-        view.now,
-      )
-    : null;
-  const task = await createTask(
-    ctx.db,
-    ctx.app,
-    {
-      teamId,
-      title: parsed.task.title,
-      description: null,
-      priority: parsed.task.priority ?? "normal",
-      creatorId: from.id,
-      assigneeId,
-      dueAt: series?.due.dueAt ?? parsed.task.due?.at ?? null,
-      dueHasTime: series?.due.dueHasTime ?? parsed.task.due?.hasTime ?? false,
-      sourceChatId: null,
-      sourceMessageId: null,
-      sourceDate: null,
-      repeat: series?.repeat ?? null,
-    },
-    view.now,
-  );
+  const { op, deliver } = chatOperation(ctx, from, view.now);
+  const task = await createTask(op, {
+    teamId,
+    title: parsed.task.title,
+    priority: parsed.task.priority ?? "normal",
+    assigneeId,
+    due: parsed.task.due ? { at: parsed.task.due.at, hasTime: parsed.task.due.hasTime } : null,
+    repeat: parsed.task.repeat ?? null,
+  });
   await postCard(ctx, task, view);
-  await notifyTaskEvent(ctx, task, "assigned", from);
+  await deliver();
 }
 
 /** The /newtask form; installed where form state is read (see telegram/bot.ts). */
@@ -173,28 +155,22 @@ export function tasksFeature(): Composer<BotContext> {
     if (!text?.trim()) throw invalid("That message has no text to make a task from.");
     const { title, description } = splitMessageIntoTask(text);
     const view = cardView(ctx, scope);
-    const task = await createTask(
-      ctx.db,
-      ctx.app,
-      {
-        teamId: scope.kind === "team" ? scope.teamId : null,
-        title,
-        description,
-        priority: "normal",
-        creatorId: from.id,
-        assigneeId: null,
-        dueAt: null,
-        dueHasTime: false,
-        sourceChatId: ctx.chat?.id ?? null,
-        sourceMessageId: source.message_id,
-        sourceDate: new Date(source.date * 1000),
+    const { op, deliver } = chatOperation(ctx, from, view.now);
+    const task = await createTask(op, {
+      teamId: scope.kind === "team" ? scope.teamId : null,
+      title,
+      description,
+      source: {
+        chatId: ctx.chat.id,
+        messageId: source.message_id,
+        date: new Date(source.date * 1000),
         // Whoever wrote it, consenting or not: their export lists the task, their /delete
         // unlinks it (the privacy notice says so). A bot or an anonymous admin is nobody.
-        sourceAuthorId: source.from && !source.from.is_bot ? source.from.id : null,
+        authorId: source.from && !source.from.is_bot ? source.from.id : null,
       },
-      view.now,
-    );
+    });
     await postCard(ctx, task, view);
+    await deliver();
   });
 
   composer.command("tasks", async (ctx) => {
