@@ -76,7 +76,14 @@ const newTaskInput = z.object({
     .nullable()
     .default(null),
   reminders: z
-    .array(z.union(REMINDER_OFFSETS.map((minutes) => z.literal(minutes))))
+    .array(
+      z
+        .number()
+        .int()
+        .refine((minutes) => (REMINDER_OFFSETS as readonly number[]).includes(minutes), {
+          error: `Reminders are ${REMINDER_OFFSETS.join(", ")} minutes before the due time.`,
+        }),
+    )
     .max(REMINDER_OFFSETS.length)
     .transform((offsets) => [...new Set(offsets)].sort((a, b) => a - b))
     /** Absent: the one at the due time, as every task with a due time gets. */

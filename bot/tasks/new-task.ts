@@ -5,15 +5,15 @@ import { escapeHtml } from "#bot/lib/html";
 import { cutText } from "#bot/lib/text";
 import { type ParsedRepeat, parseRepeat } from "#bot/recurring/parse";
 import { describeRepeat } from "#bot/recurring/rule";
-import { startSeries } from "#bot/recurring/series";
 import type { BotContext } from "#bot/telegram/context";
-import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
+import { REMINDER_OFFSETS } from "#db/reminders";
 import type { RepeatRule } from "#db/repeat";
-import { createTask, getTask, setCardMessage, type TaskPriority } from "#db/tasks";
+import { setCardMessage, type TaskPriority } from "#db/tasks";
 import { listMembers } from "#db/teams";
 import { offsetLabel, personLabel, renderCard } from "./card.ts";
+import { chatOperation } from "./chat-operation.ts";
+import { createTask } from "./core.ts";
 import { formatDue, parseDue } from "./due.ts";
-import { notifyTaskEvent } from "./notify.ts";
 import { validateDescription, validateTitle } from "./parse.ts";
 import { resolveAssignee, resolveAssigneeId } from "./people.ts";
 
@@ -340,37 +340,25 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   await conversation.external(async (outer) => {
     const now = outer.app.clock.now();
     const timeZone = outer.viewer.timeZone;
-    const given = due ? { dueAt: new Date(due.at), dueHasTime: due.hasTime } : null;
-    const series = repeat ? startSeries(repeat, given, timeZone, now) : null;
-    const dueAt = series?.due ?? given;
-    const created = await createTask(
-      outer.db,
-      outer.app,
-      {
-        teamId,
-        title,
-        description,
-        priority,
-        creatorId: user.id,
-        assigneeId: assignee?.id ?? null,
-        dueAt: dueAt?.dueAt ?? null,
-        dueHasTime: dueAt?.dueHasTime ?? false,
-        sourceChatId: null,
-        sourceMessageId: null,
-        sourceDate: null,
-        repeat: series?.repeat ?? null,
-      },
-      now,
-    );
-    if (created.dueHasTime) await setReminderOffsets(outer.db, created.id, offsets, now);
-    const task = (await getTask(outer.db, outer.app, created.id)) ?? created;
+    const { op, deliver } = chatOperation(outer, user, now);
+    const task = await createTask(op, {
+      teamId,
+      title,
+      description,
+      priority,
+      assigneeId: assignee?.id ?? null,
+      due: due ? { at: new Date(due.at), hasTime: due.hasTime } : null,
+      repeat,
+      // Asked only for a due time of day; none chosen means none, even when a rule sets the time.
+      reminders: offsets,
+    });
     const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
     await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
       parse_mode: "HTML",
       reply_markup: card.keyboard,
     });
     if (teamId !== null) await setCardMessage(outer.db, task.id, summaryMessageId);
-    await notifyTaskEvent(outer, task, "assigned", user);
+    await deliver();
   });
 }
 

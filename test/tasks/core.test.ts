@@ -229,7 +229,7 @@ describe("createTask", () => {
     const odd = await refusal(ALICE, {
       title: "Odd",
       due: { at: new Date("2026-12-01T10:00:00Z"), hasTime: true },
-      reminders: [7 as 0],
+      reminders: [7],
     });
     expect(odd.kind).toBe("invalid");
   });
