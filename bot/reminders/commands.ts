@@ -3,9 +3,9 @@ import type { BotCommand } from "grammy/types";
 import { DateTime } from "luxon";
 import { formatTime } from "#bot/privacy/chat";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
+import { snoozeButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
 import { remindAgainAt, reminderFor, setQuietHours, setTimezone } from "#db/reminders";
-import { SNOOZE } from "./deliver.ts";
 import { formatClockTime, parseClockTime } from "./quiet.ts";
 import { canonicalTimeZone } from "./timezone.ts";
 
@@ -67,20 +67,22 @@ export function remindersFeature(): Composer<BotContext> {
     );
   });
 
-  composer.callbackQuery(SNOOZE, async (ctx) => {
-    const [, kind, id] = SNOOZE.exec(ctx.callbackQuery.data) ?? [];
-    const reminder = await reminderFor(ctx.db, Number(id));
+  composer.callbackQuery(snoozeButton.match, async (ctx, next) => {
+    const press = snoozeButton.decode(ctx.callbackQuery.data);
+    if (!press) return next();
+    const reminder = await reminderFor(ctx.db, press.reminderId);
     if (!reminder || reminder.recipientId !== ctx.from.id) {
       await ctx.answerCallbackQuery({ text: "This reminder is no longer yours to move." });
       return;
     }
     const now = ctx.app.clock.now();
     const at =
-      kind === "z"
+      press.until === "hour"
         ? new Date(now.getTime() + HOUR)
         : DateTime.fromJSDate(now, { zone: reminder.timezone }).plus({ days: 1 }).toJSDate();
     await remindAgainAt(ctx.db, reminder.id, at);
-    const when = kind === "z" ? "in an hour" : `tomorrow at ${formatTime(at, reminder.timezone)}`;
+    const when =
+      press.until === "hour" ? "in an hour" : `tomorrow at ${formatTime(at, reminder.timezone)}`;
     await ctx.answerCallbackQuery({ text: `I'll remind you again ${when}.` });
     await ctx
       .editMessageReplyMarkup({

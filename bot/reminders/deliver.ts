@@ -6,6 +6,7 @@ import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import { renderCard } from "#bot/tasks/card";
+import { snoozeButton } from "#bot/telegram/callback-data";
 import type { Db } from "#db/client";
 import { claimDueReminders, type DueReminder, remindAgainAt, settleReminder } from "#db/reminders";
 import type { RetentionRules } from "#db/retention";
@@ -34,13 +35,11 @@ export interface DeliveryCounts {
   postponed: number;
 }
 
-export const SNOOZE = /^rm:([zt]):(\d{1,15})$/;
-
 export function reminderKeyboard(taskId: number, reminderId: number): InlineKeyboard {
   return new InlineKeyboard()
     .text("✓ Done", encodeTaskAction({ kind: "status", taskId, status: "done" }))
-    .text("Snooze 1 h", `rm:z:${reminderId}`)
-    .text("Tomorrow", `rm:t:${reminderId}`);
+    .text("Snooze 1 h", snoozeButton.encode({ until: "hour", reminderId }))
+    .text("Tomorrow", snoozeButton.encode({ until: "tomorrow", reminderId }));
 }
 
 /**

@@ -211,3 +211,23 @@ export const consentButton: CallbackFamily<ConsentPress> = family<ConsentPress>(
     };
   },
 );
+
+// Reminders -----------------------------------------------------------------------------
+
+/** A delivered reminder's "Snooze 1 h" or "Tomorrow" button. */
+export interface SnoozePress {
+  until: "hour" | "tomorrow";
+  reminderId: number;
+}
+
+const SNOOZE_BODY = /^([zt]):(\d{1,15})$/;
+
+export const snoozeButton: CallbackFamily<SnoozePress> = family<SnoozePress>(
+  "rm",
+  (press) => `${press.until === "hour" ? "z" : "t"}:${id(press.reminderId)}`,
+  (body) => {
+    const m = SNOOZE_BODY.exec(body);
+    if (!m) return null;
+    return { until: m[1] === "z" ? "hour" : "tomorrow", reminderId: Number(m[2]) };
+  },
+);

@@ -7,6 +7,7 @@ import {
   MAX_CALLBACK_BYTES,
   purgeButton,
   shortenRetentionButton,
+  snoozeButton,
   type TaskAction,
   taskButton,
 } from "#bot/telegram/callback-data";
@@ -59,6 +60,9 @@ describe("callback data", () => {
       expect(bytes(data)).toBeLessThanOrEqual(MAX_CALLBACK_BYTES);
       expect(family.decode(data)).toEqual({ answer: "yes", token: TOKEN });
     }
+    const snooze = snoozeButton.encode({ until: "tomorrow", reminderId: BIG_ID });
+    expect(bytes(snooze)).toBeLessThanOrEqual(MAX_CALLBACK_BYTES);
+    expect(snoozeButton.decode(snooze)).toEqual({ until: "tomorrow", reminderId: BIG_ID });
     const consent = consentButton.encode(LONGEST_CONSENT);
     expect(bytes(consent)).toBeLessThanOrEqual(MAX_CALLBACK_BYTES);
     expect(consentButton.decode(consent)).toEqual(LONGEST_CONSENT);
@@ -82,6 +86,8 @@ describe("callback data", () => {
     expect(eraseButton.encode({ answer: "yes", token: TOKEN })).toBe(`er:y:${TOKEN}`);
     expect(shortenRetentionButton.encode({ answer: "no", token: TOKEN })).toBe(`rt:n:${TOKEN}`);
     expect(purgeButton.encode({ answer: "yes", token: TOKEN })).toBe(`pg:y:${TOKEN}`);
+    expect(snoozeButton.encode({ until: "hour", reminderId: 9 })).toBe("rm:z:9");
+    expect(snoozeButton.encode({ until: "tomorrow", reminderId: 9 })).toBe("rm:t:9");
     // 1_800_000_000 seconds in base 36.
     expect(
       consentButton.encode({
@@ -111,11 +117,14 @@ describe("callback data", () => {
       "cs:x:1:2:abc",
       "cs:g:1:2:ABC",
       "cs:g:-1:2:abc",
+      "rm:x:9",
+      "rm:z:",
     ];
     for (const data of malformed) {
       expect(taskButton.decode(data), data).toBeNull();
       expect(eraseButton.decode(data), data).toBeNull();
       expect(consentButton.decode(data), data).toBeNull();
+      expect(snoozeButton.decode(data), data).toBeNull();
     }
   });
 
