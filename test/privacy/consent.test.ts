@@ -2,14 +2,12 @@ import { describe, expect, it } from "vitest";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import { chatWith } from "#test/helpers/chat";
 import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-const press = (user: typeof alice, label: string, chatId = user.id) =>
-  h.bot.send(pressOn(h.telegram, h.updates, user, chatId, label));
-
-const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload;
+const { press, toast } = chatWith(h);
 
 async function consents(userId: number) {
   return h.sql<{ granted: boolean; policyVersion: number; source: string; createdAt: Date }[]>`

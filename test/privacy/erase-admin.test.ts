@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { apiClient } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
-import { pressOn } from "#test/helpers/buttons";
+import { chatWith } from "#test/helpers/chat";
 import { alice, type TestUser } from "#test/helpers/updates";
 
 const ROOT: TestUser = { id: 9009, first_name: "Root" };
@@ -10,8 +10,7 @@ const h = useBotHarness({ env: { ADMIN_IDS: `${ROOT.id},${DEPUTY.id}` } });
 const call = apiClient(h);
 
 const say = (user: TestUser, text: string) => h.bot.send(h.updates.privateText(user, text));
-const press = (user: TestUser, label: string) =>
-  h.bot.send(pressOn(h.telegram, h.updates, user, user.id, label));
+const { press } = chatWith(h);
 
 /** Root lengthens the retention period, purges, then erases themselves. */
 async function rootActsThenErases() {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import { chatWith } from "#test/helpers/chat";
 import { lastExport } from "#test/helpers/exports";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { storedTaskFields } from "#test/helpers/tasks";
@@ -8,10 +9,7 @@ import { alice, bob, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-const press = (user: typeof alice, label: string, chatId = alice.id) =>
-  h.bot.send(pressOn(h.telegram, h.updates, user, chatId, label));
-
-const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload;
+const { press, toast } = chatWith(h);
 
 /** Alice: consented, two stored messages, a team task she made for Bob, one Bob made for her, a private task. */
 async function aliceWithData() {
@@ -185,7 +183,7 @@ describe("/delete", () => {
   it("refuses a confirmation pressed by someone else and deletes nothing", async () => {
     await aliceWithData();
     await h.bot.send(h.updates.privateText(alice, "/delete"));
-    await press(bob, "Delete everything");
+    await press(bob, "Delete everything", alice.id);
 
     expect(toast()).toMatchObject({ text: "This button is not for you.", show_alert: true });
     expect(await counts()).toMatchObject({ users: 1, messages: 2 });

@@ -2,6 +2,7 @@ import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf, pressOn } from "#test/helpers/buttons";
+import { chatWith } from "#test/helpers/chat";
 import { sealedTaskText, storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
@@ -42,12 +43,7 @@ async function offsetsOf(taskId: number) {
   return rows;
 }
 
-const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text;
-const lastText = (chatId: number) => h.telegram.textsTo(chatId).at(-1) ?? "";
-
-async function meetTeam(...people: Array<typeof alice>) {
-  for (const person of people) await h.bot.send(h.updates.groupText(team, person, "hi"));
-}
+const { toastText, lastText, meetTeam } = chatWith(h);
 
 describe("creating a repeating task in one line", () => {
   it("reads “every monday”, starts on the next Monday and says so on the card", async () => {
@@ -126,7 +122,7 @@ describe("completing an occurrence", () => {
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "⏰ Reminders"));
     expect(lastText(team.id)).toMatch(/⏰ Remind @bobby:$/);
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "15 min before"));
-    expect(toast()).toBe("15 min before: reminder on");
+    expect(toastText()).toBe("15 min before: reminder on");
     expect((await offsetsOf(first.id)).map((r) => r.offsetMinutes)).toEqual([0, 15]);
     await h.bot.send(pressOn(h.telegram, h.updates, alice, team.id, "‹ Back"));
 
@@ -148,14 +144,14 @@ describe("completing an occurrence", () => {
       { offsetMinutes: 0, remindAt: new Date("2026-12-01T09:30:00Z"), state: "pending" },
       { offsetMinutes: 15, remindAt: new Date("2026-12-01T09:15:00Z"), state: "pending" },
     ]);
-    expect(toast()).toBe(`#${first.id} done · next #${next?.id}`);
+    expect(toastText()).toBe(`#${first.id} done · next #${next?.id}`);
     const edited = h.telegram.lastMessageTo(team.id);
     expect(edited.message_id).toBe(card.message_id);
     expect(edited.text).toContain(`↻ next: #${next?.id}, due Tue 09:30`);
 
     // A second tap on the same card, or reopening and completing again, adds nothing.
     await h.bot.send(h.updates.callback(bob, `t:s:${first.id}:d`, card));
-    expect(toast()).toBe(`#${first.id} was already done`);
+    expect(toastText()).toBe(`#${first.id} was already done`);
     await h.bot.send(h.updates.callback(bob, `t:s:${first.id}:o`, card));
     await h.bot.send(h.updates.callback(bob, `t:s:${first.id}:d`, card));
     expect(await tasks()).toHaveLength(2);
@@ -210,7 +206,7 @@ describe("skipping an occurrence", () => {
     const [task] = await tasks();
     expect(task?.dueAt).toEqual(new Date("2026-12-04T12:30:00Z"));
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "⏭ Skip"));
-    expect(toast()).toBe(`Skipped. #${task?.id} is now due 11 Dec 12:30.`);
+    expect(toastText()).toBe(`Skipped. #${task?.id} is now due 11 Dec 12:30.`);
     expect(await tasks()).toMatchObject([
       { id: task?.id, status: "open", dueAt: new Date("2026-12-11T12:30:00Z") },
     ]);

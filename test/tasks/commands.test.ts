@@ -1,13 +1,14 @@
 import type { Message } from "grammy/types";
 import { describe, expect, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
+import { chatWith } from "#test/helpers/chat";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
 import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, otherTeam, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-const lastText = (chatId: number) => h.telegram.textsTo(chatId).at(-1) ?? "";
+const { lastText, toastText, meetTeam } = chatWith(h);
 
 function keyboardOf(
   call: { payload: Record<string, unknown> } | undefined,
@@ -25,8 +26,6 @@ const lastSent = (chatId: number) =>
     )
     .at(-1);
 
-const toast = () => h.telegram.callsOf("answerCallbackQuery").at(-1)?.payload.text;
-
 async function task(id: number) {
   const [row] = await storedTaskFields<{ status: string; doneAt: Date | null; title: string }>(
     h.sql,
@@ -39,11 +38,6 @@ async function task(id: number) {
 async function lastTaskId(): Promise<number> {
   const [row] = await h.sql<{ id: number }[]>`select max(id)::int as id from tasks`;
   return row?.id ?? 0;
-}
-
-/** Makes the bot see people in the team chat, as it learns members in real life. */
-async function meetTeam(...people: Array<typeof alice>) {
-  for (const person of people) await h.bot.send(h.updates.groupText(team, person, "hi"));
 }
 
 describe("/start and /help", () => {
@@ -267,19 +261,19 @@ describe("completing and reopening", () => {
     expect(edit?.payload.message_id).toBe(cardMessage.message_id);
     expect(String(edit?.payload.text)).toMatch(/^✅ #\d+ <b>Clean the kitchen<\/b>/);
     expect(keyboardOf(edit).map(([text]) => text)).toEqual(["↺ Reopen"]);
-    expect(toast()).toBe(`#${id} done`);
+    expect(toastText()).toBe(`#${id} done`);
     expect(lastText(alice.id)).toMatch(/^Bob completed a task:/);
 
     // Pressing again (a double tap) changes nothing and tells nobody twice.
     const notices = h.telegram.textsTo(alice.id).length;
     await h.bot.send(h.updates.callback(bob, done, cardMessage));
-    expect(toast()).toBe(`#${id} was already done`);
+    expect(toastText()).toBe(`#${id} was already done`);
     expect(h.telegram.textsTo(alice.id)).toHaveLength(notices);
 
     const reopen = keyboardOf(edit)[0]?.[1] ?? "";
     await h.bot.send(h.updates.callback(alice, reopen, cardMessage));
     expect(await task(id)).toMatchObject({ status: "open", doneAt: null });
-    expect(toast()).toBe(`#${id} reopened`);
+    expect(toastText()).toBe(`#${id} reopened`);
   });
 
   it("Done in a list redraws the list without the task", async () => {
@@ -403,7 +397,7 @@ describe("who may do what", () => {
         message_id: 1,
       }),
     );
-    expect(toast()).toBe("This button no longer works.");
+    expect(toastText()).toBe("This button no longer works.");
   });
 });
 

@@ -1,15 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { chatWith } from "#test/helpers/chat";
 import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 
-/** The last message the bot sent (or edited) in a chat. */
-function lastText(chatId: number): string {
-  const texts = h.telegram.textsTo(chatId);
-  return texts[texts.length - 1] ?? "";
-}
+const { lastText } = chatWith(h);
 
 /** Buttons of the last message with a keyboard sent to the chat, as [text, data]. */
 function lastButtons(chatId: number): Array<[string, string]> {
