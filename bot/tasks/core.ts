@@ -45,8 +45,9 @@ export class InvalidField extends DomainError {
   constructor(
     readonly field: string,
     message: string,
+    code?: string,
   ) {
-    super("invalid", message);
+    super("invalid", message, code);
   }
 }
 
@@ -116,7 +117,7 @@ function parseInput(input: NewTaskInput) {
 export async function createTask(op: Operation, input: NewTaskInput): Promise<TaskView> {
   const task = parseInput(input);
   if (task.due && isLongPast(task.due.at, op.now)) {
-    throw new InvalidField("dueAt", "That date is more than a year in the past.");
+    throw new InvalidField("dueAt", "That date is more than a year in the past.", "due_too_old");
   }
   const place = await placeNewTask(op.db, op.actor.userId, task.teamId, task.assigneeId);
   // Same answer as a team that does not exist: a stranger learns nothing about it.

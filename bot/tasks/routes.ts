@@ -19,7 +19,6 @@ import { messageSource, type StoredMessage, storedMessagesByKey } from "#db/mess
 import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
 import { type RepeatRule, repeatRuleSchema, setRepeat } from "#db/repeat";
 import {
-  createTask,
   deleteTask,
   getTaskForViewer,
   queryTasks,
@@ -31,6 +30,7 @@ import {
 import { isMember } from "#db/teams";
 import type { User } from "#db/users";
 import { timezoneOf } from "#db/users";
+import { createTask, InvalidField } from "./core.ts";
 import { isLongPast } from "./due.ts";
 import {
   refreshGroupCard,
@@ -107,6 +107,17 @@ const teamField = z
   .nullable();
 
 const repeat = repeatRuleSchema.nullable();
+
+/** The core's refusal of one field, worded as the API words field errors: "field: why". */
+async function inApiTerms<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (!(error instanceof InvalidField)) throw error;
+    const why = error.message.charAt(0).toLowerCase() + error.message.slice(1);
+    throw new Invalid(`${error.field}: ${why}`, error.code);
+  }
+}
 
 /** A new due date: one more than a year back is refused with its own code. */
 function checkDueAt(dueAt: Date | null | undefined, now: Date): void {
@@ -332,50 +343,42 @@ export function taskRoutes(app: Services, telegram: Api) {
   routes.post("/tasks", async (c) => {
     const caller = c.get("caller");
     const body = await readBody(c, newTaskBody);
-    checkDueAt(body.dueAt, clock.now());
     const { json, notices } = await sql.begin(async (tx) => {
       const teamId = body.teamId ?? null;
-      const assigneeId = body.assigneeId ?? null;
-      await checkPlacement(tx, caller.id, teamId, assigneeId);
-      const given = body.dueAt ? { dueAt: body.dueAt, dueHasTime: true } : null;
-      const series = body.repeat
-        ? startSeries(
-            { rule: body.repeat, time: null },
-            given,
-            await timezoneOf(tx, caller.id),
-            clock.now(),
-          )
-        : null;
-      const due = series?.due ?? given;
       const source = body.sourceMessage
         ? await taskSource(tx, caller.id, teamId, body.sourceMessage)
         : null;
-      const created = await createTask(
-        tx,
-        app,
-        {
-          teamId,
-          title: body.title,
-          description: body.description ?? null,
-          priority: body.priority ?? "normal",
-          creatorId: caller.id,
-          assigneeId,
-          dueAt: due?.dueAt ?? null,
-          dueHasTime: due?.dueHasTime ?? false,
-          sourceChatId: source?.chatId ?? null,
-          sourceMessageId: source?.messageId ?? null,
-          sourceDate: source?.date ?? null,
-          sourceAuthorId: source?.authorId ?? null,
-          repeat: series?.repeat ?? null,
-        },
-        clock.now(),
+      const events: TaskEvent[] = [];
+      const task = await inApiTerms(() =>
+        createTask(
+          {
+            db: tx,
+            now: clock.now(),
+            actor: { userId: caller.id, isAdmin: caller.isAdmin },
+            reader: app,
+            effects: { taskEvent: (_task, event) => events.push(event) },
+          },
+          {
+            teamId,
+            title: body.title,
+            description: body.description ?? null,
+            priority: body.priority ?? "normal",
+            assigneeId: body.assigneeId ?? null,
+            due: body.dueAt ? { at: body.dueAt, hasTime: true } : null,
+            repeat: body.repeat ? { rule: body.repeat, time: null } : null,
+            ...(body.reminders ? { reminders: body.reminders } : {}),
+            source: source && {
+              chatId: source.chatId,
+              messageId: source.messageId,
+              date: source.date,
+              authorId: source.authorId,
+            },
+          },
+        ),
       );
-      const task = body.reminders
-        ? await withReminders(tx, caller.id, created, body.reminders)
-        : created;
       return {
         json: await asJson(tx, task),
-        notices: await planNotices(tx, task, ["assigned"], caller.id),
+        notices: await planNotices(tx, task, events, caller.id),
       };
     });
     notices.send(caller.firstName);
