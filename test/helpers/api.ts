@@ -1,4 +1,5 @@
 import { sign } from "@telegram-apps/init-data-node";
+import { expect } from "vitest";
 import type { BotHarness } from "./bot.ts";
 import { TEST_BOT_TOKEN } from "./fake-telegram.ts";
 import type { TestUser } from "./updates.ts";
@@ -73,5 +74,17 @@ export function apiClient(h: BotHarness) {
       parsed = undefined;
     }
     return { status: response.status, headers: response.headers, body: parsed, text };
+  };
+}
+
+export type Json = Record<string, unknown>;
+export type ApiCall = ReturnType<typeof apiClient>;
+
+/** Creates a task through POST /api/tasks as `user`; fails the test unless it answers 201. */
+export function taskCreator(call: ApiCall) {
+  return async function created(user: TestUser, json: Json): Promise<Json & { id: number }> {
+    const response = await call(user, "POST", "/api/tasks", { json });
+    expect(response.status).toBe(201);
+    return response.body as Json & { id: number };
   };
 }

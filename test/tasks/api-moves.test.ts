@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { apiClient } from "#test/helpers/api";
+import { apiClient, taskCreator } from "#test/helpers/api";
 import { useBotHarness } from "#test/helpers/bot";
 import { storedTaskFields } from "#test/helpers/tasks";
 import {
@@ -28,12 +28,7 @@ beforeEach(async () => {
   for (const user of [bob, ADMIN]) await h.bot.send(h.updates.groupText(thirdTeam, user, "hi"));
 });
 
-type Json = Record<string, unknown>;
-const created = async (user: TestUser, json: Json) => {
-  const response = await call(user, "POST", "/api/tasks", { json });
-  expect(response.status).toBe(201);
-  return response.body as Json & { id: number };
-};
+const created = taskCreator(call);
 const teamOf = async (id: number) => {
   const [row] = await h.sql<{ teamId: number | null }[]>`
     select team_id from tasks where id = ${id}`;

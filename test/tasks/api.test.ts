@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { apiClient } from "#test/helpers/api";
+import { apiClient, type Json, taskCreator } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
@@ -17,12 +17,7 @@ beforeEach(async () => {
   await h.bot.send(h.updates.privateText(carol, "/start"));
 });
 
-type Json = Record<string, unknown>;
-const created = async (user: TestUser, json: Json) => {
-  const response = await call(user, "POST", "/api/tasks", { json });
-  expect(response.status).toBe(201);
-  return response.body as Json & { id: number };
-};
+const created = taskCreator(call);
 
 describe("POST /api/tasks", () => {
   it("creates a team task with every field and answers with the task JSON", async () => {
@@ -355,6 +350,27 @@ describe("reminders", () => {
     h.bot.clock.set("2026-11-30T11:00:00Z");
     expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1, dropped: 1 });
     expect(String(h.telegram.lastMessageTo(alice.id).text)).toContain("Reminder");
+  });
+
+  it("are refused on create without a due time, and nothing is stored", async () => {
+    const count = async () =>
+      (await h.sql<{ n: number }[]>`select count(*)::int as n from tasks`)[0]?.n;
+    const before = await count();
+    const refused = await call(alice, "POST", "/api/tasks", {
+      json: { title: "Someday", dueAt: null, reminders: [60] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      error: {
+        code: "invalid_input",
+        message: "reminders: the task needs a due date and time to remind.",
+      },
+    });
+    expect(await count()).toBe(before);
+    const kept = await call(alice, "POST", "/api/tasks", {
+      json: { title: "Soon", dueAt: "2026-12-01T10:00:00Z", reminders: [60, 15] },
+    });
+    expect(kept.body).toMatchObject({ reminders: [15, 60] });
   });
 
   it("need a due time, and only the offered offsets", async () => {
