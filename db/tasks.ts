@@ -1,5 +1,5 @@
 import type { Db } from "./client.ts";
-import { type Repeat, type RepeatRule, setRepeat } from "./repeat.ts";
+import type { Repeat, RepeatRule } from "./repeat.ts";
 import { type RetentionRules, teamDaysSql } from "./retention.ts";
 import { openTaskTexts, type SealedTextRow, sealTaskText } from "./task-texts.ts";
 import { openName } from "./users.ts";
@@ -131,36 +131,6 @@ function viewJoins(db: Db) {
 
 function selectViews(db: Db, rules: RetentionRules, extra = db``) {
   return db`select ${viewColumns(db, rules)} ${extra} from tasks t ${viewJoins(db)}`;
-}
-
-export async function createTask(
-  db: Db,
-  reader: TaskReader,
-  task: NewTask,
-  now: Date,
-): Promise<TaskView> {
-  const { repeat, title, description, sourceAuthorId, ...fields } = task;
-  // The id comes first: the sealed texts are bound to it.
-  const [row] = await db<{ id: number }[]>`
-    select nextval(pg_get_serial_sequence('tasks', 'id')) as id
-  `;
-  if (!row) throw new Error("the task id sequence returned no value");
-  const { id } = row;
-  await db`
-    insert into tasks ${db({
-      ...fields,
-      id,
-      title: sealTaskText(reader.vault, id, "title", title),
-      description: sealTaskText(reader.vault, id, "description", description),
-      sourceAuthorId: sourceAuthorId ?? null,
-      createdAt: now,
-      updatedAt: now,
-    })}
-  `;
-  if (repeat) await setRepeat(db, id, repeat, now);
-  const view = await getTask(db, reader, id);
-  if (!view) throw new Error("created task vanished");
-  return view;
 }
 
 export async function getTask(db: Db, reader: TaskReader, id: number): Promise<TaskView | null> {
