@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { type DomainErrorKind, invalid } from "#bot/lib/errors";
+import { limitBody } from "./body-limit.ts";
 
 /**
  * The Mini App's JSON API: what every route shares. Errors are always
@@ -82,14 +82,11 @@ export async function readBody<T>(c: ApiContext, schema: z.ZodType<T>): Promise<
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const tooLarge = (c: Context) =>
-  c.json(errorBody("too_large", `The body is over ${MAX_BODY_BYTES / 1024} KiB.`), 413);
-
-/** Bodies over 64 KiB are refused before they are read (declared length, or as they stream). */
-export const limitBody: MiddlewareHandler = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: tooLarge,
-});
+/** Bodies over 64 KiB are refused before they are read. */
+export const limitApiBody = limitBody(
+  MAX_BODY_BYTES,
+  `The body is over ${MAX_BODY_BYTES / 1024} KiB.`,
+);
 
 /**
  * CORS for the listed origins only. A preflight from any other origin gets an empty 204

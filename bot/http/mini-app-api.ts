@@ -7,7 +7,7 @@ import { retentionRoutes } from "#bot/retention/routes";
 import { taskRoutes } from "#bot/tasks/routes";
 import { teamRoutes } from "#bot/teams/routes";
 import type { Services } from "#bot/telegram/context";
-import { type ApiEnv, corsFor, limitBody } from "./api.ts";
+import { type ApiEnv, corsFor, limitApiBody } from "./api.ts";
 
 /**
  * /api: CORS, the body limit and authentication in front of every capability's routes;
@@ -22,7 +22,7 @@ export function miniAppApi(options: {
   const { app } = options;
   const api = new Hono<ApiEnv>();
   api.use(corsFor(options.corsOrigins));
-  api.use(limitBody);
+  api.use(limitApiBody);
   api.use(authenticate(app, options.auth));
   api.use("/admin/*", async (c, next) => {
     if (!c.get("caller").isAdmin) throw forbidden("Admins only.");
