@@ -24,7 +24,7 @@ import { createIdHasher, type Logger } from "./lib/logger.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { miniAppRoutes } from "./miniapp/routes.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
-import { privacyRoutes } from "./privacy/routes.ts";
+import { privacyRoutes } from "./privacy/notice-page.ts";
 import type { Secrets } from "./privacy/secrets.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";

@@ -2,12 +2,12 @@ import type { Api } from "grammy";
 import { Hono } from "hono";
 import { type Authentication, authenticate } from "#bot/auth/middleware";
 import { forbidden } from "#bot/lib/errors";
-import { auditRoutes, meRoutes } from "#bot/privacy/routes-api";
+import { auditRoutes, meRoutes } from "#bot/privacy/api-routes";
 import { retentionRoutes } from "#bot/retention/routes";
 import { taskRoutes } from "#bot/tasks/routes";
 import { teamRoutes } from "#bot/teams/routes";
 import type { Services } from "#bot/telegram/context";
-import { type ApiEnv, corsFor, limitApiBody } from "./api.ts";
+import { type ApiEnv, corsFor, limitApiBody } from "./route-helpers.ts";
 
 /**
  * /api: CORS, the body limit and authentication in front of every capability's routes;

@@ -4,7 +4,7 @@ import type { Sql } from "postgres";
 import { DomainError } from "#bot/lib/errors";
 import type { Logger } from "#bot/lib/logger";
 import { describeError } from "#bot/lib/logger";
-import { ApiError, DOMAIN_STATUS, errorBody } from "./api.ts";
+import { ApiError, DOMAIN_STATUS, errorBody } from "./route-helpers.ts";
 
 /** Pages may be framed only by Telegram's web clients; no inline script or style anywhere. */
 const PAGE_CSP = [

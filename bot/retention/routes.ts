@@ -1,6 +1,6 @@
 import type { Api } from "grammy";
 import { z } from "zod";
-import { apiRouter, parseWith, readBody, teamIdParam } from "#bot/http/api";
+import { apiRouter, parseWith, readBody, teamIdParam } from "#bot/http/route-helpers";
 import { invalid, notFound } from "#bot/lib/errors";
 import type { Services } from "#bot/telegram/context";
 import { globalPeriod, type RetentionChange, teamPeriod, teamPeriods } from "#db/retention";

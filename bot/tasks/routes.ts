@@ -9,7 +9,7 @@ import {
   parseWith,
   readBody,
   teamIdParam,
-} from "#bot/http/api";
+} from "#bot/http/route-helpers";
 import { Conflict, forbidden, Invalid, invalid, notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { continueSeries, skipOccurrence, startSeries } from "#bot/recurring/series";

@@ -6,7 +6,7 @@ import {
   limitParam,
   parseWith,
   teamIdParam,
-} from "#bot/http/api";
+} from "#bot/http/route-helpers";
 import { notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import type { Services } from "#bot/telegram/context";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DOMAIN_STATUS } from "#bot/http/api";
+import { DOMAIN_STATUS } from "#bot/http/route-helpers";
 import { Conflict, DomainError, Forbidden, Invalid, NotFound } from "#bot/lib/errors";
 
 describe("domain errors", () => {

@@ -6,7 +6,7 @@ import {
   parseWith,
   readBody,
   tooManyRequests,
-} from "#bot/http/api";
+} from "#bot/http/route-helpers";
 import { Invalid, notFound } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { canonicalTimeZone } from "#bot/reminders/timezone";
