@@ -81,13 +81,22 @@ export function createApp(deps: AppDeps): App {
   // Shared counters let several instances enforce one limit per user. ioredis is loaded
   // only when configured (it costs ~130 ms of start-up), so the store connects in start().
   let redis: Redis | undefined;
-  // The bot's and the API's limits count in memory, or in Redis once start() has connected it.
-  let limitStore: RateLimitStore = memoryRateLimitStore();
-  const sharedStore: RateLimitStore = {
-    hit: (...args) => limitStore.hit(...args),
-    current: (...args) => limitStore.current(...args),
+  const connected = (): Redis => {
+    if (!redis) throw new Error("Redis is used before start()");
+    return redis;
   };
-  const rateLimit = deps.rateLimit ?? { limit: 5, windowMs: 3000, store: sharedStore };
+  const rateLimit = deps.rateLimit ?? {
+    limit: 5,
+    windowMs: 3000,
+    ...(config.redisUrl
+      ? {
+          store: {
+            incr: (key: string) => connected().incr(key),
+            pexpire: (key: string, ms: number) => connected().pexpire(key, ms),
+          },
+        }
+      : {}),
+  };
   const retention: RetentionSettings = {
     rules: config.retention,
     batchSize: config.purgeBatchSize,
@@ -116,6 +125,12 @@ export function createApp(deps: AppDeps): App {
   });
   const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
+  // API limits count in memory, or in Redis once start() has connected it.
+  let limitStore: RateLimitStore = memoryRateLimitStore();
+  const sharedStore: RateLimitStore = {
+    hit: (...args) => limitStore.hit(...args),
+    current: (...args) => limitStore.current(...args),
+  };
   const MINUTE = 60_000;
   // Not ready while start() is still trying to reach the Bot API: updates cannot be answered.
   let reachingTelegram = false;
@@ -176,7 +191,7 @@ export function createApp(deps: AppDeps): App {
         const { Redis } = await import("ioredis");
         redis = new Redis(config.redisUrl, { lazyConnect: true });
         await redis.connect();
-        limitStore = redisRateLimitStore(redis, "tt:rate:");
+        limitStore = redisRateLimitStore(redis, "tt:api:");
       }
       // Before the first update or request: what is cached about people is kept true from here.
       await services.people.listen();

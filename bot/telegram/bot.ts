@@ -1,8 +1,8 @@
 import { conversations } from "@grammyjs/conversations";
-import { Bot, GrammyError, type MiddlewareFn } from "grammy";
+import { limit } from "@grammyjs/ratelimiter";
+import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { digestCommands, digestsFeature } from "#bot/digests/commands";
-import { memoryRateLimitStore, type RateLimitStore } from "#bot/http/rate-limit";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
@@ -19,6 +19,12 @@ import { deleteConversation, readConversation, writeConversation } from "#db/con
 import { configureOutgoing } from "./api.ts";
 import type { BaseContext, BotContext, Services } from "./context.ts";
 import { exactlyOnce, perChatOrder } from "./updates.ts";
+
+/** The two Redis commands the rate limiter uses (ioredis provides them). */
+export interface RateLimitStore {
+  incr(key: string): Promise<number>;
+  pexpire(key: string, milliseconds: number): Promise<number>;
+}
 
 export interface RateLimit {
   /** Updates allowed per user per window. */
@@ -48,27 +54,6 @@ export const allCommands: BotCommand[] = [
   ...digestCommands,
   ...privacyCommands,
 ];
-
-const SLOW_DOWN = "Slow down a little: I'll answer again in a few seconds.";
-
-/** Drops a user's updates over the limit, and says so once per window (the first one over). */
-function limitPerUser(options: RateLimit): MiddlewareFn<BotContext> {
-  const store = options.store ?? memoryRateLimitStore();
-  return async (ctx, next) => {
-    const userId = ctx.from?.id;
-    if (userId === undefined) return next();
-    const nowMs = ctx.app.clock.now().getTime();
-    const { count } = await store.hit(`bot:${userId}`, options.windowMs, nowMs);
-    if (count <= options.limit) return next();
-    if (count > options.limit + 1) return;
-    try {
-      if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: SLOW_DOWN });
-      else if (ctx.message) await ctx.reply(SLOW_DOWN);
-    } catch (error) {
-      ctx.app.log.warn({ err: describeError(error) }, "could not send slow-down notice");
-    }
-  };
-}
 
 const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 
@@ -114,7 +99,24 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     ctx.app = services;
     return next();
   });
-  bot.use(limitPerUser(options.rateLimit));
+  bot.use(
+    limit<BotContext, RateLimitStore>({
+      timeFrame: options.rateLimit.windowMs,
+      limit: options.rateLimit.limit,
+      storageClient: options.rateLimit.store ?? "MEMORY_STORE",
+      keyPrefix: "tt:rate:",
+      // Called once per window, on the first update over the limit.
+      onLimitExceeded: async (ctx) => {
+        const text = "Slow down a little: I'll answer again in a few seconds.";
+        try {
+          if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
+          else if (ctx.message) await ctx.reply(text);
+        } catch (error) {
+          ctx.app.log.warn({ err: describeError(error) }, "could not send slow-down notice");
+        }
+      },
+    }),
+  );
   bot.use(perChatOrder());
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
   bot.use(trackPeople(services.people));

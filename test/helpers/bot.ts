@@ -58,11 +58,10 @@ export function createTestBot(options: {
     log: logs.log,
     secrets: options.secrets ?? TEST_SECRETS,
     botInfo: TEST_BOT_INFO,
-    // Tests send bursts from one user on purpose, all at the harness clock's instant; the
-    // limiter has its own tests.
+    // Tests send bursts from one user on purpose; the limiter has its own tests.
     ...(options.rateLimit === "default"
       ? {}
-      : { rateLimit: options.rateLimit ?? { limit: Number.MAX_SAFE_INTEGER, windowMs: 1000 } }),
+      : { rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 1000 } }),
     throttle: options.throttle ?? false,
     ...(options.wait ? { wait: options.wait } : {}),
   });

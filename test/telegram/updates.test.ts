@@ -1,6 +1,5 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { redisRateLimitStore } from "#bot/http/rate-limit";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { storedTasks } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
@@ -143,7 +142,7 @@ describe("rate limit shared through Redis", () => {
     // A user id of our own, so parallel runs do not share counters.
     const user = { ...alice, id: 5_000_000 + Math.floor(Math.random() * 1_000_000) };
     try {
-      const limit = { limit: 5, windowMs: 3000, store: redisRateLimitStore(redis, "tt:rate:") };
+      const limit = { limit: 5, windowMs: 3000, store: redis };
       const first = createTestBot({ sql: h.sql, telegram: h.telegram, rateLimit: limit });
       const second = createTestBot({ sql: h.sql, telegram: h.telegram, rateLimit: limit });
       for (let i = 1; i <= 8; i++) {
