@@ -7,22 +7,22 @@ import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
-import { createInitDataValidator } from "./auth/init-data.ts";
 import type { Config } from "./config.ts";
 import { deliverDueDigests, digestJob } from "./digests/deliver.ts";
+import { createInitDataValidator } from "./http/auth/init-data.ts";
 import { miniAppApi } from "./http/mini-app-api.ts";
+import { miniAppRoutes } from "./http/mini-app-static.ts";
+import { createHttpApp } from "./http/server.ts";
+import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
+import type { Clock } from "./lib/clock.ts";
+import { createIdHasher, type Logger } from "./lib/logger.ts";
 import {
   createRateLimiter,
   memoryRateLimitStore,
   type RateLimitStore,
   redisRateLimitStore,
-} from "./http/rate-limit.ts";
-import { createHttpApp } from "./http/server.ts";
-import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
-import type { Clock } from "./lib/clock.ts";
-import { createIdHasher, type Logger } from "./lib/logger.ts";
+} from "./lib/rate-limit.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
-import { miniAppRoutes } from "./miniapp/routes.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
 import type { Secrets } from "./privacy/secrets.ts";

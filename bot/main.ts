@@ -1,9 +1,9 @@
 import { DatabaseUnreachable, type OpenDatabase, openDatabase } from "#db/open";
 import { createApp } from "./app.ts";
 import { loadConfigOrExit } from "./config.ts";
+import { ensureMiniAppBuilt } from "./http/mini-app-build.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
-import { ensureMiniAppBuilt } from "./miniapp/build.ts";
 import { resolveSecrets } from "./privacy/secrets.ts";
 import { BotTokenRefused } from "./telegram/reach.ts";
 

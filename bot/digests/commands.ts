@@ -16,7 +16,7 @@ const USAGE = [
 /** Who may change a group's digest: bot admins and the group's own admins. */
 async function mayManageGroup(ctx: BotContext): Promise<boolean> {
   if (!ctx.from) return false;
-  if (ctx.app.adminIds.has(ctx.from.id)) return true;
+  if (ctx.services.adminIds.has(ctx.from.id)) return true;
   const member = await ctx.getChatMember(ctx.from.id).catch(() => null);
   return member?.status === "creator" || member?.status === "administrator";
 }

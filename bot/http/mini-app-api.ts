@@ -1,6 +1,6 @@
 import type { Api } from "grammy";
 import { Hono } from "hono";
-import { type Authentication, authenticate } from "#bot/auth/middleware";
+import { type Authentication, authenticate } from "#bot/http/auth/middleware";
 import { forbidden } from "#bot/lib/errors";
 import { auditRoutes, meRoutes } from "#bot/privacy/api-routes";
 import { retentionRoutes } from "#bot/retention/routes";

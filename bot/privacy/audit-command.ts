@@ -10,7 +10,7 @@ const SHOWN = 20;
 export function auditFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.command("audit", async (ctx) => {
-    if (!ctx.from || !ctx.app.adminIds.has(ctx.from.id)) {
+    if (!ctx.from || !ctx.services.adminIds.has(ctx.from.id)) {
       await ctx.reply("Admins only.");
       return;
     }

@@ -37,7 +37,7 @@ export function privacyFeature(): Composer<BotContext> {
 
   composer.command("privacy", async (ctx) => {
     // In a group, the period that applies to that group's messages.
-    const { rules } = ctx.app.retention;
+    const { rules } = ctx.services.retention;
     const team = ctx.chat.type === "private" ? null : await teamPeriod(ctx.db, rules, ctx.chat.id);
     const days = team?.days ?? (await globalDays(ctx.db, rules));
     await ctx.reply(noticeAsMessage(privacyNotice(days)), { parse_mode: "HTML" });

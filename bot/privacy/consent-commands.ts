@@ -19,7 +19,7 @@ function button(ctx: BotContext, op: ConsentOp, userId: number): string {
     op,
     userId,
     policyVersion: PRIVACY_POLICY_VERSION,
-    issuedAt: ctx.app.clock.now().getTime(),
+    issuedAt: ctx.services.clock.now().getTime(),
   });
 }
 
@@ -106,7 +106,7 @@ export function consentFeature(): Composer<BotContext> {
     if (press.userId !== ctx.from.id) {
       return ctx.answerCallbackQuery({ text: "This button is not for you.", show_alert: true });
     }
-    const now = ctx.app.clock.now();
+    const now = ctx.services.clock.now();
     const userId = ctx.from.id;
     const stale =
       press.policyVersion !== PRIVACY_POLICY_VERSION ||
@@ -119,7 +119,7 @@ export function consentFeature(): Composer<BotContext> {
         show_alert: true,
       });
     }
-    const { hashId } = ctx.app;
+    const { hashId } = ctx.services;
     switch (press.op) {
       case "give": {
         const { record, changed } = await changeConsent(ctx.db, hashId, userId, true, "bot", now);
@@ -136,7 +136,7 @@ export function consentFeature(): Composer<BotContext> {
         ctx.viewer.consentVersion = null;
         ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
         const stored = await countMessagesBy(ctx.db, userId, {
-          rules: ctx.app.retention.rules,
+          rules: ctx.services.retention.rules,
           now,
         });
         const screen = consentScreen(

@@ -49,7 +49,7 @@ export async function offerErasure(ctx: BotContext, userId: number): Promise<voi
   const buttons = await offerConfirmation(ctx.db, ERASE, {
     userId,
     payload: {},
-    now: ctx.app.clock.now(),
+    now: ctx.services.clock.now(),
     yes: "🗑 Delete everything",
   });
   const details = [
@@ -86,12 +86,12 @@ export function eraseFeature(): Composer<BotContext> {
     const confirmed = await takeConfirmation(ctx, ERASE);
     if (!confirmed) return;
     const userId = ctx.from.id;
-    const now = ctx.app.clock.now();
+    const now = ctx.services.clock.now();
     if (confirmed.answer === "no") {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }
-    const counts = await eraseEverything(ctx.db, ctx.app.hashId, userId, now);
+    const counts = await eraseEverything(ctx.db, ctx.services.hashId, userId, now);
     ctx.forgetViewer();
     // Told only once the erasure has committed: a failed commit must not claim it happened.
     const chatId = ctx.chat?.id ?? userId;

@@ -15,12 +15,12 @@ const CHAT_ACTION_RENEW_MS = 4000;
  * fails gives the slot back, so they can try again at once.
  */
 async function startExport(ctx: BotContext, userId: number): Promise<"started" | Date> {
-  const now = ctx.app.clock.now();
-  const claim = await claimExport(ctx.db, ctx.app, userId, now);
+  const now = ctx.services.clock.now();
+  const claim = await claimExport(ctx.db, ctx.services, userId, now);
   if (!claim.ok) return claim.retryAt;
   const { api } = ctx;
-  const { sql, vault, hashId, log } = ctx.app;
-  const { rules } = ctx.app.retention;
+  const { sql, vault, hashId, log } = ctx.services;
+  const { rules } = ctx.services.retention;
   ctx.afterCommit(async () => {
     const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
     await renew();
@@ -67,7 +67,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
 function tooSoon(ctx: BotContext, retryAt: Date): string {
   const minutes = Math.max(
     1,
-    Math.ceil((retryAt.getTime() - ctx.app.clock.now().getTime()) / 60_000),
+    Math.ceil((retryAt.getTime() - ctx.services.clock.now().getTime()) / 60_000),
   );
   return `You can ask for one export every 10 minutes. Try again at ${formatTime(retryAt, ctx.viewer.timeZone)} (in ${minutes} min).`;
 }
@@ -83,7 +83,7 @@ export function exportFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.chatType("private").command("export", (ctx) => exportInPrivate(ctx, ctx.from.id));
   composer.chatType(["group", "supergroup"]).command("export", async (ctx) => {
-    const user = await getUser(ctx.db, ctx.app.vault, ctx.from.id);
+    const user = await getUser(ctx.db, ctx.services.vault, ctx.from.id);
     const replyTo = {
       reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
     };

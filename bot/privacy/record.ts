@@ -31,7 +31,7 @@ export function recordMessages(): Composer<BotContext> {
       if (message?.from && text !== undefined && (mayConsent || edited)) {
         await storeMessage(
           ctx.db,
-          ctx.app.vault,
+          ctx.services.vault,
           {
             chatId: ctx.chat.id,
             messageId: message.message_id,

@@ -38,7 +38,7 @@ export function remindersFeature(): Composer<BotContext> {
     }
     await setTimezone(ctx.db, ctx.from.id, zone);
     ctx.viewer.timeZone = zone;
-    const local = formatTime(ctx.app.clock.now(), zone);
+    const local = formatTime(ctx.services.clock.now(), zone);
     await ctx.reply(
       `Your timezone is now ${zone} (it is ${local} there). Due dates and reminders use it.`,
     );
@@ -75,7 +75,7 @@ export function remindersFeature(): Composer<BotContext> {
       await ctx.answerCallbackQuery({ text: "This reminder is no longer yours to move." });
       return;
     }
-    const now = ctx.app.clock.now();
+    const now = ctx.services.clock.now();
     const at =
       press.until === "hour"
         ? new Date(now.getTime() + HOUR)

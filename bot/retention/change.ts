@@ -53,12 +53,12 @@ export type ChangeOutcome =
  */
 export async function changeRetention(
   db: Db,
-  app: { hashId: IdHasher; retention: { rules: RetentionRules } },
+  services: { hashId: IdHasher; retention: { rules: RetentionRules } },
   change: RetentionChange,
   actorId: number,
   now: Date,
 ): Promise<ChangeOutcome> {
-  const { rules } = app.retention;
+  const { rules } = services.retention;
   const before = await periodNow(db, rules, change);
   if (!before) return { kind: "unknown_team" };
   if (before.setDays === change.days) {
@@ -70,7 +70,7 @@ export async function changeRetention(
   await writeAudit(db, {
     at: now,
     action: "retention.changed",
-    actor: app.hashId(actorId),
+    actor: services.hashId(actorId),
     target: change.scope === "global" ? "global" : `team:${change.teamId}`,
     counts: {
       old_days: before.days,

@@ -35,7 +35,8 @@ const changeSchema = z.union([
   }),
 ]);
 
-const isAdmin = (ctx: BotContext) => ctx.from !== undefined && ctx.app.adminIds.has(ctx.from.id);
+const isAdmin = (ctx: BotContext) =>
+  ctx.from !== undefined && ctx.services.adminIds.has(ctx.from.id);
 
 const days = (count: number) => plural(count, "day");
 
@@ -55,10 +56,10 @@ const unknownGroup = (teamId: number) =>
 async function applyChange(ctx: BotContext, change: RetentionChange): Promise<string> {
   const outcome = await changeRetention(
     ctx.db,
-    ctx.app,
+    ctx.services,
     change,
     ctx.from?.id ?? 0,
-    ctx.app.clock.now(),
+    ctx.services.clock.now(),
   );
   if (outcome.kind === "unknown_team") {
     return unknownGroup(change.scope === "team" ? change.teamId : 0);
@@ -70,7 +71,7 @@ async function applyChange(ctx: BotContext, change: RetentionChange): Promise<st
   const elsewhere = affected.filter((id) => id !== here);
   if (elsewhere.length > 0) {
     const { api } = ctx;
-    const { log } = ctx.app;
+    const { log } = ctx.services;
     ctx.afterCommit(() => tellGroups(api, log, elsewhere, announcePeriod(after, before)));
   }
   if (affected.includes(here ?? 0)) return announcePeriod(after, before);
@@ -82,7 +83,7 @@ async function applyChange(ctx: BotContext, change: RetentionChange): Promise<st
 
 /** A shorter period deletes messages, so it is confirmed first, with the count. */
 async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<void> {
-  const { rules } = ctx.app.retention;
+  const { rules } = ctx.services.retention;
   const before = await periodNow(ctx.db, rules, change);
   if (!before) {
     await ctx.reply(unknownGroup(change.scope === "team" ? change.teamId : 0));
@@ -93,8 +94,8 @@ async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<
     await ctx.reply(await applyChange(ctx, change), { parse_mode: "HTML" });
     return;
   }
-  const now = ctx.app.clock.now();
-  const { expired } = await countMessages(ctx.db, ctx.app.retention.rules, now, { change });
+  const now = ctx.services.clock.now();
+  const { expired } = await countMessages(ctx.db, ctx.services.retention.rules, now, { change });
   const buttons = await offerConfirmation(ctx.db, SHORTEN_RETENTION, {
     userId: ctx.from?.id ?? 0,
     payload: change,
@@ -112,8 +113,8 @@ async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<
 }
 
 async function fullReport(ctx: BotContext): Promise<string> {
-  const { rules, purgeIntervalMinutes } = ctx.app.retention;
-  const now = ctx.app.clock.now();
+  const { rules, purgeIntervalMinutes } = ctx.services.retention;
+  const now = ctx.services.clock.now();
   const global = await globalPeriod(ctx.db, rules);
   const teams = await teamPeriods(ctx.db, rules);
   const counts = await countMessages(ctx.db, rules, now);
@@ -147,10 +148,10 @@ async function fullReport(ctx: BotContext): Promise<string> {
 }
 
 async function groupReport(ctx: BotContext, teamId: number): Promise<string> {
-  const { rules } = ctx.app.retention;
+  const { rules } = ctx.services.retention;
   const period = await teamPeriod(ctx.db, rules, teamId);
   const global = await globalPeriod(ctx.db, rules);
-  const counts = await countMessages(ctx.db, rules, ctx.app.clock.now(), { teamId });
+  const counts = await countMessages(ctx.db, rules, ctx.services.clock.now(), { teamId });
   const own =
     period?.setDays === null || !period
       ? "the global period"
@@ -169,7 +170,7 @@ export function retentionFeature(): Composer<BotContext> {
 
   composer.command("retention", async (ctx) => {
     if (!isAdmin(ctx)) return ctx.reply(ADMINS_ONLY);
-    const { rules } = ctx.app.retention;
+    const { rules } = ctx.services.retention;
     const request = parseRetentionRequest(ctx.match, rules);
     const group = ctx.chat.type === "private" ? null : ctx.chat.id;
     if (request.kind === "invalid") return ctx.reply(request.reason);
@@ -201,8 +202,8 @@ export function retentionFeature(): Composer<BotContext> {
   composer.command("purge", async (ctx) => {
     if (!ctx.from || !isAdmin(ctx)) return ctx.reply(ADMINS_ONLY);
     if (ctx.chat.type !== "private") return ctx.reply("Ask me for /purge in our private chat.");
-    const { rules, auditRetentionDays } = ctx.app.retention;
-    const now = ctx.app.clock.now();
+    const { rules, auditRetentionDays } = ctx.services.retention;
+    const now = ctx.services.clock.now();
     const counts = await countMessages(ctx.db, rules, now);
     const buttons = await offerConfirmation(ctx.db, PURGE, {
       userId: ctx.from.id,

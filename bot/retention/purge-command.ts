@@ -23,7 +23,7 @@ export function describePurge(counts: Record<string, number>): string {
  * editing the same message with its progress and, at the end, what it removed.
  */
 export function runPurgeForAdmin(ctx: BotContext, expected: number): void {
-  const { sql, clock, log, retention, hashId } = ctx.app;
+  const { sql, clock, log, retention, hashId } = ctx.services;
   const { api } = ctx;
   const chatId = ctx.chat?.id;
   const messageId = ctx.callbackQuery?.message?.message_id;

@@ -17,9 +17,9 @@ const teamDaysBody = z.strictObject({
  * for admins only (the API mounts these behind its admin check). Groups whose period
  * changed are told, as with the command.
  */
-export function retentionRoutes(app: Services, telegram: Api) {
-  const { sql, clock, log } = app;
-  const { rules } = app.retention;
+export function retentionRoutes(services: Services, telegram: Api) {
+  const { sql, clock, log } = services;
+  const { rules } = services.retention;
   const routes = apiRouter();
 
   const checkBounds = (days: number) => {
@@ -41,7 +41,7 @@ export function retentionRoutes(app: Services, telegram: Api) {
 
   const change = async (callerId: number, wanted: RetentionChange) => {
     const outcome = await sql.begin((tx) =>
-      changeRetention(tx, app, wanted, callerId, clock.now()),
+      changeRetention(tx, services, wanted, callerId, clock.now()),
     );
     if (outcome.kind === "unknown_team") throw notFound("No such team.");
     if (outcome.kind === "changed" && outcome.affected.length > 0) {

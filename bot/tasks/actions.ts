@@ -1,5 +1,5 @@
 import { notFound } from "#bot/lib/errors";
-import { continueSeries } from "#bot/recurring/series";
+import { continueSeries } from "#bot/tasks/recurring/series";
 import type { Db } from "#db/client";
 import {
   getTask,

@@ -1,5 +1,5 @@
-import { skipOccurrence } from "#bot/recurring/series";
 import { formatDue } from "#bot/tasks/due";
+import { skipOccurrence } from "#bot/tasks/recurring/series";
 import type { BotContext } from "#bot/telegram/context";
 import { REMINDER_OFFSETS, setReminderOffsets } from "#db/reminders";
 import { findVisibleTask } from "./actions.ts";
@@ -17,7 +17,7 @@ export async function handleCardAction(
   action: CardAction,
 ): Promise<void> {
   const view = cardView(ctx, scope);
-  const task = await findVisibleTask(ctx.db, ctx.app, ctx.from.id, action.taskId, scope);
+  const task = await findVisibleTask(ctx.db, ctx.services, ctx.from.id, action.taskId, scope);
   const remindable = task.status === "open" && task.dueAt !== null && task.dueHasTime;
 
   switch (action.kind) {
@@ -63,7 +63,7 @@ export async function handleCardAction(
         await ctx.answerCallbackQuery({ text: "Only an open repeating task can skip a date." });
         return;
       }
-      const moved = await skipOccurrence(ctx.db, ctx.app, task, view.now);
+      const moved = await skipOccurrence(ctx.db, ctx.services, task, view.now);
       const card = renderCard(moved, view);
       await editInPlace(ctx, card.text, card.keyboard);
       const due = moved.dueAt

@@ -1,7 +1,7 @@
 import { InlineKeyboard } from "grammy";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { cutText, plural } from "#bot/lib/text";
-import { describeRepeat } from "#bot/recurring/rule";
+import { describeRepeat } from "#bot/tasks/recurring/rule";
 import { REMINDER_OFFSETS } from "#db/reminders";
 import type { Person, TaskPage, TaskStatus, TaskView } from "#db/tasks";
 import { encodeTaskAction, type ListRef } from "./callbacks.ts";

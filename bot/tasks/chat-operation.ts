@@ -14,8 +14,8 @@ export function chatOperation(ctx: BotContext, actor: TelegramUser, now: Date) {
   const op: Operation = {
     db: ctx.db,
     now,
-    actor: { userId: actor.id, isAdmin: ctx.app.adminIds.has(actor.id) },
-    reader: ctx.app,
+    actor: { userId: actor.id, isAdmin: ctx.services.adminIds.has(actor.id) },
+    reader: ctx.services,
     effects: { taskEvent: (task, event) => queued.push({ task, event }) },
   };
   const deliver = async () => {

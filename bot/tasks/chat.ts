@@ -19,7 +19,7 @@ export function chatScope(ctx: BotContext): ChatScope | null {
 
 export function cardView(ctx: BotContext, scope: ChatScope): CardView {
   return {
-    now: ctx.app.clock.now(),
+    now: ctx.services.clock.now(),
     timeZone: ctx.viewer.timeZone,
     showTeam: scope.kind === "private",
   };

@@ -46,7 +46,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
     scope.kind === "team"
       ? { kind: "team", teamId: scope.teamId }
       : { kind: "personal", userId: from.id };
-  let page = await listTasks(ctx.db, ctx.app, taskScope, list.status, {
+  let page = await listTasks(ctx.db, ctx.services, taskScope, list.status, {
     offset: list.page * PAGE_SIZE,
     limit: PAGE_SIZE,
   });
@@ -54,7 +54,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
   const last = pageCount(page.total) - 1;
   if (list.page > last) {
     list = { ...list, page: last };
-    page = await listTasks(ctx.db, ctx.app, taskScope, list.status, {
+    page = await listTasks(ctx.db, ctx.services, taskScope, list.status, {
       offset: last * PAGE_SIZE,
       limit: PAGE_SIZE,
     });
@@ -69,7 +69,7 @@ async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef):
  * parameter only picks the team to show; the API still checks membership.
  */
 function withAppButton(ctx: BotContext, scope: ChatScope, rendered: Rendered): Rendered {
-  const url = ctx.app.miniAppUrl;
+  const url = ctx.services.miniAppUrl;
   if (!url) return rendered;
   const keyboard = rendered.keyboard.row();
   if (scope.kind === "private") keyboard.webApp("Open app", url);
@@ -95,7 +95,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   if (parsed.task.assigneeUsername) {
     const resolved = await resolveAssignee(
       ctx.db,
-      ctx.app.vault,
+      ctx.services.vault,
       `@${parsed.task.assigneeUsername}`,
       from.id,
       teamId,
@@ -203,12 +203,12 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed, next } = await changeTaskStatus(
       ctx.db,
-      ctx.app,
+      ctx.services,
       from.id,
       Number(id),
       "done",
       scope,
-      ctx.app.clock.now(),
+      ctx.services.clock.now(),
     );
     const card = renderCard(task, cardView(ctx, scope), next);
     await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
@@ -234,12 +234,12 @@ export function tasksFeature(): Composer<BotContext> {
     }
     const { task, changed, next } = await changeTaskStatus(
       ctx.db,
-      ctx.app,
+      ctx.services,
       ctx.from.id,
       action.taskId,
       action.status,
       scope,
-      ctx.app.clock.now(),
+      ctx.services.clock.now(),
     );
     const rendered =
       action.kind === "list-status"

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { DomainError, notFound } from "#bot/lib/errors";
-import type { ParsedRepeat } from "#bot/recurring/parse";
-import { startSeries } from "#bot/recurring/series";
+import type { ParsedRepeat } from "#bot/tasks/recurring/parse";
+import { startSeries } from "#bot/tasks/recurring/series";
 import type { Db } from "#db/client";
 import { REMINDER_OFFSETS } from "#db/reminders";
 import { repeatRuleSchema } from "#db/repeat";

@@ -3,8 +3,8 @@ import { type Context, InlineKeyboard } from "grammy";
 import { DateTime } from "luxon";
 import { escapeHtml } from "#bot/lib/html";
 import { cutText } from "#bot/lib/text";
-import { type ParsedRepeat, parseRepeat } from "#bot/recurring/parse";
-import { describeRepeat } from "#bot/recurring/rule";
+import { type ParsedRepeat, parseRepeat } from "#bot/tasks/recurring/parse";
+import { describeRepeat } from "#bot/tasks/recurring/rule";
 import type { BotContext } from "#bot/telegram/context";
 import { REMINDER_OFFSETS } from "#db/reminders";
 import type { RepeatRule } from "#db/repeat";
@@ -206,7 +206,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   const assigneeKeyboard = await conversation.external(async (outer) => {
     const keyboard = new InlineKeyboard().text("Me", "nt:a:me").text("Skip", "nt:skip").row();
     if (teamId === null) return keyboard.inline_keyboard;
-    const members = await listMembers(outer.db, outer.app.vault, teamId, 12);
+    const members = await listMembers(outer.db, outer.services.vault, teamId, 12);
     members.forEach((member, index) => {
       keyboard.text(personLabel(member), `nt:a:${member.id}`);
       if (index % 3 === 2) keyboard.row();
@@ -228,8 +228,8 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const result = await conversation.external(async (outer) => {
       const resolved =
         answer.kind === "button"
-          ? await resolveAssigneeId(outer.db, outer.app.vault, answer.data, user.id, teamId)
-          : await resolveAssignee(outer.db, outer.app.vault, answer.text, user.id, teamId);
+          ? await resolveAssigneeId(outer.db, outer.services.vault, answer.data, user.id, teamId)
+          : await resolveAssignee(outer.db, outer.services.vault, answer.text, user.id, teamId);
       return resolved.ok
         ? {
             ok: true as const,
@@ -256,7 +256,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     }
     const phrase = answer.kind === "button" ? answer.data : answer.text;
     const result = await conversation.external(async (outer) => {
-      const now = outer.app.clock.now();
+      const now = outer.services.clock.now();
       const timeZone = outer.viewer.timeZone;
       const parsed = parseDue(phrase, now, timeZone);
       if (!parsed.ok) return parsed;
@@ -338,7 +338,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   }
 
   await conversation.external(async (outer) => {
-    const now = outer.app.clock.now();
+    const now = outer.services.clock.now();
     const timeZone = outer.viewer.timeZone;
     const { op, deliver } = chatOperation(outer, user, now);
     const task = await createTask(op, {

@@ -40,7 +40,7 @@ export async function taskNoticeRecipients(
 /** Sends each recipient the task's card in their private chat; a failure stops nobody else. */
 export async function sendTaskNotices(
   api: Api,
-  app: Pick<Services, "clock" | "log" | "hashId">,
+  services: Pick<Services, "clock" | "log" | "hashId">,
   recipients: readonly User[],
   task: TaskView,
   event: TaskEvent,
@@ -48,7 +48,7 @@ export async function sendTaskNotices(
 ): Promise<void> {
   for (const user of recipients) {
     const card = renderCard(task, {
-      now: app.clock.now(),
+      now: services.clock.now(),
       timeZone: user.timezone,
       showTeam: true,
     });
@@ -56,8 +56,8 @@ export async function sendTaskNotices(
     await api
       .sendMessage(user.id, text, { parse_mode: "HTML", reply_markup: card.keyboard })
       .catch((error: unknown) => {
-        app.log.info(
-          { user: app.hashId(user.id), err: describeError(error) },
+        services.log.info(
+          { user: services.hashId(user.id), err: describeError(error) },
           "notification not delivered",
         );
       });
@@ -70,13 +70,13 @@ export async function sendTaskNotices(
  */
 export async function refreshGroupCard(
   api: Api,
-  app: Pick<Services, "clock" | "log">,
+  services: Pick<Services, "clock" | "log">,
   task: TaskView,
   next: TaskView | null,
   timeZone: string,
 ): Promise<void> {
   if (task.teamId === null || task.cardMessageId === null) return;
-  const card = renderCard(task, { now: app.clock.now(), timeZone, showTeam: false }, next);
+  const card = renderCard(task, { now: services.clock.now(), timeZone, showTeam: false }, next);
   await api
     .editMessageText(task.teamId, task.cardMessageId, card.text, {
       parse_mode: "HTML",
@@ -84,7 +84,7 @@ export async function refreshGroupCard(
       link_preview_options: { is_disabled: true },
     })
     .catch((error: unknown) => {
-      app.log.info({ task: task.id, err: describeError(error) }, "group card not updated");
+      services.log.info({ task: task.id, err: describeError(error) }, "group card not updated");
     });
 }
 
@@ -94,7 +94,7 @@ export async function refreshGroupCard(
  */
 export async function retireGroupCard(
   api: Api,
-  app: Pick<Services, "log">,
+  services: Pick<Services, "log">,
   before: Pick<TaskView, "id" | "teamId" | "cardMessageId">,
 ): Promise<void> {
   if (before.teamId === null || before.cardMessageId === null) return;
@@ -105,7 +105,7 @@ export async function retireGroupCard(
       `#${before.id} was moved out of this group.`,
     )
     .catch((error: unknown) => {
-      app.log.info({ task: before.id, err: describeError(error) }, "group card not retired");
+      services.log.info({ task: before.id, err: describeError(error) }, "group card not retired");
     });
 }
 
@@ -122,14 +122,16 @@ export async function notifyTaskEvent(
   actor: TelegramUser,
   next: TaskView | null = null,
 ): Promise<void> {
-  const recipients = await taskNoticeRecipients(ctx.db, ctx.app.vault, task, event, actor.id);
+  const recipients = await taskNoticeRecipients(ctx.db, ctx.services.vault, task, event, actor.id);
   const { api } = ctx;
   const tappedCard =
     ctx.chat?.id === task.teamId && ctx.callbackQuery?.message?.message_id === task.cardMessageId;
   if (event !== "assigned" && !tappedCard) {
     const timeZone = ctx.viewer.timeZone;
-    ctx.afterCommit(() => refreshGroupCard(api, ctx.app, task, next, timeZone));
+    ctx.afterCommit(() => refreshGroupCard(api, ctx.services, task, next, timeZone));
   }
   if (recipients.length === 0) return;
-  ctx.afterCommit(() => sendTaskNotices(api, ctx.app, recipients, task, event, actor.first_name));
+  ctx.afterCommit(() =>
+    sendTaskNotices(api, ctx.services, recipients, task, event, actor.first_name),
+  );
 }

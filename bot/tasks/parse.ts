@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
 import { codePointLength, takeCodePoints } from "#bot/lib/text";
-import { type ParsedRepeat, parseRepeat, REPEAT_REASONS } from "#bot/recurring/parse";
 import { DUE_REASONS, type Due, parseDue } from "#bot/tasks/due";
+import { type ParsedRepeat, parseRepeat, REPEAT_REASONS } from "#bot/tasks/recurring/parse";
 
 export const PRIORITIES = ["low", "normal", "high"] as const;
 export type Priority = (typeof PRIORITIES)[number];

@@ -12,7 +12,7 @@ import {
 } from "#bot/http/route-helpers";
 import { Conflict, forbidden, Invalid, invalid, notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
-import { continueSeries, skipOccurrence, startSeries } from "#bot/recurring/series";
+import { continueSeries, skipOccurrence, startSeries } from "#bot/tasks/recurring/series";
 import type { Services } from "#bot/telegram/context";
 import type { Db } from "#db/client";
 import { messageSource, type StoredMessage, storedMessagesByKey } from "#db/messages";
@@ -166,8 +166,8 @@ const taskCursor = z.strictObject({ id: idParam });
  * /api/tasks: the caller's tasks and their teams' tasks. A task the caller may not see is
  * a 404, like a missing one.
  */
-export function taskRoutes(app: Services, telegram: Api) {
-  const { sql, vault, clock } = app;
+export function taskRoutes(services: Services, telegram: Api) {
+  const { sql, vault, clock } = services;
   const routes = apiRouter();
 
   const sourcesOf = async (db: Db, tasks: TaskRecord[]) => {
@@ -179,7 +179,7 @@ export function taskRoutes(app: Services, telegram: Api) {
     const found = await storedMessagesByKey(
       db,
       vault,
-      { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
+      { rules: services.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
       keys,
     );
     return (task: TaskRecord) => found.get(`${task.sourceChatId}:${task.sourceMessageId}`);
@@ -203,7 +203,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       send: (actorName: string) => {
         for (const { event, recipients } of planned) {
           if (recipients.length > 0) {
-            void sendTaskNotices(telegram, app, recipients, task, event, actorName);
+            void sendTaskNotices(telegram, services, recipients, task, event, actorName);
           }
         }
       },
@@ -237,7 +237,7 @@ export function taskRoutes(app: Services, telegram: Api) {
   };
 
   const visibleTask = async (db: Db, callerId: number, id: number) => {
-    const found = await getTaskForViewer(db, app, id, callerId);
+    const found = await getTaskForViewer(db, services, id, callerId);
     if (!found || !canSeeTask(found.task, callerId, found.viewerIsMember)) throw notFound();
     return found.task;
   };
@@ -246,7 +246,7 @@ export function taskRoutes(app: Services, telegram: Api) {
    * just made a task private no longer sees it, yet gets the answer to their change.
    */
   const checkedTask = async (db: Db, callerId: number, id: number) => {
-    const found = await getTaskForViewer(db, app, id, callerId);
+    const found = await getTaskForViewer(db, services, id, callerId);
     if (!found) throw notFound();
     return found.task;
   };
@@ -306,7 +306,11 @@ export function taskRoutes(app: Services, telegram: Api) {
         ? null
         : await messageSource(
             db,
-            { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
+            {
+              rules: services.retention.rules,
+              now: clock.now(),
+              policyVersion: PRIVACY_POLICY_VERSION,
+            },
             teamId,
             callerId,
             key,
@@ -355,7 +359,7 @@ export function taskRoutes(app: Services, telegram: Api) {
             db: tx,
             now: clock.now(),
             actor: { userId: caller.id, isAdmin: caller.isAdmin },
-            reader: app,
+            reader: services,
             effects: { taskEvent: (_task, event) => events.push(event) },
           },
           {
@@ -422,7 +426,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       let updated = await checkedTask(tx, caller.id, id);
       if (offsets) updated = await withReminders(tx, caller.id, updated, offsets);
       const completed = updated.status === "done" && current.status !== "done";
-      const next = completed ? await continueSeries(tx, app, updated, now) : null;
+      const next = completed ? await continueSeries(tx, services, updated, now) : null;
       if (next) updated = { ...updated, nextId: next.id };
       const events: TaskEvent[] = [];
       if (updated.assigneeId !== current.assigneeId) events.push("assigned");
@@ -433,10 +437,10 @@ export function taskRoutes(app: Services, telegram: Api) {
         notices: await planNotices(tx, updated, events, caller.id),
         groupCard: async () => {
           if (updated.status !== current.status) {
-            await refreshGroupCard(telegram, app, updated, next, zone);
+            await refreshGroupCard(telegram, services, updated, next, zone);
           }
           // The old group keeps no live card of a task it no longer has.
-          if (moved) await retireGroupCard(telegram, app, current);
+          if (moved) await retireGroupCard(telegram, services, current);
         },
       };
     });
@@ -453,7 +457,7 @@ export function taskRoutes(app: Services, telegram: Api) {
       if (task.status !== "open" || task.repeat === null) {
         throw new Conflict("Only an open repeating task can skip a date.", "not_repeating");
       }
-      return asJson(tx, await skipOccurrence(tx, app, task, clock.now()));
+      return asJson(tx, await skipOccurrence(tx, services, task, clock.now()));
     });
     return c.json(json);
   });

@@ -20,8 +20,8 @@ const messagesQuery = z.strictObject({
 const messageCursor = z.strictObject({ date: z.iso.datetime(), id: z.number().int().positive() });
 
 /** /api/teams/:id/…: for current members of the team only; anyone else gets a 404. */
-export function teamRoutes(app: Services) {
-  const { sql, vault, clock } = app;
+export function teamRoutes(services: Services) {
+  const { sql, vault, clock } = services;
   const routes = apiRouter();
 
   const memberOf = async (callerId: number, raw: string) => {
@@ -46,7 +46,7 @@ export function teamRoutes(app: Services) {
     const page = await teamMessages(
       sql,
       vault,
-      { rules: app.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
+      { rules: services.retention.rules, now: clock.now(), policyVersion: PRIVACY_POLICY_VERSION },
       teamId,
       callerId,
       {

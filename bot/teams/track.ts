@@ -55,7 +55,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
   composer.use(async (ctx, next) => {
-    const now = ctx.app.clock.now();
+    const now = ctx.services.clock.now();
     const from = ctx.from;
     const chat = ctx.chat;
     const wrotePrivately = chat?.type === "private" && ctx.message !== undefined;
@@ -76,7 +76,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
         remembered = known.viewer;
         ctx.viewer = { ...known.viewer };
       } else {
-        const standing = await upsertUser(ctx.db, ctx.app.vault, profile, wrotePrivately, now);
+        const standing = await upsertUser(ctx.db, ctx.services.vault, profile, wrotePrivately, now);
         ctx.viewer = {
           timeZone: standing.timezone,
           consentVersion: standing.consentVersion,
@@ -112,8 +112,8 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
     return removeMember(ctx.db, chatId, userId);
   };
   const remember = async (ctx: BotContext, chatId: number, user: TelegramUser) => {
-    await upsertUser(ctx.db, ctx.app.vault, profileOf(user), false, ctx.app.clock.now());
-    await addMember(ctx.db, chatId, user.id, ctx.app.clock.now());
+    await upsertUser(ctx.db, ctx.services.vault, profileOf(user), false, ctx.services.clock.now());
+    await addMember(ctx.db, chatId, user.id, ctx.services.clock.now());
   };
 
   composer.on("chat_member", async (ctx, next) => {
@@ -129,7 +129,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
   composer.on("my_chat_member", async (ctx, next) => {
     const { chat, new_chat_member: member } = ctx.myChatMember;
     if (isGroup(chat)) {
-      await setBotRemoved(ctx.db, chat.id, stillInChat(member) ? null : ctx.app.clock.now());
+      await setBotRemoved(ctx.db, chat.id, stillInChat(member) ? null : ctx.services.clock.now());
     }
     await next();
   });

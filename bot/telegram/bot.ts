@@ -8,11 +8,11 @@ import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
 import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
-import { recurringFeature, repeatCommands } from "#bot/recurring/commands";
 import { reminderCommands, remindersFeature } from "#bot/reminders/commands";
 import { retentionFeature } from "#bot/retention/commands";
 import { newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { mayAnswerAForm } from "#bot/tasks/new-task";
+import { recurringFeature, repeatCommands } from "#bot/tasks/recurring/commands";
 import { trackPeople } from "#bot/teams/track";
 import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
 import { deleteConversation, readConversation, writeConversation } from "#db/conversations";
@@ -61,7 +61,7 @@ const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void> {
   const known = error instanceof DomainError;
   if (!known) {
-    ctx.app.log.error(
+    ctx.services.log.error(
       { updateId: ctx.update.update_id, err: describeError(error) },
       "update handler failed",
     );
@@ -75,7 +75,7 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
     if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text, show_alert: !known });
     else if (ctx.chatId !== undefined && ctx.message) await ctx.reply(text);
   } catch (replyError) {
-    ctx.app.log.warn(
+    ctx.services.log.warn(
       { updateId: ctx.update.update_id, err: describeError(replyError) },
       "could not report error",
     );
@@ -96,7 +96,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   configureOutgoing(bot.api, services.sql, services.clock, { throttle: options.throttle });
 
   bot.use((ctx, next) => {
-    ctx.app = services;
+    ctx.services = services;
     return next();
   });
   bot.use(
@@ -112,7 +112,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
           if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
           else if (ctx.message) await ctx.reply(text);
         } catch (error) {
-          ctx.app.log.warn({ err: describeError(error) }, "could not send slow-down notice");
+          ctx.services.log.warn({ err: describeError(error) }, "could not send slow-down notice");
         }
       },
     }),
@@ -134,13 +134,19 @@ export function createBot(options: BotOptions): Bot<BotContext> {
           read: async (ctx) => {
             const key = conversationKey(ctx);
             return key
-              ? ((await readConversation(ctx.db, ctx.app.vault, key)) as never)
+              ? ((await readConversation(ctx.db, ctx.services.vault, key)) as never)
               : undefined;
           },
           write: async (ctx, state) => {
             const key = conversationKey(ctx);
             if (key)
-              await writeConversation(ctx.db, ctx.app.vault, key, state, ctx.app.clock.now());
+              await writeConversation(
+                ctx.db,
+                ctx.services.vault,
+                key,
+                state,
+                ctx.services.clock.now(),
+              );
           },
           delete: async (ctx) => {
             const key = conversationKey(ctx);

@@ -98,7 +98,7 @@ export async function takeConfirmation(
   const redeemed = await redeemConfirmation(ctx.db, kind, {
     data: ctx.callbackQuery?.data ?? "",
     userId: ctx.from?.id ?? 0,
-    now: ctx.app.clock.now(),
+    now: ctx.services.clock.now(),
   });
   if (redeemed.ok) return { answer: redeemed.answer, payload: redeemed.payload };
   if (redeemed.reason !== "not_yours") await ctx.editMessageReplyMarkup().catch(() => {});

@@ -48,5 +48,5 @@ export interface UpdateScope {
   forgetViewer(): void;
 }
 
-export type BaseContext = Context & { app: Services } & UpdateScope;
+export type BaseContext = Context & { services: Services } & UpdateScope;
 export type BotContext = ConversationFlavor<BaseContext>;

@@ -55,7 +55,7 @@ async function processOnce(
   let fresh = false;
   try {
     await sql.begin(async (tx) => {
-      fresh = await claimUpdate(tx, updateId, lockKey, ctx.app.clock.now());
+      fresh = await claimUpdate(tx, updateId, lockKey, ctx.services.clock.now());
       if (!fresh) return;
       ctx.db = tx;
       await next();
@@ -65,19 +65,19 @@ async function processOnce(
     if (!fresh) throw error;
     effects.length = 0;
     await sql.begin(async (tx) => {
-      if (!(await claimUpdate(tx, updateId, lockKey, ctx.app.clock.now()))) return;
+      if (!(await claimUpdate(tx, updateId, lockKey, ctx.services.clock.now()))) return;
       ctx.db = tx;
       await onError(ctx, error);
     });
     return;
   }
   if (!fresh) {
-    ctx.app.log.debug({ updateId: ctx.update.update_id }, "duplicate update dropped");
+    ctx.services.log.debug({ updateId: ctx.update.update_id }, "duplicate update dropped");
     return;
   }
   for (const effect of effects) {
     await effect().catch((error: unknown) => {
-      ctx.app.log.warn(
+      ctx.services.log.warn(
         { updateId: ctx.update.update_id, err: describeError(error) },
         "after-commit effect failed",
       );

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { type ServerType, serve } from "@hono/node-server";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { miniAppBuilt } from "#bot/miniapp/routes";
+import { miniAppBuilt } from "#bot/http/mini-app-static";
 import { apiClient, initDataFor } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";

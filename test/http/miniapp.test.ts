@@ -1,6 +1,6 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { MINIAPP_DIST } from "#bot/miniapp/routes";
+import { MINIAPP_DIST } from "#bot/http/mini-app-static";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";

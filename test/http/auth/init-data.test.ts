@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { sign } from "@telegram-apps/init-data-node";
 import { describe, expect, it } from "vitest";
-import { createInitDataValidator } from "#bot/auth/init-data";
+import { createInitDataValidator } from "#bot/http/auth/init-data";
 
 const token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc";
 const otherToken = "654321:ZYXWVUTSRQPONMLKJIHGFEDCBA_xyz";

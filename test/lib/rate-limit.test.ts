@@ -6,7 +6,7 @@ import {
   memoryRateLimitStore,
   type RateLimitStore,
   redisRateLimitStore,
-} from "#bot/http/rate-limit";
+} from "#bot/lib/rate-limit";
 
 const MINUTE = 60_000;
 /** The start of some one-minute window. */

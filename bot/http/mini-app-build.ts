@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { describeError, type Logger } from "#bot/lib/logger";
-import { miniAppBuilt } from "./routes.ts";
+import { miniAppBuilt } from "./mini-app-static.ts";
 
 const VITE_CONFIG = fileURLToPath(new URL("../../vite.config.ts", import.meta.url));
 

@@ -1,12 +1,12 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
-import { parseRepeat, REPEAT_REASONS } from "#bot/recurring/parse";
+import { parseRepeat, REPEAT_REASONS } from "#bot/tasks/recurring/parse";
 import {
   describeRepeat,
   firstOccurrence,
   nextOccurrence,
   type Occurrence,
-} from "#bot/recurring/rule";
+} from "#bot/tasks/recurring/rule";
 import type { Repeat, RepeatRule } from "#db/repeat";
 
 const ZONE = "Europe/Kyiv";

@@ -1,8 +1,8 @@
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { MiddlewareHandler } from "hono";
 import { clientAddress } from "#bot/http/client-address";
-import type { RateLimiter } from "#bot/http/rate-limit";
 import { type ApiEnv, ApiError, tooManyRequests } from "#bot/http/route-helpers";
+import type { RateLimiter } from "#bot/lib/rate-limit";
 import type { Services } from "#bot/telegram/context";
 import { upsertUser } from "#db/users";
 import type { InitDataCheck } from "./init-data.ts";

@@ -37,7 +37,7 @@ export function recurringFeature(): Composer<BotContext> {
       return;
     }
     const view = cardView(ctx, scope);
-    const task = await findVisibleTask(ctx.db, ctx.app, ctx.from.id, Number(taskId), scope);
+    const task = await findVisibleTask(ctx.db, ctx.services, ctx.from.id, Number(taskId), scope);
     const phrase = (numbered ? (numbered[2] ?? "") : ctx.match).trim();
     if (phrase === "") {
       await ctx.reply(
@@ -63,7 +63,7 @@ export function recurringFeature(): Composer<BotContext> {
       await updateTask(ctx.db, task.id, { dueAt: due.dueAt, dueHasTime: due.dueHasTime }, view.now);
     }
     await setRepeat(ctx.db, task.id, repeat, view.now);
-    const updated = (await getTask(ctx.db, ctx.app, task.id)) ?? task;
+    const updated = (await getTask(ctx.db, ctx.services, task.id)) ?? task;
     const card = renderCard(updated, view);
     const verb = task.repeat ? "From the next occurrence on, it repeats" : "It repeats";
     await ctx.reply(
