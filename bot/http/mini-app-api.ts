@@ -8,10 +8,11 @@ import { taskRoutes } from "#bot/tasks/routes";
 import { teamRoutes } from "#bot/teams/routes";
 import type { Services } from "#bot/telegram/context";
 import { type ApiEnv, corsFor, limitApiBody } from "./route-helpers.ts";
+import { unitPerRequest } from "./unit.ts";
 
 /**
  * /api: CORS, the body limit and authentication in front of every capability's routes;
- * the admin routes behind one more check.
+ * the admin routes behind one more check; then each request is one unit (http/unit.ts).
  */
 export function miniAppApi(options: {
   app: Services;
@@ -28,6 +29,7 @@ export function miniAppApi(options: {
     if (!c.get("caller").isAdmin) throw forbidden("Admins only.");
     await next();
   });
+  api.use(unitPerRequest(app));
   api.route("/", meRoutes(app));
   api.route("/", taskRoutes(app, options.telegram));
   api.route("/", teamRoutes(app));

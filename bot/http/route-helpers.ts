@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { type DomainErrorKind, invalid } from "#bot/lib/errors";
+import type { Unit } from "#bot/lib/operation";
 import { limitBody } from "./body-limit.ts";
 
 /**
@@ -18,7 +19,8 @@ export interface Caller {
   isAdmin: boolean;
 }
 
-export type ApiEnv = { Variables: { requestId: string; caller: Caller } };
+/** `unit`: the request's transaction, time, caller and after-commit queue (http/unit.ts). */
+export type ApiEnv = { Variables: { requestId: string; caller: Caller; unit: Unit } };
 export type ApiContext = Context<ApiEnv>;
 
 /** Refusals only HTTP has (401, 413, 415, 429): the domain's own go through #bot/lib/errors. */

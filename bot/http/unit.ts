@@ -1,0 +1,61 @@
+import type { MiddlewareHandler } from "hono";
+import type { Sql } from "postgres";
+import type { Clock } from "#bot/lib/clock";
+import { describeError, type Logger } from "#bot/lib/logger";
+import type { Unit } from "#bot/lib/operation";
+import type { ApiEnv } from "./route-helpers.ts";
+
+/** Thrown inside the transaction to roll it back after the handler's error became a response. */
+class RolledBack extends Error {}
+
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The API's twin of the bot's exactly-once wrapper: every authenticated request is one
+ * unit (`c.get("unit")`). A change runs in one transaction that commits only when the
+ * handler succeeded, and its after-commit effects run once it has, in the background (the
+ * answer does not wait on Telegram). A read uses the pool and has nothing to commit.
+ */
+export function unitPerRequest(services: {
+  sql: Sql;
+  clock: Clock;
+  log: Logger;
+}): MiddlewareHandler<ApiEnv> {
+  const { sql, clock, log } = services;
+  return async (c, next) => {
+    const caller = c.get("caller");
+    const effects: Array<() => Promise<unknown>> = [];
+    const unit = (db: Unit["db"]): Unit => ({
+      db,
+      now: clock.now(),
+      actor: { userId: caller.id, isAdmin: caller.isAdmin },
+      afterCommit: (effect) => {
+        effects.push(effect);
+      },
+    });
+    if (READS.has(c.req.method)) {
+      c.set("unit", unit(sql));
+      await next();
+    } else {
+      try {
+        await sql.begin(async (tx) => {
+          c.set("unit", unit(tx));
+          await next();
+          // Hono turned the handler's error into a response already; only undo its writes.
+          if (c.error) throw new RolledBack();
+        });
+      } catch (error) {
+        if (error instanceof RolledBack) return;
+        throw error;
+      }
+    }
+    const requestId = c.get("requestId");
+    void (async () => {
+      for (const effect of effects) {
+        await effect().catch((error: unknown) => {
+          log.warn({ requestId, err: describeError(error) }, "after-commit effect failed");
+        });
+      }
+    })();
+  };
+}
