@@ -15,9 +15,9 @@ import { mayAnswerAForm } from "#bot/tasks/new-task";
 import { recurringFeature, repeatCommands } from "#bot/tasks/recurring/commands";
 import { trackPeople } from "#bot/teams/track";
 import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
-import { deleteConversation, readConversation, writeConversation } from "#db/conversations";
 import { configureOutgoing } from "./api.ts";
 import type { BaseContext, BotContext, Services } from "./context.ts";
+import { conversationStorage, dropConversation } from "./conversation-storage.ts";
 import { exactlyOnce, perChatOrder } from "./updates.ts";
 
 /** The two Redis commands the rate limiter uses (ioredis provides them). */
@@ -66,9 +66,7 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
       "update handler failed",
     );
     // A failed step must not leave a form waiting on a replay that fails again.
-    if (ctx.chatId !== undefined && ctx.from) {
-      await deleteConversation(ctx.db, { chatId: ctx.chatId, userId: ctx.from.id });
-    }
+    await dropConversation(ctx);
   }
   const text = known ? error.message : APOLOGY;
   try {
@@ -127,33 +125,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   const forms = interactive.filter(mayAnswerAForm);
   forms.use(
     conversations<BaseContext, BotContext>({
-      storage: {
-        type: "context",
-        version: 1,
-        adapter: {
-          read: async (ctx) => {
-            const key = conversationKey(ctx);
-            return key
-              ? ((await readConversation(ctx.db, ctx.services.vault, key)) as never)
-              : undefined;
-          },
-          write: async (ctx, state) => {
-            const key = conversationKey(ctx);
-            if (key)
-              await writeConversation(
-                ctx.db,
-                ctx.services.vault,
-                key,
-                state,
-                ctx.services.clock.now(),
-              );
-          },
-          delete: async (ctx) => {
-            const key = conversationKey(ctx);
-            if (key) await deleteConversation(ctx.db, key);
-          },
-        },
-      },
+      storage: conversationStorage(),
     }),
   );
   forms.use(newTaskForm());
@@ -175,10 +147,4 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     );
   });
   return bot;
-}
-
-/** Conversation state is per member per chat, so group members each run their own form. */
-function conversationKey(ctx: BaseContext): { chatId: number; userId: number } | undefined {
-  if (ctx.chatId === undefined || !ctx.from) return undefined;
-  return { chatId: ctx.chatId, userId: ctx.from.id };
 }
