@@ -20,8 +20,8 @@ import type { BaseContext, BotContext, Services } from "./context.ts";
 import { conversationStorage, dropConversation } from "./conversation-storage.ts";
 import { exactlyOnce, perChatOrder } from "./updates.ts";
 
-/** The two Redis commands the rate limiter uses (ioredis provides them). */
-export interface RateLimitStore {
+/** The two Redis commands @grammyjs/ratelimiter uses (ioredis provides them). */
+export interface RatelimiterRedis {
   incr(key: string): Promise<number>;
   pexpire(key: string, milliseconds: number): Promise<number>;
 }
@@ -31,7 +31,7 @@ export interface RateLimit {
   limit: number;
   windowMs: number;
   /** A shared store (Redis) so several instances count together; memory otherwise. */
-  store?: RateLimitStore;
+  store?: RatelimiterRedis;
 }
 
 export interface BotOptions {
@@ -98,7 +98,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     return next();
   });
   bot.use(
-    limit<BotContext, RateLimitStore>({
+    limit<BotContext, RatelimiterRedis>({
       timeFrame: options.rateLimit.windowMs,
       limit: options.rateLimit.limit,
       storageClient: options.rateLimit.store ?? "MEMORY_STORE",
