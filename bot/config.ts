@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RetentionRules } from "#db/retention";
 
@@ -169,6 +169,22 @@ const envSchema = z
     }
   });
 
+/** Every variable the service reads (the README's table and .env.example list each one). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
+
+/**
+ * Secrets that may come from a file instead (`BOT_TOKEN_FILE=/run/secrets/bot_token`), as
+ * Docker and Kubernetes secrets are mounted: the value never sits in the process environment.
+ */
+export const FILE_VARIABLES = [
+  "BOT_TOKEN",
+  "DATABASE_URL",
+  "WEBHOOK_SECRET",
+  "REDIS_URL",
+  "ENCRYPTION_KEYS",
+  "HASH_SECRET",
+] as const;
+
 export interface Config {
   botToken: string;
   databaseUrl: string | undefined;
@@ -226,9 +242,13 @@ export class ConfigError extends Error {
 }
 
 /** The only reader of the environment. Throws ConfigError with one line per bad variable. */
-export function loadConfig(env: Record<string, string | undefined>): Config {
+export function loadConfig(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): Config {
   // Empty values in .env files mean "not set", as in most dotenv tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  Object.assign(present, readSecretFiles(present, readFile));
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
@@ -271,6 +291,28 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     apiAuthFailuresPerMinute: e.API_AUTH_FAILURES_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
   };
+}
+
+/** The `*_FILE` variables' contents, without the trailing newline editors leave. */
+function readSecretFiles(
+  env: Record<string, string | undefined>,
+  readFile: (path: string) => string,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of FILE_VARIABLES) {
+    const path = env[`${name}_FILE`];
+    if (path === undefined) continue;
+    if (env[name] !== undefined) {
+      throw new ConfigError(`Invalid configuration: set ${name} or ${name}_FILE, not both`);
+    }
+    try {
+      values[name] = readFile(path).replace(/\r?\n$/, "");
+    } catch {
+      // The path is the operator's own setting; the file's content never appears in a message.
+      throw new ConfigError(`Invalid configuration: ${name}_FILE cannot be read (${path})`);
+    }
+  }
+  return values;
 }
 
 /**

@@ -1,5 +1,8 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "#bot/config";
+import { CONFIG_VARIABLES, FILE_VARIABLES, loadConfig } from "#bot/config";
 
 const token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc";
 const key32 = Buffer.alloc(32, 5).toString("base64");
@@ -157,5 +160,63 @@ describe("loadConfig", () => {
 
   it("treats empty values as unset, as .env files write them", () => {
     expect(loadConfig({ BOT_TOKEN: token, DATABASE_URL: "", PORT: "" }).port).toBe(3000);
+  });
+});
+
+describe("secrets from files", () => {
+  it("reads a *_FILE variable's file, without its trailing newline", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tt-config-"));
+    writeFileSync(join(dir, "token"), `${token}\n`);
+    writeFileSync(join(dir, "hash"), `${key32}\r\n`);
+    const config = loadConfig({
+      BOT_TOKEN_FILE: join(dir, "token"),
+      HASH_SECRET_FILE: join(dir, "hash"),
+    });
+    expect(config.botToken).toBe(token);
+    expect(config.hashSecret).toEqual(Buffer.alloc(32, 5));
+  });
+
+  it("refuses a variable set both ways", () => {
+    expect(() =>
+      loadConfig({ BOT_TOKEN: token, BOT_TOKEN_FILE: "/run/secrets/token" }, () => token),
+    ).toThrow("set BOT_TOKEN or BOT_TOKEN_FILE, not both");
+  });
+
+  it("names the unreadable file and never shows a secret", () => {
+    const error = (() => {
+      try {
+        loadConfig({ BOT_TOKEN: token, HASH_SECRET_FILE: "/nowhere/hash" });
+      } catch (caught) {
+        return caught as Error;
+      }
+    })();
+    expect(error?.message).toBe(
+      "Invalid configuration: HASH_SECRET_FILE cannot be read (/nowhere/hash)",
+    );
+  });
+
+  it("checks a file's value like the variable's", () => {
+    expect(() => loadConfig({ BOT_TOKEN_FILE: "/run/secrets/token" }, () => "not-a-token")).toThrow(
+      /^Invalid configuration: BOT_TOKEN must look like/,
+    );
+  });
+});
+
+describe("the documentation of the configuration", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+  const example = readFileSync(new URL("../.env.example", import.meta.url), "utf8");
+
+  it("lists every variable in the README's table and in .env.example", () => {
+    const missing = CONFIG_VARIABLES.flatMap((name) => [
+      ...(readme.includes(`\`${name}\``) ? [] : [`README: ${name}`]),
+      ...(new RegExp(`^#? ?${name}=`, "m").test(example) ? [] : [`.env.example: ${name}`]),
+    ]);
+    expect(missing).toEqual([]);
+  });
+
+  it("documents the *_FILE form of each secret", () => {
+    const operations = readFileSync(new URL("../docs/operations.md", import.meta.url), "utf8");
+    const missing = FILE_VARIABLES.filter((name) => !operations.includes(`\`${name}_FILE\``));
+    expect(missing).toEqual([]);
   });
 });
