@@ -5,6 +5,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
+import type { Secrets } from "#db/secrets";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
 import type { Config } from "./config.ts";
@@ -25,7 +26,6 @@ import {
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
-import type { Secrets } from "./privacy/secrets.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
 import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";

@@ -1,10 +1,10 @@
 import { DatabaseUnreachable, type OpenDatabase, openDatabase } from "#db/open";
+import { resolveSecrets } from "#db/secrets";
 import { createApp } from "./app.ts";
 import { loadConfigOrExit } from "./config.ts";
 import { ensureMiniAppBuilt } from "./http/mini-app-build.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
-import { resolveSecrets } from "./privacy/secrets.ts";
 import { BotTokenRefused } from "./telegram/reach.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.

@@ -1,8 +1,8 @@
 import { loadConfigOrExit } from "#bot/config";
 import { createLogger } from "#bot/lib/logger";
-import { resolveSecrets } from "#bot/privacy/secrets";
 import { openDatabase } from "#db/open";
 import { rotateKeys } from "#db/rotate";
+import { resolveSecrets } from "#db/secrets";
 import { createVault, describeKeyId } from "#db/vault";
 
 /**

@@ -1,4 +1,4 @@
-import type { Secrets } from "#bot/privacy/secrets";
+import type { Secrets } from "#db/secrets";
 
 /** Fixed test secrets, so a test can build a second vault that reads what the bot sealed. */
 export const TEST_SECRETS: Secrets = {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
-import { resolveSecrets } from "#bot/privacy/secrets";
+import { resolveSecrets } from "#db/secrets";
 
 const dirs: string[] = [];
 const tempDir = () => {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import type { Update } from "grammy/types";
 import { z } from "zod";
-import type { Secrets } from "#bot/privacy/secrets";
+import type { Secrets } from "#db/secrets";
 import {
   collectLog,
   REPO_ROOT,

@@ -2,8 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
-import type { Config } from "#bot/config";
 
+/** The keys behind the vault (db/vault.ts): sealing at rest and keyed hashes. */
 export interface Secrets {
   /** The first key seals, every key opens. */
   encryptionKeys: Buffer[];
@@ -25,7 +25,12 @@ const devFileSchema = z.object({
  * (loadConfig refuses to start).
  */
 export async function resolveSecrets(
-  config: Pick<Config, "encryptionKeys" | "hashSecret" | "dataDir" | "production">,
+  config: {
+    encryptionKeys: Buffer[] | undefined;
+    hashSecret: Buffer | undefined;
+    dataDir: string;
+    production: boolean;
+  },
   warn: (message: string) => void,
 ): Promise<Secrets> {
   if (config.encryptionKeys && config.hashSecret) {
