@@ -1,8 +1,9 @@
 import { Composer } from "grammy";
 import { z } from "zod";
+import { NotFound } from "#bot/lib/errors";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
+import { formatMoment } from "#bot/lib/moments";
 import { plural } from "#bot/lib/text";
-import { formatMoment } from "#bot/privacy/chat";
 import {
   CONFIRM_VALIDITY,
   offerConfirmation,
@@ -11,34 +12,30 @@ import {
   takeConfirmation,
 } from "#bot/telegram/confirm";
 import type { BotContext } from "#bot/telegram/context";
+import { unitOf } from "#bot/telegram/unit";
+import { announcePeriod } from "./announce.ts";
 import {
-  countMessages,
-  globalPeriod,
-  lastPurge,
-  type RetentionChange,
-  teamPeriod,
-  teamPeriods,
-} from "#db/retention";
-import { announcePeriod, tellGroups } from "./announce.ts";
-import { changeRetention, periodAfter, periodNow } from "./change.ts";
+  ADMINS_ONLY,
+  groupRetention,
+  retentionChange,
+  retentionReport,
+  setPeriod,
+} from "./core/period.ts";
+import { purgePreview } from "./core/purge.ts";
+import type { RetentionChange, RetentionOperation } from "./core/types.ts";
+import { retentionOperation } from "./effects.ts";
 import { parseRetentionRequest } from "./parse.ts";
 import { describePurge, runPurgeForAdmin } from "./purge-command.ts";
-
-const ADMINS_ONLY = "Admins only.";
-
-const changeSchema = z.union([
-  z.object({ scope: z.literal("global"), days: z.number().int().positive().nullable() }),
-  z.object({
-    scope: z.literal("team"),
-    teamId: z.number().int(),
-    days: z.number().int().positive().nullable(),
-  }),
-]);
 
 const isAdmin = (ctx: BotContext) =>
   ctx.from !== undefined && ctx.services.adminIds.has(ctx.from.id);
 
 const days = (count: number) => plural(count, "day");
+
+/** The update as a retention operation: groups are told through the bot's own API. */
+export function retentionOp(ctx: BotContext): RetentionOperation {
+  return retentionOperation(unitOf(ctx, ctx.from ?? { id: 0 }), ctx.api, ctx.services.log);
+}
 
 function subject(change: RetentionChange, title: string | null): string {
   if (change.scope === "global") return "the global retention period";
@@ -49,79 +46,79 @@ const unknownGroup = (teamId: number) =>
   `I do not know the group ${teamId}: I must be a member and have seen a message there. Nothing changed.`;
 
 /**
- * Makes the change in the update's transaction, writes the audit record, and (once it
- * has committed) tells the groups whose period changed. Returns the admin's answer; in a
- * group whose own period changed, that answer is the group's one message about it.
+ * Asks the core for the change. A shorter period deletes messages, so unless `confirmed`
+ * it comes back to be confirmed, with the count. In a group whose own period changed,
+ * the answer is the group's one message about it; the other groups are told by the core's
+ * effect once it has committed.
  */
-async function applyChange(ctx: BotContext, change: RetentionChange): Promise<string> {
-  const outcome = await changeRetention(
-    ctx.db,
-    ctx.services,
+async function changePeriod(
+  ctx: BotContext,
+  change: RetentionChange,
+  confirmed: boolean,
+): Promise<{ text: string; confirm?: { expired: number } }> {
+  const here = ctx.chat?.id ?? null;
+  const outcome = await setPeriod(retentionOp(ctx), ctx.services, {
     change,
-    ctx.from?.id ?? 0,
-    ctx.services.clock.now(),
-  );
-  if (outcome.kind === "unknown_team") {
-    return unknownGroup(change.scope === "team" ? change.teamId : 0);
-  }
+    confirmed,
+    here,
+  }).catch((error: unknown) => {
+    if (error instanceof NotFound) return null;
+    throw error;
+  });
+  if (outcome === null) return { text: unknownGroup(change.scope === "team" ? change.teamId : 0) };
   const what = subject(change, outcome.title);
-  if (outcome.kind === "unchanged") return `Nothing changed: ${what} is ${days(outcome.days)}.`;
-  const { before, after, affected } = outcome;
-  const here = ctx.chat?.id;
-  const elsewhere = affected.filter((id) => id !== here);
-  if (elsewhere.length > 0) {
-    const { api } = ctx;
-    const { log } = ctx.services;
-    ctx.afterCommit(() => tellGroups(api, log, elsewhere, announcePeriod(after, before)));
+  switch (outcome.kind) {
+    case "unchanged":
+      return { text: `Nothing changed: ${what} is ${days(outcome.days)}.` };
+    case "needs_confirmation":
+      return {
+        text: [
+          `<b>Shorten ${what} from ${days(outcome.before)} to ${days(outcome.after)}?</b>`,
+          "",
+          `${plural(outcome.expired, "stored message")} will be deleted: those older than ${days(outcome.after)}${change.scope === "global" ? " in every group that follows the global period" : ""}. This cannot be undone.`,
+          "",
+          CONFIRM_VALIDITY,
+        ].join("\n"),
+        confirm: { expired: outcome.expired },
+      };
+    case "changed": {
+      const { before, after, affected } = outcome;
+      if (here !== null && affected.includes(here)) return { text: announcePeriod(after, before) };
+      const elsewhere = affected.filter((id) => id !== here);
+      const told =
+        elsewhere.length > 0
+          ? ` I am telling ${plural(elsewhere.length, "group")} it applies to.`
+          : "";
+      const source = change.days === null ? " (the default)" : "";
+      return {
+        text: `Done: ${what} is now ${days(after)}${source}, was ${days(before)}.${told}`,
+      };
+    }
   }
-  if (affected.includes(here ?? 0)) return announcePeriod(after, before);
-  const told =
-    elsewhere.length > 0 ? ` I am telling ${plural(elsewhere.length, "group")} it applies to.` : "";
-  const source = change.days === null ? " (the default)" : "";
-  return `Done: ${what} is now ${days(after)}${source}, was ${days(before)}.${told}`;
 }
 
-/** A shorter period deletes messages, so it is confirmed first, with the count. */
+/** A shorter period is offered with one-time buttons; any other change is made at once. */
 async function proposeChange(ctx: BotContext, change: RetentionChange): Promise<void> {
-  const { rules } = ctx.services.retention;
-  const before = await periodNow(ctx.db, rules, change);
-  if (!before) {
-    await ctx.reply(unknownGroup(change.scope === "team" ? change.teamId : 0));
+  const answer = await changePeriod(ctx, change, false);
+  if (!answer.confirm) {
+    await ctx.reply(answer.text, { parse_mode: "HTML" });
     return;
   }
-  const after = await periodAfter(ctx.db, rules, change);
-  if (after >= before.days) {
-    await ctx.reply(await applyChange(ctx, change), { parse_mode: "HTML" });
-    return;
-  }
-  const now = ctx.services.clock.now();
-  const { expired } = await countMessages(ctx.db, ctx.services.retention.rules, now, { change });
   const buttons = await offerConfirmation(ctx.db, SHORTEN_RETENTION, {
     userId: ctx.from?.id ?? 0,
     payload: change,
-    now,
-    yes: `🗑 Shorten, delete ${plural(expired, "message")}`,
+    now: ctx.services.clock.now(),
+    yes: `🗑 Shorten, delete ${plural(answer.confirm.expired, "message")}`,
   });
-  const text = [
-    `<b>Shorten ${subject(change, before.title)} from ${days(before.days)} to ${days(after)}?</b>`,
-    "",
-    `${plural(expired, "stored message")} will be deleted: those older than ${days(after)}${change.scope === "global" ? " in every group that follows the global period" : ""}. This cannot be undone.`,
-    "",
-    CONFIRM_VALIDITY,
-  ].join("\n");
-  await ctx.reply(text, { parse_mode: "HTML", reply_markup: buttons });
+  await ctx.reply(answer.text, { parse_mode: "HTML", reply_markup: buttons });
 }
 
 async function fullReport(ctx: BotContext): Promise<string> {
-  const { rules, purgeIntervalMinutes } = ctx.services.retention;
-  const now = ctx.services.clock.now();
-  const global = await globalPeriod(ctx.db, rules);
-  const teams = await teamPeriods(ctx.db, rules);
-  const counts = await countMessages(ctx.db, rules, now);
-  const last = await lastPurge(ctx.db);
+  const report = await retentionReport(retentionOp(ctx), ctx.services);
+  const { global, teams, counts, lastPurge: last, purgeIntervalMinutes } = report;
   const head = [
     "<b>Message retention</b>",
-    `Global period: ${days(global.days)}${global.setDays === null ? " (the default)" : ""}; allowed ${rules.minDays} to ${rules.maxDays} days.`,
+    `Global period: ${days(global.days)}${global.setDays === null ? " (the default)" : ""}; allowed ${report.minDays} to ${report.maxDays} days.`,
     "",
     teams.length === 0 ? "No group has its own period." : "Groups with their own period:",
   ];
@@ -148,23 +145,19 @@ async function fullReport(ctx: BotContext): Promise<string> {
 }
 
 async function groupReport(ctx: BotContext, teamId: number): Promise<string> {
-  const { rules } = ctx.services.retention;
-  const period = await teamPeriod(ctx.db, rules, teamId);
-  const global = await globalPeriod(ctx.db, rules);
-  const counts = await countMessages(ctx.db, rules, ctx.services.clock.now(), { teamId });
-  const own =
-    period?.setDays === null || !period
-      ? "the global period"
-      : `this group's own period; the global one is ${days(global.days)}`;
+  const group = await groupRetention(retentionOp(ctx), ctx.services, teamId);
+  const own = group.own
+    ? `this group's own period; the global one is ${days(group.globalDays)}`
+    : "the global period";
   return [
     "<b>Message retention in this group</b>",
-    `Stored messages here are kept ${days(period?.days ?? global.days)} (${own}). Allowed: ${rules.minDays} to ${rules.maxDays} days.`,
-    `Stored here: ${counts.stored.toLocaleString("en")}, of which ${counts.expired.toLocaleString("en")} expired and waiting for the purge.`,
+    `Stored messages here are kept ${days(group.days)} (${own}). Allowed: ${group.minDays} to ${group.maxDays} days.`,
+    `Stored here: ${group.counts.stored.toLocaleString("en")}, of which ${group.counts.expired.toLocaleString("en")} expired and waiting for the purge.`,
     "The full report is in our private chat: /retention.",
   ].join("\n");
 }
 
-/** /retention and /purge, for bot admins. */
+/** /retention and /purge, for bot admins (the core refuses anyone else too). */
 export function retentionFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
@@ -190,25 +183,25 @@ export function retentionFeature(): Composer<BotContext> {
     if (!isAdmin(ctx)) return ctx.answerCallbackQuery({ text: ADMINS_ONLY, show_alert: true });
     const confirmed = await takeConfirmation(ctx, SHORTEN_RETENTION);
     if (!confirmed) return;
-    const change = changeSchema.safeParse(confirmed.payload);
+    const change = retentionChange.safeParse(confirmed.payload);
     if (confirmed.answer === "no" || !change.success) {
       await ctx.editMessageText("Nothing changed.");
       return ctx.answerCallbackQuery();
     }
-    await ctx.editMessageText(await applyChange(ctx, change.data), { parse_mode: "HTML" });
+    const answer = await changePeriod(ctx, change.data, true);
+    await ctx.editMessageText(answer.text, { parse_mode: "HTML" });
     await ctx.answerCallbackQuery();
   });
 
   composer.command("purge", async (ctx) => {
     if (!ctx.from || !isAdmin(ctx)) return ctx.reply(ADMINS_ONLY);
     if (ctx.chat.type !== "private") return ctx.reply("Ask me for /purge in our private chat.");
-    const { rules, auditRetentionDays } = ctx.services.retention;
-    const now = ctx.services.clock.now();
-    const counts = await countMessages(ctx.db, rules, now);
+    const { auditRetentionDays } = ctx.services.retention;
+    const counts = await purgePreview(retentionOp(ctx), ctx.services);
     const buttons = await offerConfirmation(ctx.db, PURGE, {
       userId: ctx.from.id,
       payload: { expected: counts.expired },
-      now,
+      now: ctx.services.clock.now(),
       yes: `🗑 Purge ${plural(counts.expired, "message")}`,
     });
     await ctx.reply(
@@ -232,7 +225,7 @@ export function retentionFeature(): Composer<BotContext> {
       return ctx.answerCallbackQuery();
     }
     const expected = z.object({ expected: z.number().int() }).safeParse(confirmed.payload);
-    runPurgeForAdmin(ctx, expected.success ? expected.data.expected : 0);
+    runPurgeForAdmin(ctx, retentionOp(ctx), expected.success ? expected.data.expected : 0);
   });
   return composer;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RetentionRules } from "#db/retention";
+import type { RetentionRules } from "./core/types.ts";
 
 /** What an admin asked for with /retention. "here": the global period in private chat, the group's in a group. */
 export type RetentionRequest =

@@ -1,6 +1,7 @@
 import { plural } from "#bot/lib/text";
 import type { BotContext } from "#bot/telegram/context";
-import { purgeExpired } from "./purge.ts";
+import { purgeNow } from "./core/purge.ts";
+import type { RetentionOperation } from "./core/types.ts";
 
 /** Progress edits of one message at most this often (Telegram limits edits). */
 const PROGRESS_EVERY_MS = 2000;
@@ -22,24 +23,22 @@ export function describePurge(counts: Record<string, number>): string {
  * Answers the button at once, then (after the confirmation has committed) runs the purge,
  * editing the same message with its progress and, at the end, what it removed.
  */
-export function runPurgeForAdmin(ctx: BotContext, expected: number): void {
+export function runPurgeForAdmin(ctx: BotContext, op: RetentionOperation, expected: number): void {
   const { sql, clock, log, retention, hashId } = ctx.services;
   const { api } = ctx;
   const chatId = ctx.chat?.id;
   const messageId = ctx.callbackQuery?.message?.message_id;
   const queryId = ctx.callbackQuery?.id;
-  const actor = hashId(ctx.from?.id ?? 0);
   if (chatId === undefined || messageId === undefined || queryId === undefined) return;
   const show = (text: string) => api.editMessageText(chatId, messageId, text).catch(() => {});
   ctx.afterCommit(async () => {
     await api.answerCallbackQuery(queryId, { text: "Purging…" });
     await show(`Purging… 0 of about ${expected.toLocaleString("en")} expired messages deleted.`);
     let shownAt = clock.now().getTime();
-    const outcome = await purgeExpired(
-      { sql, clock, log, retention },
+    const outcome = await purgeNow(
+      op,
+      { sql, clock, log, retention, hashId },
       {
-        trigger: "admin",
-        actor,
         onProgress: async (deleted) => {
           const now = clock.now().getTime();
           if (now - shownAt < PROGRESS_EVERY_MS) return;

@@ -4,7 +4,7 @@ import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
 import type { PeopleChanges } from "#bot/people/changes";
-import type { RetentionSettings } from "#bot/retention/purge";
+import type { RetentionSettings } from "#bot/lib/retention-settings";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
 

@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
-import type { PurgeDeps, RetentionSettings } from "#bot/retention/purge";
+import type { PurgeDeps } from "#bot/retention/core/purge";
+import type { RetentionSettings } from "#bot/retention/core/types";
 import type { FakeClock } from "./clock.ts";
 import { captureLogs } from "./logs.ts";
 

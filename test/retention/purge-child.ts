@@ -3,7 +3,7 @@
  * batches of 3, says "batch" on stdout after the first one has committed, and then waits
  * for ever while holding the purge lock.
  */
-import { purgeExpired } from "#bot/retention/purge";
+import { purgeExpired } from "#bot/retention/core/purge";
 import { createSql } from "#db/client";
 import { captureLogs } from "#test/helpers/logs";
 import { TEST_RETENTION } from "#test/helpers/retention";

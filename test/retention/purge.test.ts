@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { beforeEach, describe, expect, it } from "vitest";
-import { purgeExpired } from "#bot/retention/purge";
+import { purgeExpired } from "#bot/retention/core/purge";
 import { FakeClock } from "#test/helpers/clock";
 import { emptyTables, useTestDatabase } from "#test/helpers/db";
 import {

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { purgeExpired } from "#bot/retention/purge";
+import { purgeExpired } from "#bot/retention/core/purge";
 import { useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
 import { purgeDeps, TEST_RETENTION } from "#test/helpers/retention";
