@@ -1,8 +1,9 @@
 import { Composer } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import { formatMoment } from "#bot/lib/moments";
 import type { BotContext } from "#bot/telegram/context";
-import { ERASED_ADMIN, recentAudit } from "#db/audit";
-import { formatMoment } from "./chat.ts";
+import { privacyOp } from "./chat.ts";
+import { auditLog, ERASED_ADMIN } from "./core/audit.ts";
 
 const SHOWN = 20;
 
@@ -18,7 +19,7 @@ export function auditFeature(): Composer<BotContext> {
       await ctx.reply("Ask me for /audit in our private chat.");
       return;
     }
-    const entries = await recentAudit(ctx.db, SHOWN);
+    const entries = await auditLog(privacyOp(ctx), { limit: SHOWN });
     if (entries.length === 0) {
       await ctx.reply("The audit trail is empty.");
       return;

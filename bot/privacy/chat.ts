@@ -1,6 +1,19 @@
 import { InlineKeyboard } from "grammy";
-import { DateTime } from "luxon";
 import type { BotContext } from "#bot/telegram/context";
+import { unitOf } from "#bot/telegram/unit";
+import type { PrivacyOperation } from "./core/types.ts";
+import { privacyOperation } from "./effects.ts";
+
+// reminders/commands.ts still reads this from here; the helpers live in lib/moments.ts.
+export { formatTime } from "#bot/lib/moments";
+
+/** The update as a privacy operation by `person` (the sender unless said otherwise). */
+export function privacyOp(
+  ctx: BotContext,
+  person: { id: number } = ctx.from ?? { id: 0 },
+): PrivacyOperation {
+  return privacyOperation(unitOf(ctx, person), ctx.services.people);
+}
 
 /** A link that opens the private chat with the bot and sends `/start <payload>`. */
 export function startLink(ctx: BotContext, payload: string): string {
@@ -18,16 +31,4 @@ export async function redirectToPrivateChat(ctx: BotContext, payload: string): P
       ? { reply_parameters: { message_id: ctx.msgId, allow_sending_without_reply: true } }
       : {}),
   });
-}
-
-export function formatDay(at: Date, timeZone: string): string {
-  return DateTime.fromJSDate(at, { zone: timeZone }).toFormat("d LLL yyyy");
-}
-
-export function formatMoment(at: Date, timeZone: string): string {
-  return DateTime.fromJSDate(at, { zone: timeZone }).toFormat("d LLL yyyy, HH:mm");
-}
-
-export function formatTime(at: Date, timeZone: string): string {
-  return DateTime.fromJSDate(at, { zone: timeZone }).toFormat("HH:mm");
 }

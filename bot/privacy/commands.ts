@@ -1,11 +1,11 @@
 import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
+import { periodInForce } from "#bot/retention/core/period";
 import type { BotContext } from "#bot/telegram/context";
-import { latestConsent } from "#db/consents";
-import { globalDays, teamPeriod } from "#db/retention";
 import { auditFeature } from "./audit-command.ts";
+import { privacyOp } from "./chat.ts";
 import { askForConsent, consentFeature, showConsent } from "./consent-commands.ts";
-import { needsAsking } from "./consents.ts";
+import { consentStatus, needsAsking } from "./core/consent.ts";
 import { eraseFeature, offerErasure } from "./erase-command.ts";
 import { exportFeature, exportInPrivate } from "./export-command.ts";
 import { noticeAsMessage, privacyNotice } from "./policy.ts";
@@ -31,15 +31,14 @@ export function privacyFeature(): Composer<BotContext> {
   composer.chatType("private").command("start", async (ctx) => {
     const action = START_ACTIONS[ctx.match];
     if (action) return action(ctx, ctx.from.id);
-    const neverAsked = (await latestConsent(ctx.db, ctx.from.id)) === null;
+    const neverAsked = (await consentStatus(privacyOp(ctx))).record === null;
     if (neverAsked || needsAsking(ctx.viewer)) await askForConsent(ctx, ctx.from.id);
   });
 
   composer.command("privacy", async (ctx) => {
     // In a group, the period that applies to that group's messages.
-    const { rules } = ctx.services.retention;
-    const team = ctx.chat.type === "private" ? null : await teamPeriod(ctx.db, rules, ctx.chat.id);
-    const days = team?.days ?? (await globalDays(ctx.db, rules));
+    const group = ctx.chat.type === "private" ? null : ctx.chat.id;
+    const days = await periodInForce(ctx, ctx.services.retention.rules, group);
     await ctx.reply(noticeAsMessage(privacyNotice(days)), { parse_mode: "HTML" });
   });
 

@@ -1,14 +1,19 @@
 import { Composer, InlineKeyboard } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
+import { formatDay } from "#bot/lib/moments";
 import { plural } from "#bot/lib/text";
 import { type ConsentOp, consentButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
 import { editPressedMessage } from "#bot/telegram/edit";
-import { writeAudit } from "#db/audit";
-import { latestConsent, markConsentPrompted } from "#db/consents";
-import { countMessagesBy, deleteMessagesBy } from "#db/messages";
-import { formatDay, redirectToPrivateChat } from "./chat.ts";
-import { type ConsentState, changeConsent, consentState, needsAsking } from "./consents.ts";
+import { privacyOp, redirectToPrivateChat } from "./chat.ts";
+import {
+  type ConsentState,
+  consent,
+  consentStatus,
+  deleteStoredMessages,
+  markConsentAsked,
+  needsAsking,
+} from "./core/consent.ts";
 import { PRIVACY_POLICY_VERSION } from "./policy.ts";
 
 /** A consent button is valid for a day, for the user it was shown to, for one notice version. */
@@ -60,19 +65,20 @@ function consentScreen(ctx: BotContext, state: ConsentState, userId: number, ext
 
 /** Sends the question itself: first /start, or a new version of the notice. */
 export async function askForConsent(ctx: BotContext, userId: number): Promise<void> {
-  const state = consentState(await latestConsent(ctx.db, userId));
+  const op = privacyOp(ctx, { id: userId });
+  const { state } = await consentStatus(op);
   const intro =
     state.kind === "given"
       ? `Our privacy notice has changed (now version ${PRIVACY_POLICY_VERSION}). Please look at /privacy and choose again.`
       : "One question before we start.";
   const screen = consentScreen(ctx, state, userId);
   await ctx.reply(`${escapeHtml(intro)}\n\n${screen.text}`, screen.options);
-  await markConsentPrompted(ctx.db, userId, PRIVACY_POLICY_VERSION);
-  ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
+  ctx.viewer.consentPromptedVersion = await markConsentAsked(op);
 }
 
 export async function showConsent(ctx: BotContext, userId: number): Promise<void> {
-  const screen = consentScreen(ctx, consentState(await latestConsent(ctx.db, userId)), userId);
+  const { state } = await consentStatus(privacyOp(ctx, { id: userId }));
+  const screen = consentScreen(ctx, state, userId);
   await ctx.reply(screen.text, screen.options);
 }
 
@@ -111,37 +117,41 @@ export function consentFeature(): Composer<BotContext> {
     const stale =
       press.policyVersion !== PRIVACY_POLICY_VERSION ||
       now.getTime() - press.issuedAt > BUTTON_TTL_SECONDS * 1000;
+    const op = privacyOp(ctx);
     if (stale) {
-      const screen = consentScreen(ctx, consentState(await latestConsent(ctx.db, userId)), userId);
+      const { state } = await consentStatus(op);
+      const screen = consentScreen(ctx, state, userId);
       await editPressedMessage(ctx, screen.text, screen.options);
       return ctx.answerCallbackQuery({
         text: "That button has expired. Here is your current choice.",
         show_alert: true,
       });
     }
-    const { hashId } = ctx.services;
     switch (press.op) {
       case "give": {
-        const { record, changed } = await changeConsent(ctx.db, hashId, userId, true, "bot", now);
+        const { record, state, changed } = await consent(op, ctx.services, {
+          granted: true,
+          source: "bot",
+        });
         ctx.viewer.consentVersion = record.policyVersion;
         ctx.viewer.consentPromptedVersion = record.policyVersion;
-        const screen = consentScreen(ctx, consentState(record), userId);
+        const screen = consentScreen(ctx, state, userId);
         await editPressedMessage(ctx, screen.text, screen.options);
         return ctx.answerCallbackQuery({
           text: changed ? "Thank you: consent given." : "Already done: consent is given.",
         });
       }
       case "withdraw": {
-        const { record, changed } = await changeConsent(ctx.db, hashId, userId, false, "bot", now);
+        const {
+          state,
+          changed,
+          storedMessages: stored,
+        } = await consent(op, ctx.services, { granted: false, source: "bot" });
         ctx.viewer.consentVersion = null;
         ctx.viewer.consentPromptedVersion = PRIVACY_POLICY_VERSION;
-        const stored = await countMessagesBy(ctx.db, userId, {
-          rules: ctx.services.retention.rules,
-          now,
-        });
         const screen = consentScreen(
           ctx,
-          consentState(record),
+          state,
           userId,
           stored > 0
             ? `I still hold ${plural(stored, "message")} you wrote while you consented. Delete them now?`
@@ -161,15 +171,7 @@ export function consentFeature(): Composer<BotContext> {
         });
       }
       case "delete-stored": {
-        const deleted = await deleteMessagesBy(ctx.db, userId);
-        await writeAudit(ctx.db, {
-          at: now,
-          action: "messages.deleted",
-          actor: hashId(userId),
-          target: hashId(userId),
-          counts: { messages: deleted },
-        });
-        const state = consentState(await latestConsent(ctx.db, userId));
+        const { deleted, state } = await deleteStoredMessages(op, ctx.services);
         const screen = consentScreen(
           ctx,
           state,
@@ -180,7 +182,7 @@ export function consentFeature(): Composer<BotContext> {
         return ctx.answerCallbackQuery({ text: `Deleted ${plural(deleted, "message")}.` });
       }
       case "keep-stored": {
-        const state = consentState(await latestConsent(ctx.db, userId));
+        const { state } = await consentStatus(op);
         const screen = consentScreen(ctx, state, userId);
         await editPressedMessage(ctx, screen.text, screen.options);
         return ctx.answerCallbackQuery({ text: "Kept. /delete erases them whenever you like." });

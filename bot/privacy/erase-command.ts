@@ -1,6 +1,5 @@
 import { Composer } from "grammy";
 import { escapeHtml } from "#bot/lib/html";
-import type { IdHasher } from "#bot/lib/logger";
 import { plural } from "#bot/lib/text";
 import {
   CONFIRM_VALIDITY,
@@ -9,43 +8,11 @@ import {
   takeConfirmation,
 } from "#bot/telegram/confirm";
 import type { BotContext } from "#bot/telegram/context";
-import { writeAudit } from "#db/audit";
-import type { Db } from "#db/client";
-import { type ErasureCounts, eraseUser, erasurePreview } from "#db/erasure";
-import { redirectToPrivateChat } from "./chat.ts";
-
-/**
- * Erases a person's data and leaves only the audit record of it, in the caller's
- * transaction: the one erasure behind /delete and the API's DELETE /api/me.
- */
-export async function eraseEverything(
-  db: Db,
-  hashId: IdHasher,
-  userId: number,
-  now: Date,
-): Promise<ErasureCounts> {
-  const hash = hashId(userId);
-  const counts = await eraseUser(db, userId, hash);
-  await writeAudit(db, {
-    at: now,
-    action: "erasure.done",
-    actor: hash,
-    target: hash,
-    counts: {
-      messages: counts.messages,
-      consents: counts.consents,
-      private_tasks: counts.privateTasks,
-      team_tasks_unlinked: counts.teamTasksUnlinked,
-      tasks_from_messages_unlinked: counts.tasksFromMessagesUnlinked,
-      memberships: counts.memberships,
-      form_states: counts.formStates,
-    },
-  });
-  return counts;
-}
+import { privacyOp, redirectToPrivateChat } from "./chat.ts";
+import { erase, previewErasure } from "./core/erase.ts";
 
 export async function offerErasure(ctx: BotContext, userId: number): Promise<void> {
-  const preview = await erasurePreview(ctx.db, userId);
+  const preview = await previewErasure(privacyOp(ctx, { id: userId }));
   const buttons = await offerConfirmation(ctx.db, ERASE, {
     userId,
     payload: {},
@@ -86,12 +53,12 @@ export function eraseFeature(): Composer<BotContext> {
     const confirmed = await takeConfirmation(ctx, ERASE);
     if (!confirmed) return;
     const userId = ctx.from.id;
-    const now = ctx.services.clock.now();
     if (confirmed.answer === "no") {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }
-    const counts = await eraseEverything(ctx.db, ctx.services.hashId, userId, now);
+    const counts = await erase(privacyOp(ctx), ctx.services);
+    // What this update learnt about them is not kept either (teams/track.ts).
     ctx.forgetViewer();
     // Told only once the erasure has committed: a failed commit must not claim it happened.
     const chatId = ctx.chat?.id ?? userId;

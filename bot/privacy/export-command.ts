@@ -1,10 +1,10 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import { describeError } from "#bot/lib/logger";
+import { formatTime } from "#bot/lib/moments";
 import type { BotContext } from "#bot/telegram/context";
-import { releaseExportSlot } from "#db/export";
-import { canMessage, getUser } from "#db/users";
-import { formatTime, startLink } from "./chat.ts";
-import { claimExport, exportDocument, exportFileName } from "./export.ts";
+import { privacyOp, startLink } from "./chat.ts";
+import { exportData } from "./core/export.ts";
+import { reachableInPrivate } from "./core/me.ts";
 
 /** Telegram shows a chat action for about 5 s; a long export renews it. */
 const CHAT_ACTION_RENEW_MS = 4000;
@@ -15,12 +15,12 @@ const CHAT_ACTION_RENEW_MS = 4000;
  * fails gives the slot back, so they can try again at once.
  */
 async function startExport(ctx: BotContext, userId: number): Promise<"started" | Date> {
-  const now = ctx.services.clock.now();
-  const claim = await claimExport(ctx.db, ctx.services, userId, now);
+  const claim = await exportData(privacyOp(ctx, { id: userId }), ctx.services);
   if (!claim.ok) return claim.retryAt;
+  const { fileName, release } = claim;
+  const read = () => claim.document();
   const { api } = ctx;
-  const { sql, vault, hashId, log } = ctx.services;
-  const { rules } = ctx.services.retention;
+  const { hashId, log } = ctx.services;
   ctx.afterCommit(async () => {
     const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
     await renew();
@@ -31,7 +31,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
     let dataError: unknown;
     async function* document() {
       try {
-        yield* exportDocument({ sql, vault, hashId, rules }, userId, now);
+        yield* read();
       } catch (error) {
         dataError = error;
         stop.abort();
@@ -40,7 +40,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
     }
     try {
       // A supplier, so a retried upload (after a 5xx) reads the data afresh.
-      const file = new InputFile(() => document(), exportFileName(userId, now));
+      const file = new InputFile(() => document(), fileName);
       await api.sendDocument(
         userId,
         file,
@@ -50,7 +50,7 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
       );
     } catch (error) {
       log.error({ user: hashId(userId), err: describeError(dataError ?? error) }, "export failed");
-      await releaseExportSlot(sql, userId, now, claim.previous);
+      await release();
       await api
         .sendMessage(
           userId,
@@ -83,22 +83,22 @@ export function exportFeature(): Composer<BotContext> {
   const composer = new Composer<BotContext>();
   composer.chatType("private").command("export", (ctx) => exportInPrivate(ctx, ctx.from.id));
   composer.chatType(["group", "supergroup"]).command("export", async (ctx) => {
-    const user = await getUser(ctx.db, ctx.services.vault, ctx.from.id);
+    const userId = ctx.from.id;
     const replyTo = {
       reply_parameters: { message_id: ctx.msg.message_id, allow_sending_without_reply: true },
     };
-    if (!user || !canMessage(user)) {
+    if (!(await reachableInPrivate(privacyOp(ctx), ctx.services))) {
       await ctx.reply("I can only send your data in a private chat: start me there first.", {
         ...replyTo,
         reply_markup: new InlineKeyboard().url("Start a private chat", startLink(ctx, "export")),
       });
       return;
     }
-    const result = await startExport(ctx, user.id);
+    const result = await startExport(ctx, userId);
     if (result !== "started") {
       const text = tooSoon(ctx, result);
       const api = ctx.api;
-      ctx.afterCommit(() => api.sendMessage(user.id, text));
+      ctx.afterCommit(() => api.sendMessage(userId, text));
     }
     await ctx.reply("I have answered you in our private chat.", replyTo);
   });

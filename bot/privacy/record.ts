@@ -1,7 +1,8 @@
 import { Composer } from "grammy";
 import type { Message } from "grammy/types";
 import type { BotContext } from "#bot/telegram/context";
-import { storeMessage } from "#db/messages";
+import { privacyOp } from "./chat.ts";
+import { recordMessage } from "./core/record.ts";
 import { PRIVACY_POLICY_VERSION } from "./policy.ts";
 
 /** The text worth keeping: a human's words, not a command to the bot or a service notice. */
@@ -29,21 +30,15 @@ export function recordMessages(): Composer<BotContext> {
       const edited = ctx.editedMessage !== undefined;
       const mayConsent = ctx.viewer.consentVersion === PRIVACY_POLICY_VERSION;
       if (message?.from && text !== undefined && (mayConsent || edited)) {
-        await storeMessage(
-          ctx.db,
-          ctx.services.vault,
-          {
-            chatId: ctx.chat.id,
-            messageId: message.message_id,
-            teamId: ctx.chat.id,
-            authorId: message.from.id,
-            text,
-            date: new Date(message.date * 1000),
-            replyToMessageId: message.reply_to_message?.message_id ?? null,
-            editedAt: message.edit_date ? new Date(message.edit_date * 1000) : null,
-          },
-          PRIVACY_POLICY_VERSION,
-        );
+        await recordMessage(privacyOp(ctx, message.from), ctx.services, {
+          chatId: ctx.chat.id,
+          messageId: message.message_id,
+          teamId: ctx.chat.id,
+          text,
+          date: new Date(message.date * 1000),
+          replyToMessageId: message.reply_to_message?.message_id ?? null,
+          editedAt: message.edit_date ? new Date(message.edit_date * 1000) : null,
+        });
       }
       await next();
     });

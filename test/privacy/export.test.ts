@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formAnswers } from "#bot/privacy/export";
+import { formAnswers } from "#bot/privacy/core/export";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";

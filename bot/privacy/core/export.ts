@@ -2,7 +2,6 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import type { IdHasher } from "#bot/lib/logger";
 import { auditAbout, writeAudit } from "#db/audit";
-import type { Db } from "#db/client";
 import { consentHistory } from "#db/consents";
 import { conversationsOf } from "#db/conversations";
 import {
@@ -13,10 +12,12 @@ import {
   exportTasks,
   exportTasksFromMessages,
   exportTeams,
+  releaseExportSlot,
 } from "#db/export";
 import { countMessagesBy, messagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
+import type { PrivacyDeps, PrivacyOperation } from "./types.ts";
 
 /** Raise when a field changes meaning or goes away; adding a field keeps the version. */
 export const EXPORT_FORMAT_VERSION = 1;
@@ -36,27 +37,50 @@ export interface ExportSources {
   rules: RetentionRules;
 }
 
+/** What an export reads besides the unit: the pool, for the document read after the commit. */
+export type ExportDeps = PrivacyDeps & { sql: Sql };
+
+export type ExportClaim =
+  | {
+      ok: true;
+      fileName: string;
+      /** The document, read afresh on each call (a retried upload reads it again). */
+      document(): AsyncGenerator<Uint8Array>;
+      /** Gives the slot back when the document could not be delivered. */
+      release(): Promise<void>;
+    }
+  | { ok: false; retryAt: Date };
+
 /**
- * Takes the person's export slot (one per EXPORT_INTERVAL_MS, shared by the bot and the
- * API) and writes the audit record, in the caller's transaction.
+ * The actor's data export: takes their export slot (one per EXPORT_INTERVAL_MS, shared by
+ * the bot and the API) and writes the audit record in the unit's transaction, and returns
+ * the document to read once that has committed; or when the next slot opens.
  */
-export async function claimExport(
-  db: Db,
-  app: { hashId: IdHasher; retention: { rules: RetentionRules } },
-  userId: number,
-  now: Date,
-): Promise<{ ok: true; previous: Date | null } | { ok: false; retryAt: Date }> {
-  const claim = await claimExportSlot(db, userId, now, EXPORT_INTERVAL_MS);
+export async function exportData(op: PrivacyOperation, deps: ExportDeps): Promise<ExportClaim> {
+  const { userId } = op.actor;
+  const { now } = op;
+  const claim = await claimExportSlot(op.db, userId, now, EXPORT_INTERVAL_MS);
   if (!claim.ok) return claim;
-  const messages = await countMessagesBy(db, userId, { rules: app.retention.rules, now });
-  await writeAudit(db, {
+  const messages = await countMessagesBy(op.db, userId, { rules: deps.retention.rules, now });
+  await writeAudit(op.db, {
     at: now,
     action: "export.made",
-    actor: app.hashId(userId),
-    target: app.hashId(userId),
+    actor: deps.hashId(userId),
+    target: deps.hashId(userId),
     counts: { messages },
   });
-  return claim;
+  const sources = {
+    sql: deps.sql,
+    vault: deps.vault,
+    hashId: deps.hashId,
+    rules: deps.retention.rules,
+  };
+  return {
+    ok: true,
+    fileName: exportFileName(userId, now),
+    document: () => exportDocument(sources, userId, now),
+    release: () => releaseExportSlot(deps.sql, userId, now, claim.previous),
+  };
 }
 
 const encoder = new TextEncoder();
