@@ -83,9 +83,6 @@ export async function setQuietHours(
   `;
 }
 
-/** Reminder times a task may have: minutes before its due time. */
-export const REMINDER_OFFSETS = [0, 15, 60, 1440] as const;
-
 /**
  * Makes a task's reminders exactly `offsets` (minutes before its due time). New ones whose
  * time has already passed are recorded as skipped, not sent late.

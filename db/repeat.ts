@@ -1,29 +1,17 @@
-import { z } from "zod";
 import type { Db } from "./client.ts";
 import { openTaskTexts, sealTaskText } from "./task-texts.ts";
 import type { Vault } from "./vault.ts";
 
 /**
- * How a task repeats, as stored in `tasks.repeat` and shown in the API. Days of the week
- * are ISO numbers (1 Monday … 7 Sunday); a monthly day past a month's end means its last.
- * Only an interval can count from completion ("7 days after done"): a calendar rule names
- * its own days.
+ * How a task repeats, as stored in `tasks.repeat` (jsonb). The API's zod schema for it is
+ * bot/tasks/contract.ts's repeatRuleSchema; the task core checks at compile time that the
+ * two agree (db/ imports nothing from bot/).
  */
-export const repeatRuleSchema = z.discriminatedUnion("every", [
-  z.strictObject({
-    every: z.literal("days"),
-    days: z.number().int().min(1).max(366),
-    from: z.enum(["due", "done"]),
-  }),
-  z.strictObject({ every: z.literal("weekday") }),
-  z.strictObject({
-    every: z.literal("week"),
-    weekdays: z.array(z.number().int().min(1).max(7)).min(1).max(7),
-  }),
-  z.strictObject({ every: z.literal("month"), day: z.number().int().min(1).max(31) }),
-]);
-
-export type RepeatRule = z.infer<typeof repeatRuleSchema>;
+export type RepeatRule =
+  | { every: "days"; days: number; from: "due" | "done" }
+  | { every: "weekday" }
+  | { every: "week"; weekdays: number[] }
+  | { every: "month"; day: number };
 
 /** A rule and the timezone its days and times are meant in. */
 export interface Repeat {

@@ -1,20 +1,17 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotCommand } from "grammy/types";
-import { DateTime } from "luxon";
-import { formatTime } from "#bot/privacy/chat";
+import { formatTime } from "#bot/lib/moments";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import { snoozeButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
-import { remindAgainAt, reminderFor, setQuietHours, setTimezone } from "#db/reminders";
+import { unitOf } from "#bot/telegram/unit";
+import { setQuietHours, setTimezone, snoozeReminder } from "./core.ts";
 import { formatClockTime, parseClockTime } from "./quiet.ts";
-import { canonicalTimeZone } from "./timezone.ts";
 
 export const reminderCommands: BotCommand[] = [
   { command: "timezone", description: "Your timezone, for due dates and reminders" },
   { command: "quiet", description: "Quiet hours: no reminders during them" },
 ];
-
-const HOUR = 60 * 60 * 1000;
 
 /** /timezone, /quiet, and the Snooze and Tomorrow buttons under reminders. */
 export function remindersFeature(): Composer<BotContext> {
@@ -29,14 +26,7 @@ export function remindersFeature(): Composer<BotContext> {
       );
       return;
     }
-    const zone = canonicalTimeZone(name);
-    if (zone === null) {
-      await ctx.reply(
-        `I don't know the timezone “${name}”. Use a name like Europe/Kyiv or America/New_York (the IANA time zone names).`,
-      );
-      return;
-    }
-    await setTimezone(ctx.db, ctx.from.id, zone);
+    const zone = await setTimezone(unitOf(ctx, ctx.from), name);
     ctx.viewer.timeZone = zone;
     const local = formatTime(ctx.services.clock.now(), zone);
     await ctx.reply(
@@ -48,7 +38,7 @@ export function remindersFeature(): Composer<BotContext> {
     if (!ctx.from) return;
     const text = ctx.match.trim().toLowerCase();
     if (text === "off") {
-      await setQuietHours(ctx.db, ctx.from.id, null);
+      await setQuietHours(unitOf(ctx, ctx.from), null);
       await ctx.reply("Quiet hours are off: reminders come when they are due.");
       return;
     }
@@ -61,7 +51,7 @@ export function remindersFeature(): Composer<BotContext> {
       );
       return;
     }
-    await setQuietHours(ctx.db, ctx.from.id, { start, end });
+    await setQuietHours(unitOf(ctx, ctx.from), { start, end });
     await ctx.reply(
       `Quiet hours: ${formatClockTime(start)}–${formatClockTime(end)} (${ctx.viewer.timeZone}). Reminders due then come at ${formatClockTime(end)}.`,
     );
@@ -70,25 +60,17 @@ export function remindersFeature(): Composer<BotContext> {
   composer.callbackQuery(snoozeButton.match, async (ctx, next) => {
     const press = snoozeButton.decode(ctx.callbackQuery.data);
     if (!press) return next();
-    const reminder = await reminderFor(ctx.db, press.reminderId);
-    if (!reminder || reminder.recipientId !== ctx.from.id) {
-      await ctx.answerCallbackQuery({ text: "This reminder is no longer yours to move." });
-      return;
-    }
-    const now = ctx.services.clock.now();
-    const at =
-      press.until === "hour"
-        ? new Date(now.getTime() + HOUR)
-        : DateTime.fromJSDate(now, { zone: reminder.timezone }).plus({ days: 1 }).toJSDate();
-    await remindAgainAt(ctx.db, reminder.id, at);
+    const snoozed = await snoozeReminder(unitOf(ctx, ctx.from), press.reminderId, press.until);
     const when =
-      press.until === "hour" ? "in an hour" : `tomorrow at ${formatTime(at, reminder.timezone)}`;
+      press.until === "hour"
+        ? "in an hour"
+        : `tomorrow at ${formatTime(snoozed.at, snoozed.timeZone)}`;
     await ctx.answerCallbackQuery({ text: `I'll remind you again ${when}.` });
     await ctx
       .editMessageReplyMarkup({
         reply_markup: new InlineKeyboard().text(
           "✓ Done",
-          encodeTaskAction({ kind: "status", taskId: reminder.taskId, status: "done" }),
+          encodeTaskAction({ kind: "status", taskId: snoozed.taskId, status: "done" }),
         ),
       })
       .catch(() => {});

@@ -6,25 +6,19 @@ import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import { renderCard } from "#bot/tasks/card";
+import type { TaskReader } from "#bot/tasks/core/operation";
 import { snoozeButton } from "#bot/telegram/callback-data";
-import type { Db } from "#db/client";
-import { claimDueReminders, type DueReminder, remindAgainAt, settleReminder } from "#db/reminders";
-import type { RetentionRules } from "#db/retention";
-import { getTask } from "#db/tasks";
-import type { Vault } from "#db/vault";
-import { quietUntil } from "./quiet.ts";
+import { claimReminders, type DueReminder, decideReminder, settleSent } from "./core.ts";
 
-/** A reminder this late (the service was down) is dropped: a reminder hours late misleads. */
-export const LATE_AFTER_MS = 10 * 60 * 1000;
+export { LATE_AFTER_MS } from "./core.ts";
+
 const BATCH = 100;
 
-export interface DeliveryDeps {
+export interface DeliveryDeps extends TaskReader {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  vault: Vault;
   hashId: IdHasher;
-  retention: { rules: RetentionRules };
   api: Api;
 }
 
@@ -53,7 +47,7 @@ export async function deliverDueReminders(deps: DeliveryDeps): Promise<DeliveryC
   for (;;) {
     const handled = await deps.sql.begin(async (tx) => {
       const now = deps.clock.now();
-      const due = await claimDueReminders(tx, now, BATCH);
+      const due = await claimReminders(tx, now, BATCH);
       // The batch's messages go out together (the throttle, when on, paces them); its
       // queries queue on the one transaction.
       const outcomes = await Promise.all(
@@ -66,45 +60,32 @@ export async function deliverDueReminders(deps: DeliveryDeps): Promise<DeliveryC
   }
 }
 
+/** Sends one claimed reminder as the core decided, and records how it went. */
 async function deliverOne(
   deps: DeliveryDeps,
-  tx: Db,
+  tx: Parameters<typeof decideReminder>[0],
   reminder: DueReminder,
   now: Date,
 ): Promise<keyof DeliveryCounts> {
-  const settle = async (outcome: "sent" | "dropped" | "skipped") => {
-    await settleReminder(tx, reminder.id, outcome, now);
-    return outcome;
-  };
-  if (reminder.taskStatus !== "open" || reminder.recipientId === null) return settle("skipped");
-  if (now.getTime() - reminder.remindAt.getTime() > LATE_AFTER_MS) return settle("dropped");
-  if (reminder.startedAt === null || reminder.blockedAt !== null) return settle("skipped");
-  if (reminder.quietStart !== null && reminder.quietEnd !== null) {
-    const until = quietUntil(now, reminder.timezone, {
-      start: reminder.quietStart,
-      end: reminder.quietEnd,
-    });
-    if (until) {
-      await remindAgainAt(tx, reminder.id, until);
-      return "postponed";
-    }
-  }
-  const task = await getTask(tx, deps, reminder.taskId);
-  if (!task) return settle("skipped");
+  const decision = await decideReminder(tx, deps, reminder, now);
+  if (decision.kind !== "send") return decision.kind;
+  const { task, recipientId } = decision;
   const card = renderCard(task, { now, timeZone: reminder.timezone, showTeam: true });
   try {
-    await deps.api.sendMessage(reminder.recipientId, `⏰ <b>Reminder</b>\n\n${card.text}`, {
+    await deps.api.sendMessage(recipientId, `⏰ <b>Reminder</b>\n\n${card.text}`, {
       parse_mode: "HTML",
       reply_markup: reminderKeyboard(task.id, reminder.id),
     });
   } catch (error) {
     deps.log.info(
-      { user: deps.hashId(reminder.recipientId), err: describeError(error) },
+      { user: deps.hashId(recipientId), err: describeError(error) },
       "reminder not delivered",
     );
-    return settle("skipped");
+    await settleSent(tx, reminder.id, "skipped", now);
+    return "skipped";
   }
-  return settle("sent");
+  await settleSent(tx, reminder.id, "sent", now);
+  return "sent";
 }
 
 export function reminderJob(deps: DeliveryDeps): Job {

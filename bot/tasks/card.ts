@@ -2,10 +2,10 @@ import { InlineKeyboard } from "grammy";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { cutText, plural } from "#bot/lib/text";
 import { describeRepeat } from "#bot/tasks/recurring/rule";
-import { REMINDER_OFFSETS } from "#db/reminders";
-import type { Person, TaskPage, TaskStatus, TaskView } from "#db/tasks";
 import { encodeTaskAction, type ListRef } from "./callbacks.ts";
+import type { Person, TaskPage, TaskStatus, TaskView } from "./core/operation.ts";
 import { formatDue, isOverdue } from "./due.ts";
+import { REMINDER_OFFSETS } from "./limits.ts";
 
 export const PAGE_SIZE = 10;
 

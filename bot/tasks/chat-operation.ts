@@ -1,27 +1,33 @@
 import type { User as TelegramUser } from "grammy/types";
 import type { BotContext } from "#bot/telegram/context";
-import type { TaskView } from "#db/tasks";
-import type { Operation } from "./core.ts";
-import { notifyTaskEvent, type TaskEvent } from "./notify.ts";
+import { unitOf } from "#bot/telegram/unit";
+import type { TaskOperation } from "./core/operation.ts";
+import { taskEffects } from "./effects.ts";
 
 /**
- * The core's context for one update: its transaction, the time its cards show, the sender.
- * Effects wait in a list until `deliver` hands them to the update's after-commit queue, so
- * the chat's own reply (the card) goes out first, as it always has.
+ * The update as a task operation: its transaction, time and sender, with the task effects
+ * delivered after the commit, so the chat's own reply (the card) goes out first. A group
+ * card whose button was just tapped is redrawn by the handler, not by the effects.
  */
-export function chatOperation(ctx: BotContext, actor: TelegramUser, now: Date) {
-  const queued: Array<{ task: TaskView; event: TaskEvent }> = [];
-  const op: Operation = {
-    db: ctx.db,
-    now,
-    actor: { userId: actor.id, isAdmin: ctx.services.adminIds.has(actor.id) },
+export function chatOperation(
+  ctx: BotContext,
+  actor: Pick<TelegramUser, "id" | "first_name">,
+  now = ctx.services.clock.now(),
+): TaskOperation {
+  const unit = unitOf(ctx, actor, now);
+  const pressed = ctx.callbackQuery?.message;
+  const chatId = ctx.chat?.id;
+  return {
+    db: unit.db,
+    now: unit.now,
+    actor: unit.actor,
     reader: ctx.services,
-    effects: { taskEvent: (task, event) => queued.push({ task, event }) },
+    effects: taskEffects(unit, ctx.api, ctx.services, {
+      actorName: actor.first_name,
+      timeZone: ctx.viewer.timeZone,
+      ...(pressed && chatId !== undefined
+        ? { tappedCard: { chatId, messageId: pressed.message_id } }
+        : {}),
+    }),
   };
-  const deliver = async () => {
-    for (const { task, event } of queued.splice(0)) {
-      await notifyTaskEvent(ctx, task, event, actor);
-    }
-  };
-  return { op, deliver };
 }

@@ -2,7 +2,7 @@ import type { InlineKeyboard } from "grammy";
 import type { BotContext } from "#bot/telegram/context";
 import { editPressedMessage } from "#bot/telegram/edit";
 import type { CardView, Rendered } from "./card.ts";
-import type { ChatScope } from "./rules.ts";
+import type { ChatScope } from "./core/visibility.ts";
 
 export function chatTitle(ctx: BotContext): string {
   const chat = ctx.chat;

@@ -3,17 +3,8 @@ import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
 import { invalid } from "#bot/lib/errors";
 import type { BotContext } from "#bot/telegram/context";
-import { listTasks, setCardMessage, type TaskScope, type TaskView } from "#db/tasks";
-import { changeTaskStatus } from "./actions.ts";
-import { decodeTaskAction, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
-import {
-  type CardView,
-  PAGE_SIZE,
-  pageCount,
-  type Rendered,
-  renderCard,
-  renderList,
-} from "./card.ts";
+import { decodeTaskAction, isNewTaskFormButton, type ListRef, TASK_CALLBACK } from "./callbacks.ts";
+import { type CardView, PAGE_SIZE, type Rendered, renderCard, renderList } from "./card.ts";
 import { handleCardAction } from "./card-actions.ts";
 import {
   cardView,
@@ -24,12 +15,13 @@ import {
   replyOptions,
 } from "./chat.ts";
 import { chatOperation } from "./chat-operation.ts";
-import { createTask } from "./core.ts";
+import { rememberGroupCard, setTaskStatus } from "./core/change.ts";
+import { createTask } from "./core/create.ts";
+import { listChatTasks } from "./core/list.ts";
+import type { TaskOperation, TaskView } from "./core/operation.ts";
+import type { ChatScope } from "./core/visibility.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
-import { notifyTaskEvent } from "./notify.ts";
 import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
-import { resolveAssignee } from "./people.ts";
-import type { ChatScope } from "./rules.ts";
 
 export const taskCommands: BotCommand[] = [
   { command: "newtask", description: "Create a task step by step, or in one line" },
@@ -42,25 +34,14 @@ export const taskCommands: BotCommand[] = [
 async function renderChatList(ctx: BotContext, scope: ChatScope, list: ListRef): Promise<Rendered> {
   const from = ctx.from;
   if (!from) throw invalid("I can't tell who is asking.");
-  const taskScope: TaskScope =
-    scope.kind === "team"
-      ? { kind: "team", teamId: scope.teamId }
-      : { kind: "personal", userId: from.id };
-  let page = await listTasks(ctx.db, ctx.services, taskScope, list.status, {
-    offset: list.page * PAGE_SIZE,
-    limit: PAGE_SIZE,
+  const { page, pageNumber } = await listChatTasks(chatOperation(ctx, from), scope, {
+    status: list.status,
+    page: list.page,
+    pageSize: PAGE_SIZE,
   });
-  // After tasks move off the last page, show the new last page rather than an empty one.
-  const last = pageCount(page.total) - 1;
-  if (list.page > last) {
-    list = { ...list, page: last };
-    page = await listTasks(ctx.db, ctx.services, taskScope, list.status, {
-      offset: last * PAGE_SIZE,
-      limit: PAGE_SIZE,
-    });
-  }
   const heading = scope.kind === "team" ? chatTitle(ctx) : "yours";
-  return withAppButton(ctx, scope, renderList(page, list, cardView(ctx, scope), heading));
+  const shown = { ...list, page: pageNumber };
+  return withAppButton(ctx, scope, renderList(page, shown, cardView(ctx, scope), heading));
 }
 
 /**
@@ -78,10 +59,15 @@ function withAppButton(ctx: BotContext, scope: ChatScope, rendered: Rendered): R
 }
 
 /** Posts a new task's card; in a group it becomes the card later changes edit. */
-async function postCard(ctx: BotContext, task: TaskView, view: CardView): Promise<void> {
+async function postCard(
+  ctx: BotContext,
+  op: TaskOperation,
+  task: TaskView,
+  view: CardView,
+): Promise<void> {
   const card = renderCard(task, view);
   const sent = await ctx.reply(card.text, replyOptions(ctx, card));
-  if (task.teamId !== null) await setCardMessage(ctx.db, task.id, sent.message_id);
+  await rememberGroupCard(op, task, sent.message_id);
 }
 
 async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {
@@ -90,30 +76,16 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
   const view = cardView(ctx, scope);
   const parsed = parseOneLineTask(line, view.now, view.timeZone);
   if (!parsed.ok) throw invalid(parsed.reason);
-  const teamId = scope.kind === "team" ? scope.teamId : null;
-  let assigneeId: number | null = null;
-  if (parsed.task.assigneeUsername) {
-    const resolved = await resolveAssignee(
-      ctx.db,
-      ctx.services.vault,
-      `@${parsed.task.assigneeUsername}`,
-      from.id,
-      teamId,
-    );
-    if (!resolved.ok) throw invalid(resolved.reason);
-    assigneeId = resolved.person.id;
-  }
-  const { op, deliver } = chatOperation(ctx, from, view.now);
+  const op = chatOperation(ctx, from, view.now);
   const task = await createTask(op, {
-    teamId,
+    teamId: scope.kind === "team" ? scope.teamId : null,
     title: parsed.task.title,
     priority: parsed.task.priority ?? "normal",
-    assigneeId,
+    ...(parsed.task.assigneeUsername ? { assigneeName: `@${parsed.task.assigneeUsername}` } : {}),
     due: parsed.task.due ? { at: parsed.task.due.at, hasTime: parsed.task.due.hasTime } : null,
     repeat: parsed.task.repeat ?? null,
   });
-  await postCard(ctx, task, view);
-  await deliver();
+  await postCard(ctx, op, task, view);
 }
 
 /** The /newtask form; installed where form state is read (see telegram/bot.ts). */
@@ -155,7 +127,7 @@ export function tasksFeature(): Composer<BotContext> {
     if (!text?.trim()) throw invalid("That message has no text to make a task from.");
     const { title, description } = splitMessageIntoTask(text);
     const view = cardView(ctx, scope);
-    const { op, deliver } = chatOperation(ctx, from, view.now);
+    const op = chatOperation(ctx, from, view.now);
     const task = await createTask(op, {
       teamId: scope.kind === "team" ? scope.teamId : null,
       title,
@@ -169,8 +141,7 @@ export function tasksFeature(): Composer<BotContext> {
         authorId: source.from && !source.from.is_bot ? source.from.id : null,
       },
     });
-    await postCard(ctx, task, view);
-    await deliver();
+    await postCard(ctx, op, task, view);
   });
 
   composer.command("tasks", async (ctx) => {
@@ -201,18 +172,14 @@ export function tasksFeature(): Composer<BotContext> {
       );
       return;
     }
-    const { task, changed, next } = await changeTaskStatus(
-      ctx.db,
-      ctx.services,
-      from.id,
+    const { task, changed, next } = await setTaskStatus(
+      chatOperation(ctx, from),
       Number(id),
       "done",
       scope,
-      ctx.services.clock.now(),
     );
     const card = renderCard(task, cardView(ctx, scope), next);
     await ctx.reply(changed ? card.text : `Already done.\n\n${card.text}`, replyOptions(ctx, card));
-    if (changed) await notifyTaskEvent(ctx, task, "done", from, next);
   });
 
   composer.callbackQuery(TASK_CALLBACK, async (ctx) => {
@@ -232,14 +199,11 @@ export function tasksFeature(): Composer<BotContext> {
       await handleCardAction(ctx, scope, action);
       return;
     }
-    const { task, changed, next } = await changeTaskStatus(
-      ctx.db,
-      ctx.services,
-      ctx.from.id,
+    const { task, changed, next } = await setTaskStatus(
+      chatOperation(ctx, ctx.from),
       action.taskId,
       action.status,
       scope,
-      ctx.services.clock.now(),
     );
     const rendered =
       action.kind === "list-status"
@@ -251,14 +215,10 @@ export function tasksFeature(): Composer<BotContext> {
     await ctx.answerCallbackQuery({
       text: changed ? `#${task.id} ${verb}${then}` : `#${task.id} was already ${verb}`,
     });
-    if (changed) {
-      const event = action.status === "done" ? "done" : "reopened";
-      await notifyTaskEvent(ctx, task, event, ctx.from, next);
-    }
   });
 
   // Buttons of a /newtask form that has ended, or that belongs to another member.
-  composer.callbackQuery(/^nt:/, (ctx) =>
+  composer.callbackQuery(isNewTaskFormButton, (ctx) =>
     ctx.answerCallbackQuery({ text: "This form has ended or belongs to someone else." }),
   );
 

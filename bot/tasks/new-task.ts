@@ -6,20 +6,20 @@ import { cutText } from "#bot/lib/text";
 import { type ParsedRepeat, parseRepeat } from "#bot/tasks/recurring/parse";
 import { describeRepeat } from "#bot/tasks/recurring/rule";
 import type { BotContext } from "#bot/telegram/context";
-import { REMINDER_OFFSETS } from "#db/reminders";
-import type { RepeatRule } from "#db/repeat";
-import { setCardMessage, type TaskPriority } from "#db/tasks";
-import { listMembers } from "#db/teams";
+import { type FormStep, formButton, isNewTaskFormButton } from "./callbacks.ts";
 import { offsetLabel, personLabel, renderCard } from "./card.ts";
 import { chatOperation } from "./chat-operation.ts";
-import { createTask } from "./core.ts";
+import type { RepeatRule } from "./contract.ts";
+import { rememberGroupCard } from "./core/change.ts";
+import { createTask } from "./core/create.ts";
+import type { TaskPriority } from "./core/operation.ts";
+import { membersToOffer, resolveAssignee, resolveAssigneeId } from "./core/people.ts";
 import { formatDue, parseDue } from "./due.ts";
+import { REMINDER_OFFSETS } from "./limits.ts";
 import { validateDescription, validateTitle } from "./parse.ts";
-import { resolveAssignee, resolveAssigneeId } from "./people.ts";
 
 export const NEW_TASK = "new-task";
-/** Every button of the form carries this prefix in its callback data. */
-const FORM_BUTTON_PREFIX = "nt:";
+const SKIP = formButton.encode({ step: "skip" });
 /** A forgotten form must not swallow a member's chat messages hours later. */
 export const NEW_TASK_IDLE_MS = 30 * 60 * 1000;
 
@@ -68,7 +68,7 @@ const FORM_COMMANDS = new Set(["newtask", "skip", "cancel"]);
  */
 export function mayAnswerAForm(ctx: Context): boolean {
   const data = ctx.callbackQuery?.data;
-  if (data !== undefined) return data.startsWith(FORM_BUTTON_PREFIX);
+  if (data !== undefined) return isNewTaskFormButton.test(data);
   const text = ctx.message?.text;
   const command = text === undefined ? null : commandOf(text);
   return command === null || FORM_COMMANDS.has(command);
@@ -108,27 +108,29 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
    */
   const waitAnswer = async (
     question: string,
-    buttons: string,
+    step: FormStep | null,
     optional: boolean,
   ): Promise<Answer> => {
     for (;;) {
       const next = await conversation.wait();
       const data = next.callbackQuery?.data;
       if (data !== undefined) {
-        if (!data.startsWith(FORM_BUTTON_PREFIX)) await conversation.skip({ next: true });
+        if (!isNewTaskFormButton.test(data)) await conversation.skip({ next: true });
+        const press = formButton.decode(data);
         const current =
-          data === "nt:cancel" ||
-          (data === "nt:skip" && optional) ||
-          (buttons !== "" && data.startsWith(buttons));
+          press !== null &&
+          (press.step === "cancel" ||
+            (press.step === "skip" && optional) ||
+            (step !== null && press.step === step));
         await conversation.external((outer) =>
           outer.answerCallbackQuery(
             current ? {} : { text: "That button belongs to an earlier question." },
           ),
         );
-        if (!current) continue;
-        if (data === "nt:cancel") return cancel();
-        if (data === "nt:skip") return { kind: "skip" };
-        return { kind: "button", data: data.slice(buttons.length) };
+        if (!current || press === null) continue;
+        if (press.step === "cancel") return cancel();
+        if (press.step === "skip") return { kind: "skip" };
+        return { kind: "button", data: "value" in press ? press.value : "" };
       }
       const message = next.message;
       if (!message) await conversation.skip({ next: true });
@@ -153,10 +155,10 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
 
   const ask = async (
     question: string,
-    options: { keyboard?: InlineKeyboard; buttons?: string; optional?: boolean } = {},
+    options: { keyboard?: InlineKeyboard; buttons?: FormStep; optional?: boolean } = {},
   ): Promise<Answer> => {
     await say(question, options.keyboard);
-    return waitAnswer(question, options.buttons ?? "", options.optional ?? false);
+    return waitAnswer(question, options.buttons ?? null, options.optional ?? false);
   };
 
   /** Reminder toggles on one message: each tap redraws its buttons, Done moves on. */
@@ -164,7 +166,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     const chosen = new Set<number>([0]);
     const messageId = await say(Q.reminders, reminderKeyboard(chosen));
     for (;;) {
-      const answer = await waitAnswer(Q.reminders, "nt:r:", true);
+      const answer = await waitAnswer(Q.reminders, "reminders", true);
       if (answer.kind === "text") {
         await say("Tap the reminders you want above, then Done.");
         continue;
@@ -204,11 +206,17 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   }
 
   const assigneeKeyboard = await conversation.external(async (outer) => {
-    const keyboard = new InlineKeyboard().text("Me", "nt:a:me").text("Skip", "nt:skip").row();
+    const keyboard = new InlineKeyboard()
+      .text("Me", formButton.encode({ step: "assignee", value: "me" }))
+      .text("Skip", SKIP)
+      .row();
     if (teamId === null) return keyboard.inline_keyboard;
-    const members = await listMembers(outer.db, outer.services.vault, teamId, 12);
+    const members = await membersToOffer(outer.db, outer.services.vault, teamId, 12);
     members.forEach((member, index) => {
-      keyboard.text(personLabel(member), `nt:a:${member.id}`);
+      keyboard.text(
+        personLabel(member),
+        formButton.encode({ step: "assignee", value: String(member.id) }),
+      );
       if (index % 3 === 2) keyboard.row();
     });
     return keyboard.inline_keyboard;
@@ -218,7 +226,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   while (assignee === undefined) {
     const answer = await ask(question, {
       keyboard: InlineKeyboard.from(assigneeKeyboard),
-      buttons: "nt:a:",
+      buttons: "assignee",
       optional: true,
     });
     if (answer.kind === "skip") {
@@ -243,13 +251,13 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   }
 
   const dueKeyboard = new InlineKeyboard()
-    .text("Today", "nt:d:today")
-    .text("Tomorrow", "nt:d:tomorrow")
-    .text("Skip", "nt:skip");
+    .text("Today", formButton.encode({ step: "due", value: "today" }))
+    .text("Tomorrow", formButton.encode({ step: "due", value: "tomorrow" }))
+    .text("Skip", SKIP);
   let due: DueAnswer | null | undefined;
   question = Q.due;
   while (due === undefined) {
-    const answer = await ask(question, { keyboard: dueKeyboard, buttons: "nt:d:", optional: true });
+    const answer = await ask(question, { keyboard: dueKeyboard, buttons: "due", optional: true });
     if (answer.kind === "skip") {
       due = null;
       break;
@@ -284,7 +292,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   while (due && repeat === null) {
     const answer = await ask(question, {
       keyboard: repeatKeyboard(due),
-      buttons: "nt:rp:",
+      buttons: "repeat",
       optional: true,
     });
     if (answer.kind === "skip") break;
@@ -294,15 +302,15 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   }
 
   const priorityKeyboard = new InlineKeyboard()
-    .text("Low", "nt:p:low")
-    .text("Normal", "nt:p:normal")
-    .text("‼️ High", "nt:p:high");
+    .text("Low", formButton.encode({ step: "priority", value: "low" }))
+    .text("Normal", formButton.encode({ step: "priority", value: "normal" }))
+    .text("‼️ High", formButton.encode({ step: "priority", value: "high" }));
   let priority: TaskPriority | undefined;
   question = Q.priority;
   while (priority === undefined) {
     const answer = await ask(question, {
       keyboard: priorityKeyboard,
-      buttons: "nt:p:",
+      buttons: "priority",
       optional: true,
     });
     if (answer.kind === "skip") {
@@ -328,11 +336,11 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
     Q.confirm,
   ].filter((line) => line !== null);
   const confirmKeyboard = new InlineKeyboard()
-    .text("Create", "nt:create")
-    .text("Cancel", "nt:cancel");
+    .text("Create", formButton.encode({ step: "create" }))
+    .text("Cancel", formButton.encode({ step: "cancel" }));
   const summaryMessageId = await say(summary.join("\n"), confirmKeyboard);
   for (;;) {
-    const answer = await waitAnswer(Q.confirm, "nt:create", false);
+    const answer = await waitAnswer(Q.confirm, "create", false);
     if (answer.kind === "button") break;
     await say("Tap Create or Cancel above.");
   }
@@ -340,7 +348,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   await conversation.external(async (outer) => {
     const now = outer.services.clock.now();
     const timeZone = outer.viewer.timeZone;
-    const { op, deliver } = chatOperation(outer, user, now);
+    const op = chatOperation(outer, user, now);
     const task = await createTask(op, {
       teamId,
       title,
@@ -357,30 +365,34 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       parse_mode: "HTML",
       reply_markup: card.keyboard,
     });
-    if (teamId !== null) await setCardMessage(outer.db, task.id, summaryMessageId);
-    await deliver();
+    await rememberGroupCard(op, task, summaryMessageId);
   });
 }
 
 function reminderKeyboard(chosen: ReadonlySet<number>): InlineKeyboard {
   const keyboard = new InlineKeyboard();
   for (const offset of REMINDER_OFFSETS) {
-    keyboard.text(`${chosen.has(offset) ? "✓ " : ""}${offsetLabel(offset)}`, `nt:r:${offset}`);
+    keyboard.text(
+      `${chosen.has(offset) ? "✓ " : ""}${offsetLabel(offset)}`,
+      formButton.encode({ step: "reminders", value: String(offset) }),
+    );
     if (offset === 15) keyboard.row();
   }
-  return keyboard.row().text("Done", "nt:r:ok");
+  return keyboard.row().text("Done", formButton.encode({ step: "reminders", value: "ok" }));
 }
+
+const repeatButton = (phrase: string) => formButton.encode({ step: "repeat", value: phrase });
 
 const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** The common rules, worded for the chosen due date; anything else can be written. */
 function repeatKeyboard(due: DueAnswer): InlineKeyboard {
   return new InlineKeyboard()
-    .text("Every day", "nt:rp:every day")
-    .text("Weekdays", "nt:rp:weekdays")
+    .text("Every day", repeatButton("every day"))
+    .text("Weekdays", repeatButton("weekdays"))
     .row()
-    .text(`Every ${due.weekday}`, `nt:rp:every ${due.weekday.toLowerCase()}`)
-    .text(capitalize(describeRepeat({ every: "month", day: due.day })), "nt:rp:monthly")
+    .text(`Every ${due.weekday}`, repeatButton(`every ${due.weekday.toLowerCase()}`))
+    .text(capitalize(describeRepeat({ every: "month", day: due.day })), repeatButton("monthly"))
     .row()
-    .text("No", "nt:skip");
+    .text("No", SKIP);
 }

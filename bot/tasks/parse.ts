@@ -3,13 +3,11 @@ import { codePointLength, takeCodePoints } from "#bot/lib/text";
 import { DUE_REASONS, type Due, parseDue } from "#bot/tasks/due";
 import { type ParsedRepeat, parseRepeat, REPEAT_REASONS } from "#bot/tasks/recurring/parse";
 
-export const PRIORITIES = ["low", "normal", "high"] as const;
-export type Priority = (typeof PRIORITIES)[number];
+import { DESCRIPTION_MAX, PRIORITIES, type Priority, TITLE_MAX } from "./limits.ts";
 
 // Counted in code points, like Postgres char_length, so a title that passes here fits
 // the column whatever emoji it holds.
-export const TITLE_MAX = 200;
-export const DESCRIPTION_MAX = 4000;
+export { DESCRIPTION_MAX, PRIORITIES, type Priority, TITLE_MAX };
 
 export interface OneLineTask {
   title: string;

@@ -1,9 +1,8 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DomainError } from "#bot/lib/errors";
-import { createTask, type NewTaskInput, type Operation } from "#bot/tasks/core";
-import type { TaskEvent } from "#bot/tasks/notify";
-import type { TaskView } from "#db/tasks";
+import { createTask, type NewTaskInput } from "#bot/tasks/core/create";
+import type { TaskEvent, TaskOperation, TaskView } from "#bot/tasks/core/operation";
 import { addMember, upsertTeam } from "#db/teams";
 import { upsertUser } from "#db/users";
 import { createVault } from "#db/vault";
@@ -75,14 +74,16 @@ beforeEach(() => {
   statements = 0;
 });
 
-function op(userId: number): Operation {
+function op(userId: number): TaskOperation {
   return {
     db: counted,
     now: clock.now(),
-    actor: { userId },
+    actor: { userId, isAdmin: false },
     reader,
     effects: {
       taskEvent: (task: TaskView, event: TaskEvent) => events.push({ task: task.id, event }),
+      groupCardChanged: () => {},
+      groupCardRetired: () => {},
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { moveRefusal } from "#bot/tasks/rules";
+import { moveRefusal } from "#bot/tasks/core/rules";
 
 const TEAM = -1001;
 const OTHER = -1002;

@@ -1,4 +1,4 @@
-import type { RepeatRule } from "#db/repeat";
+import type { RepeatRule } from "../contract.ts";
 
 export interface ParsedRepeat {
   rule: RepeatRule;

@@ -1,5 +1,6 @@
 import { DateTime } from "luxon";
-import type { NextOccurrence, Repeat, RepeatRule } from "#db/repeat";
+import type { RepeatRule } from "../contract.ts";
+import type { NextOccurrence, Repeat } from "../core/operation.ts";
 
 /** Counts the candidate days a computation looked at, so tests can bound the work. */
 export interface StepMeter {

@@ -1,6 +1,6 @@
 import type { Db } from "#db/client";
 import type { Person } from "#db/tasks";
-import { findMemberByUsername, isMember, shareATeam } from "#db/teams";
+import { findMemberByUsername, isMember, listMembers, shareATeam } from "#db/teams";
 import { findUserByUsername, getUser } from "#db/users";
 import type { Vault } from "#db/vault";
 
@@ -57,4 +57,14 @@ export async function resolveAssigneeId(
   if (!allowed) return unknown;
   const user = await getUser(db, vault, id);
   return user ? { ok: true, person: user } : unknown;
+}
+
+/** The team's members the /newtask form offers as buttons (the first `limit`). */
+export function membersToOffer(
+  db: Db,
+  vault: Vault,
+  teamId: number,
+  limit: number,
+): Promise<Person[]> {
+  return listMembers(db, vault, teamId, limit);
 }

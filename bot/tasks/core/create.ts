@@ -1,55 +1,15 @@
 import { z } from "zod";
-import { DomainError, notFound } from "#bot/lib/errors";
-import type { ParsedRepeat } from "#bot/tasks/recurring/parse";
-import { startSeries } from "#bot/tasks/recurring/series";
-import type { Db } from "#db/client";
-import { REMINDER_OFFSETS } from "#db/reminders";
-import { repeatRuleSchema } from "#db/repeat";
-import {
-  insertPlacedTask,
-  placeNewTask,
-  readCreatedTask,
-  type TaskReader,
-  type TaskView,
-} from "#db/tasks";
-import { isLongPast } from "./due.ts";
-import type { TaskEvent } from "./notify.ts";
-import { DESCRIPTION_MAX, TITLE_MAX } from "./parse.ts";
-
-/** Who acts: the Telegram user behind the update or the request. */
-export interface Actor {
-  userId: number;
-  isAdmin?: boolean;
-}
-
-/**
- * What an operation leaves to happen after its transaction commits. Each edge implements it
- * with what it has (the bot: ctx.afterCommit; the API: its after-commit list).
- */
-export interface Effects {
-  /** The people concerned by `event` on `task` are told in private, once it has committed. */
-  taskEvent(task: TaskView, event: TaskEvent): void;
-}
-
-/** One operation's context: the update's or request's transaction, its time, who acts. */
-export interface Operation {
-  db: Db;
-  now: Date;
-  actor: Actor;
-  effects: Effects;
-  reader: TaskReader;
-}
-
-/** An input refused for one field: the API names the field, the chat only says why. */
-export class InvalidField extends DomainError {
-  constructor(
-    readonly field: string,
-    message: string,
-    code?: string,
-  ) {
-    super("invalid", message, code);
-  }
-}
+import { invalid, notFound } from "#bot/lib/errors";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
+import { messageSource } from "#db/messages";
+import { insertPlacedTask, placeNewTask, readCreatedTask, type TaskView } from "#db/tasks";
+import { repeatRuleSchema } from "../contract.ts";
+import { isLongPast } from "../due.ts";
+import { DESCRIPTION_MAX, PRIORITIES, REMINDER_OFFSETS, TITLE_MAX } from "../limits.ts";
+import type { ParsedRepeat } from "../recurring/parse.ts";
+import { InvalidField, type TaskOperation } from "./operation.ts";
+import { resolveAssignee } from "./people.ts";
+import { startSeries } from "./series.ts";
 
 const newTaskInput = z.object({
   title: z
@@ -67,7 +27,9 @@ const newTaskInput = z.object({
     .transform((text) => (text === null || text.trim() === "" ? null : text)),
   teamId: z.number().int().nullable().default(null),
   assigneeId: z.number().int().positive().nullable().default(null),
-  priority: z.enum(["low", "normal", "high"]).default("normal"),
+  /** "me" or an @username as someone wrote it; resolved to a person who may get the task. */
+  assigneeName: z.string().optional(),
+  priority: z.enum(PRIORITIES).default("normal"),
   due: z.object({ at: z.date(), hasTime: z.boolean() }).nullable().default(null),
   repeat: z
     .object({
@@ -99,6 +61,13 @@ const newTaskInput = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * A message of the team's stored history to copy (the Mini App's "From a message"): the
+   * core checks the actor may pick it, and it becomes the source.
+   */
+  storedMessage: z
+    .object({ chatId: z.number().int(), messageId: z.number().int().positive() })
+    .optional(),
 });
 
 export type NewTaskInput = z.input<typeof newTaskInput>;
@@ -114,8 +83,20 @@ function parseInput(input: NewTaskInput) {
  * Creates a task in at most three statements (place, write with rule and reminders, read the
  * view) and queues the assignee's notice. Every edge that creates a task calls this.
  */
-export async function createTask(op: Operation, input: NewTaskInput): Promise<TaskView> {
+export async function createTask(op: TaskOperation, input: NewTaskInput): Promise<TaskView> {
   const task = parseInput(input);
+  if (task.storedMessage) task.source = await storedSource(op, task.teamId, task.storedMessage);
+  if (task.assigneeName !== undefined) {
+    const named = await resolveAssignee(
+      op.db,
+      op.reader.vault,
+      task.assigneeName,
+      op.actor.userId,
+      task.teamId,
+    );
+    if (!named.ok) throw invalid(named.reason);
+    task.assigneeId = named.person.id;
+  }
   if (task.due && isLongPast(task.due.at, op.now)) {
     throw new InvalidField("dueAt", "That date is more than a year in the past.", "due_too_old");
   }
@@ -169,4 +150,31 @@ export async function createTask(op: Operation, input: NewTaskInput): Promise<Ta
   const view = await readCreatedTask(op.db, op.reader, place.id, task.reminders);
   op.effects.taskEvent(view, "assigned");
   return view;
+}
+
+/** The stored message a new task copies: one the actor can pick in that team. */
+async function storedSource(
+  op: TaskOperation,
+  teamId: number | null,
+  key: { chatId: number; messageId: number },
+) {
+  const found =
+    teamId === null
+      ? null
+      : await messageSource(
+          op.db,
+          { rules: op.reader.retention.rules, now: op.now, policyVersion: PRIVACY_POLICY_VERSION },
+          teamId,
+          op.actor.userId,
+          key,
+        );
+  if (!found) {
+    throw new InvalidField("sourceMessage", "Not a stored message of that group you can see.");
+  }
+  return {
+    chatId: found.chatId,
+    messageId: found.messageId,
+    date: found.date,
+    authorId: found.authorId,
+  };
 }

@@ -48,3 +48,8 @@ export type MoveRefusal = "not_creator" | "creator_not_in_team";
 export type ChatScope = { kind: "private" } | { kind: "team"; teamId: number };
 
 export const NO_SUCH_TASK = "No such task.";
+
+/** Reminders count back from a due time of day, and only an open task reminds. */
+export function canRemind(task: Pick<Task, "status" | "dueAt" | "dueHasTime">): boolean {
+  return task.status === "open" && task.dueAt !== null && task.dueHasTime;
+}

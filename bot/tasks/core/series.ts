@@ -2,8 +2,8 @@ import { DateTime } from "luxon";
 import type { Db } from "#db/client";
 import { createNextOccurrence, type Repeat } from "#db/repeat";
 import { getTask, type TaskReader, type TaskView, updateTask } from "#db/tasks";
-import type { ParsedRepeat } from "./parse.ts";
-import { firstOccurrence, nextOccurrence, type Occurrence } from "./rule.ts";
+import type { ParsedRepeat } from "../recurring/parse.ts";
+import { firstOccurrence, nextOccurrence, type Occurrence } from "../recurring/rule.ts";
 
 /** When the occurrence after `task` is due, were it completed at `doneAt`; null: it does not repeat. */
 export function followingOccurrence(task: TaskView, doneAt: Date, now: Date): Occurrence | null {
@@ -36,7 +36,7 @@ export async function continueSeries(
  * Skips this occurrence: the task moves to the next due date on its rule, as if done now,
  * and nothing is recorded as completed. Its reminders move with it.
  */
-export async function skipOccurrence(
+export async function moveToFollowingOccurrence(
   db: Db,
   reader: TaskReader,
   task: TaskView,

@@ -1,0 +1,100 @@
+import { notFound } from "#bot/lib/errors";
+import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
+import { storedMessagesByKey } from "#db/messages";
+import {
+  listTasks as listPage,
+  queryTasks,
+  type TaskPage,
+  type TaskRecord,
+  type TaskScope,
+  type TaskStatus,
+} from "#db/tasks";
+import { isMember } from "#db/teams";
+import type { TaskOperation } from "./operation.ts";
+import type { ChatScope } from "./rules.ts";
+
+/** The message a task was made from, while its group keeps it. */
+export interface TaskSource {
+  chatId: number;
+  messageId: number;
+  text: string;
+}
+
+/**
+ * The messages `tasks` were made from, in one read: only those their group still keeps
+ * and whose authors consent to the current notice.
+ */
+export async function taskSources(
+  op: Pick<TaskOperation, "db" | "now" | "reader">,
+  tasks: readonly TaskRecord[],
+): Promise<(task: TaskRecord) => TaskSource | undefined> {
+  const keys = tasks.flatMap((t) =>
+    t.sourceChatId !== null && t.sourceMessageId !== null
+      ? [{ chatId: t.sourceChatId, messageId: t.sourceMessageId }]
+      : [],
+  );
+  const found = await storedMessagesByKey(
+    op.db,
+    op.reader.vault,
+    { rules: op.reader.retention.rules, now: op.now, policyVersion: PRIVACY_POLICY_VERSION },
+    keys,
+  );
+  return (task) => found.get(`${task.sourceChatId}:${task.sourceMessageId}`);
+}
+
+export interface ChatListRequest {
+  status: TaskStatus;
+  page: number;
+  pageSize: number;
+}
+
+/**
+ * One page of a chat's list: a group shows its own team's tasks, a private chat the tasks
+ * its user created or is assigned to in teams they still belong to (the same rule as
+ * visibleTask). After tasks move off the last page, the new last page rather than an empty one.
+ */
+export async function listChatTasks(
+  op: Pick<TaskOperation, "db" | "actor" | "reader">,
+  chat: ChatScope,
+  request: ChatListRequest,
+): Promise<{ page: TaskPage; pageNumber: number }> {
+  const scope: TaskScope =
+    chat.kind === "team"
+      ? { kind: "team", teamId: chat.teamId }
+      : { kind: "personal", userId: op.actor.userId };
+  const read = (pageNumber: number) =>
+    listPage(op.db, op.reader, scope, request.status, {
+      offset: pageNumber * request.pageSize,
+      limit: request.pageSize,
+    });
+  const page = await read(request.page);
+  const last = Math.max(1, Math.ceil(page.total / request.pageSize)) - 1;
+  if (request.page <= last) return { page, pageNumber: request.page };
+  return { page: await read(last), pageNumber: last };
+}
+
+export interface TaskListRequest {
+  /** A team's tasks; null: my private tasks and those assigned to me. */
+  teamId: number | null;
+  status: TaskStatus | "all";
+  assignedToMe: boolean;
+  /** Keyset: tasks with a smaller id than this. */
+  beforeId: number | null;
+  limit: number;
+}
+
+/** The API's list, newest first, keyset-paged; a team the actor is not in does not exist. */
+export async function listTasks(
+  op: Pick<TaskOperation, "db" | "now" | "actor" | "reader">,
+  request: TaskListRequest,
+): Promise<{
+  tasks: TaskRecord[];
+  more: boolean;
+  sourceOf: (task: TaskRecord) => TaskSource | undefined;
+}> {
+  if (request.teamId !== null && !(await isMember(op.db, request.teamId, op.actor.userId))) {
+    throw notFound("No such team.");
+  }
+  const page = await queryTasks(op.db, op.reader.vault, { viewerId: op.actor.userId, ...request });
+  return { ...page, sourceOf: await taskSources(op, page.tasks) };
+}
