@@ -3,8 +3,18 @@ import type { Chat, ChatMember, User as TelegramUser } from "grammy/types";
 import { LruCache } from "#bot/lib/lru";
 import type { PeopleChanges } from "#bot/people/changes";
 import type { BotContext, Viewer } from "#bot/telegram/context";
-import { addMember, moveTeam, removeMember, setBotRemoved, upsertTeam } from "#db/teams";
-import { type TelegramProfile, upsertUser } from "#db/users";
+import { unitOf } from "#bot/telegram/unit";
+import {
+  botMembership,
+  joinedTeam,
+  learnPerson,
+  learnTeam,
+  leftTeam,
+  memberAdded,
+  type TeamsOperation,
+  type TelegramProfile,
+  teamMoved,
+} from "./core.ts";
 
 interface KnownProfile {
   signature: string;
@@ -28,6 +38,11 @@ const STILL_MEMBER: ReadonlySet<ChatMember["status"]> = new Set([
 function stillInChat(member: ChatMember): boolean {
   if (member.status === "restricted") return member.is_member;
   return STILL_MEMBER.has(member.status);
+}
+
+/** The update as a teams operation (its sender, if any, acts). */
+function teamsOp(ctx: BotContext): TeamsOperation {
+  return { ...unitOf(ctx, ctx.from ?? { id: 0 }), effects: {} };
 }
 
 function profileOf(user: TelegramUser): TelegramProfile {
@@ -55,7 +70,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
   const composer = new Composer<BotContext>();
 
   composer.use(async (ctx, next) => {
-    const now = ctx.services.clock.now();
+    const op = teamsOp(ctx);
     const from = ctx.from;
     const chat = ctx.chat;
     const wrotePrivately = chat?.type === "private" && ctx.message !== undefined;
@@ -76,7 +91,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
         remembered = known.viewer;
         ctx.viewer = { ...known.viewer };
       } else {
-        const standing = await upsertUser(ctx.db, ctx.services.vault, profile, wrotePrivately, now);
+        const standing = await learnPerson(op, ctx.services, { profile, wrotePrivately });
         ctx.viewer = {
           timeZone: standing.timezone,
           consentVersion: standing.consentVersion,
@@ -92,12 +107,12 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
     }
     if (isGroup(chat)) {
       if (knownTeams.get(chat.id) !== chat.title) {
-        await upsertTeam(ctx.db, { id: chat.id, title: chat.title }, now);
+        await learnTeam(op, { id: chat.id, title: chat.title });
         ctx.afterCommit(async () => knownTeams.set(chat.id, chat.title));
       }
       const actsInChat = ctx.message !== undefined || ctx.callbackQuery !== undefined;
       if (from && !from.is_bot && actsInChat && !knownMembers.get(from.id)?.has(chat.id)) {
-        await addMember(ctx.db, chat.id, from.id, now);
+        await joinedTeam(op, { teamId: chat.id, userId: from.id });
         ctx.afterCommit(async () => {
           const teams = new Set(knownMembers.get(from.id));
           knownMembers.set(from.id, teams.add(chat.id), readAt);
@@ -109,12 +124,10 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
 
   const forget = (ctx: BotContext, chatId: number, userId: number) => {
     knownMembers.get(userId)?.delete(chatId);
-    return removeMember(ctx.db, chatId, userId);
+    return leftTeam(teamsOp(ctx), { teamId: chatId, userId });
   };
-  const remember = async (ctx: BotContext, chatId: number, user: TelegramUser) => {
-    await upsertUser(ctx.db, ctx.services.vault, profileOf(user), false, ctx.services.clock.now());
-    await addMember(ctx.db, chatId, user.id, ctx.services.clock.now());
-  };
+  const remember = (ctx: BotContext, chatId: number, user: TelegramUser) =>
+    memberAdded(teamsOp(ctx), ctx.services, { teamId: chatId, profile: profileOf(user) });
 
   composer.on("chat_member", async (ctx, next) => {
     const { chat, new_chat_member: member } = ctx.chatMember;
@@ -129,7 +142,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
   composer.on("my_chat_member", async (ctx, next) => {
     const { chat, new_chat_member: member } = ctx.myChatMember;
     if (isGroup(chat)) {
-      await setBotRemoved(ctx.db, chat.id, stillInChat(member) ? null : ctx.services.clock.now());
+      await botMembership(teamsOp(ctx), { teamId: chat.id, present: stillInChat(member) });
     }
     await next();
   });
@@ -151,7 +164,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
 
   // A group upgraded to a supergroup gets a new chat id; its tasks move with it.
   composer.on("message:migrate_to_chat_id", async (ctx, next) => {
-    await moveTeam(ctx.db, ctx.chat.id, ctx.message.migrate_to_chat_id);
+    await teamMoved(teamsOp(ctx), { fromId: ctx.chat.id, toId: ctx.message.migrate_to_chat_id });
     await next();
   });
 
