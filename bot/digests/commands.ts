@@ -2,7 +2,8 @@ import { Composer } from "grammy";
 import type { BotCommand } from "grammy/types";
 import { formatClockTime, parseClockTime } from "#bot/reminders/quiet";
 import type { BotContext } from "#bot/telegram/context";
-import { removeDigest, setDigest } from "#db/digests";
+import { unitOf } from "#bot/telegram/unit";
+import { changeDigest, type DigestChange, type DigestsDeps } from "./core.ts";
 
 export const digestCommands: BotCommand[] = [
   { command: "digest", description: "A daily digest: /digest 09:00 in a group, /digest me 08:30" },
@@ -13,12 +14,43 @@ const USAGE = [
   "In our private chat: /digest me 08:30 sends you your own, /digest me off stops it.",
 ].join("\n");
 
-/** Who may change a group's digest: bot admins and the group's own admins. */
-async function mayManageGroup(ctx: BotContext): Promise<boolean> {
-  if (!ctx.from) return false;
-  if (ctx.services.adminIds.has(ctx.from.id)) return true;
-  const member = await ctx.getChatMember(ctx.from.id).catch(() => null);
-  return member?.status === "creator" || member?.status === "administrator";
+/** A group's admins, as Telegram knows them. */
+function groupAdmins(ctx: BotContext): DigestsDeps {
+  return {
+    async isGroupAdmin(teamId, userId) {
+      const member = await ctx.api.getChatMember(teamId, userId).catch(() => null);
+      return member?.status === "creator" || member?.status === "administrator";
+    },
+  };
+}
+
+/** What the person asked for, or null when it is not something /digest understands. */
+function parseRequest(ctx: BotContext & { from: { id: number } }, words: string[]) {
+  const personal = words[0] === "me";
+  const args = personal ? words.slice(1) : words;
+  const timezone = ctx.viewer.timeZone;
+  if (personal) {
+    if (args[0] === "off") {
+      return { target: { kind: "personal" }, atMinute: null, timezone } satisfies DigestChange;
+    }
+    const at = args.length === 1 ? parseClockTime(args[0] ?? "") : null;
+    if (at === null) return null;
+    return { target: { kind: "personal" }, atMinute: at, timezone } satisfies DigestChange;
+  }
+  if (ctx.chat?.type === "private") return null;
+  const teamId = ctx.chat?.id ?? 0;
+  if (args[0] === "off" && args.length === 1) {
+    return { target: { kind: "team", teamId }, atMinute: null, timezone } satisfies DigestChange;
+  }
+  const at = parseClockTime(args[0] ?? "");
+  const mention = args[1] === "mention";
+  if (at === null || args.length > 2 || (args.length === 2 && !mention)) return null;
+  return {
+    target: { kind: "team", teamId },
+    atMinute: at,
+    timezone,
+    mention,
+  } satisfies DigestChange;
 }
 
 /** /digest: a team's daily digest in its group, or a person's own in private chat. */
@@ -27,66 +59,31 @@ export function digestsFeature(): Composer<BotContext> {
   composer.command("digest", async (ctx) => {
     if (!ctx.from) return;
     const words = ctx.match.trim().toLowerCase().split(/\s+/).filter(Boolean);
-    const personal = words[0] === "me";
-    const args = personal ? words.slice(1) : words;
-    const timeZone = ctx.viewer.timeZone;
-
-    if (personal) {
-      if (ctx.chat.type !== "private") {
-        await ctx.reply("Ask me for your own digest in our private chat: /digest me 08:30.");
-        return;
-      }
-      if (args[0] === "off") {
-        await removeDigest(ctx.db, ctx.from.id, "personal");
-        await ctx.reply("Your daily digest is off.");
-        return;
-      }
-      const at = args.length === 1 ? parseClockTime(args[0] ?? "") : null;
-      if (at === null) {
-        await ctx.reply(USAGE);
-        return;
-      }
-      await setDigest(ctx.db, {
-        chatId: ctx.from.id,
-        kind: "personal",
-        atMinute: at,
-        timezone: timeZone,
-        mention: false,
-      });
+    if (words[0] === "me" && ctx.chat.type !== "private") {
+      await ctx.reply("Ask me for your own digest in our private chat: /digest me 08:30.");
+      return;
+    }
+    const request = parseRequest(ctx as BotContext & { from: { id: number } }, words);
+    if (request === null) {
+      await ctx.reply(USAGE);
+      return;
+    }
+    const op = { ...unitOf(ctx, ctx.from), effects: {} };
+    const outcome = await changeDigest(op, groupAdmins(ctx), request);
+    if (outcome.kind === "stopped") {
       await ctx.reply(
-        `Every day at ${formatClockTime(at)} (${timeZone}) I'll send you what is due and overdue.`,
+        outcome.target === "personal"
+          ? "Your daily digest is off."
+          : "The daily digest is off for this group.",
       );
       return;
     }
-
-    if (ctx.chat.type === "private") {
-      await ctx.reply(USAGE);
-      return;
-    }
-    if (!(await mayManageGroup(ctx))) {
-      await ctx.reply("Only the group's admins can change its digest.");
-      return;
-    }
-    if (args[0] === "off" && args.length === 1) {
-      await removeDigest(ctx.db, ctx.chat.id, "team");
-      await ctx.reply("The daily digest is off for this group.");
-      return;
-    }
-    const at = parseClockTime(args[0] ?? "");
-    const mention = args[1] === "mention";
-    if (at === null || args.length > 2 || (args.length === 2 && !mention)) {
-      await ctx.reply(USAGE);
-      return;
-    }
-    await setDigest(ctx.db, {
-      chatId: ctx.chat.id,
-      kind: "team",
-      atMinute: at,
-      timezone: timeZone,
-      mention,
-    });
+    const { digest } = outcome;
+    const when = `Every day at ${formatClockTime(digest.atMinute)} (${digest.timezone})`;
     await ctx.reply(
-      `Every day at ${formatClockTime(at)} (${timeZone}) I'll post what is overdue, due today and completed since yesterday, by person${mention ? ", mentioning them" : ", by name only (no notifications)"}.`,
+      digest.kind === "personal"
+        ? `${when} I'll send you what is due and overdue.`
+        : `${when} I'll post what is overdue, due today and completed since yesterday, by person${digest.mention ? ", mentioning them" : ", by name only (no notifications)"}.`,
     );
   });
   return composer;

@@ -1,7 +1,7 @@
 import { DateTime } from "luxon";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
-import type { DigestTask } from "#db/digests";
+import type { DigestTask } from "./core.ts";
 
 const UNASSIGNED = "Unassigned";
 const BULLET = "  • ";

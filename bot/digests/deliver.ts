@@ -1,18 +1,15 @@
 import type { Api } from "grammy";
-import { DateTime } from "luxon";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import { describeError, type Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
-import { claimDueDigests, digestTasks, markDigestSent } from "#db/digests";
-import type { Vault } from "#db/vault";
 import { composeDigest } from "./compose.ts";
+import { type DueDigestsDeps, takeDueDigests } from "./core.ts";
 
-export interface DigestDeps {
+export interface DigestDeps extends DueDigestsDeps {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  vault: Vault;
   api: Api;
   /** Set when the Mini App is served: a digest too long for one message links to it. */
   miniAppUrl?: string | null;
@@ -26,24 +23,16 @@ function appLink(deps: DigestDeps, kind: string, chatId: number): string | undef
   return `https://t.me/${username}?startapp${kind === "team" ? `=team_${chatId}` : ""}`;
 }
 
-const DAY = 24 * 60 * 60 * 1000;
-
 /**
- * Sends the digests whose time has come, once a day each: claimed with SKIP LOCKED and
- * marked sent in the same transaction, so instances never send one twice.
+ * Sends the digests whose time has come, once a day each: the core claims them and marks
+ * them sent in this transaction, so instances never send one twice.
  */
 export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
   return deps.sql.begin(async (tx) => {
     const now = deps.clock.now();
     let sent = 0;
-    for (const digest of await claimDueDigests(tx, now)) {
-      const dayEnd = DateTime.fromJSDate(now, { zone: digest.timezone }).endOf("day").toJSDate();
-      const scope =
-        digest.kind === "team" ? { teamId: digest.chatId } : { assigneeId: digest.chatId };
-      const tasks = await digestTasks(tx, deps.vault, scope, {
-        dayEnd,
-        since: new Date(now.getTime() - DAY),
-      });
+    for (const digest of await takeDueDigests({ db: tx, now }, deps)) {
+      const { tasks } = digest;
       const link = appLink(deps, digest.kind, digest.chatId);
       const text = composeDigest(tasks, {
         now,
@@ -62,7 +51,6 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
         .catch((error: unknown) => {
           deps.log.info({ kind: digest.kind, err: describeError(error) }, "digest not delivered");
         });
-      await markDigestSent(tx, digest, digest.localDate);
     }
     return sent;
   });
