@@ -4,7 +4,7 @@ import { IANAZone } from "luxon";
  * An IANA time zone name as we store it, or null when it is not one: the usual spelling
  * ("america/new_york" becomes America/New_York), while a newer name such as Europe/Kyiv
  * stays as written rather than turning into an older alias (Intl may still say Europe/Kiev).
- * The reminders core (/timezone) and the privacy core (PATCH /api/me) both go through here.
+ * The bot's /timezone and the Mini App's PATCH /api/me both go through here.
  */
 export function canonicalTimeZone(name: string): string | null {
   if (!IANAZone.isValidZone(name)) return null;

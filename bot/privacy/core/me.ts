@@ -1,5 +1,5 @@
 import { Invalid, NotFound } from "#bot/lib/errors";
-import { canonicalTimeZone } from "#bot/reminders/timezone";
+import { canonicalTimeZone } from "#bot/lib/time-zone";
 import { type ConsentRecord, latestConsent } from "#db/consents";
 import { exportTeams } from "#db/export";
 import { setTimezone } from "#db/reminders";
