@@ -7,6 +7,7 @@ import {
   skipOccurrence,
   toggleReminder,
 } from "#bot/tasks/core/change";
+import type { ParsedRepeat } from "#bot/tasks/recurring/parse";
 import { storedTaskFields } from "../helpers/tasks.ts";
 import {
   ALICE,
@@ -20,7 +21,7 @@ import {
 
 const { db, clock, effects, op, task } = useCoreFixture();
 
-const weekly = { rule: { every: "week", weekdays: [5] } as const, time: null };
+const weekly: ParsedRepeat = { rule: { every: "week", weekdays: [5] }, time: null };
 
 describe("setRepeat", () => {
   it("makes an open task repeat from its due date, in the actor's zone", async () => {
