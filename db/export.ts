@@ -1,7 +1,7 @@
 import type { Db } from "./client.ts";
 import type { RepeatRule } from "./repeat.ts";
-import { openTaskText, openTaskTexts } from "./task-texts.ts";
-import { openName } from "./users.ts";
+import { openTaskTexts } from "./task-texts.ts";
+import { openName, type SealedUserRow } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
 /**
@@ -74,23 +74,15 @@ export async function exportProfile(
   userId: number,
 ): Promise<ExportProfile | null> {
   const [row] = await db<
-    {
-      id: number;
-      firstName: Buffer | null;
-      lastName: Buffer | null;
-      username: Buffer | null;
-      languageCode: string | null;
-      timezone: string;
+    (SealedUserRow & {
       quietStart: number | null;
       quietEnd: number | null;
       consentVersion: number | null;
       consentPromptedVersion: number | null;
       exportedAt: Date | null;
-      startedAt: Date | null;
-      blockedAt: Date | null;
       createdAt: Date;
       updatedAt: Date;
-    }[]
+    })[]
   >`
     select id, first_name, last_name, username, language_code, timezone, quiet_start,
            quiet_end, consent_version, consent_prompted_version, exported_at, started_at,
@@ -171,6 +163,35 @@ export async function exportTeams(
   `.then((rows) => rows.map((row) => ({ id: row.id, title: row.title, joined_at: row.joinedAt })));
 }
 
+/** The columns every task export reads, the texts still sealed. */
+interface SealedTaskHead {
+  id: number;
+  teamId: number | null;
+  title: Buffer;
+  description: Buffer | null;
+  status: string;
+  sourceChatId: number | null;
+  sourceMessageId: number | null;
+  sourceDate: Date | null;
+  createdAt: Date;
+}
+
+/** Those columns opened, with the export's names. */
+function taskHead(vault: Vault, sealed: SealedTaskHead) {
+  const t = openTaskTexts(vault, sealed);
+  return {
+    id: t.id,
+    team_id: t.teamId,
+    title: t.title,
+    description: t.description,
+    status: t.status,
+    source_chat_id: t.sourceChatId,
+    source_message_id: t.sourceMessageId,
+    source_date: t.sourceDate,
+    created_at: t.createdAt,
+  };
+}
+
 export interface ExportTask {
   id: number;
   team_id: number | null;
@@ -214,23 +235,14 @@ export async function exportTasks(
 ): Promise<ExportTask[]> {
   const column = role === "creator" ? db`creator_id` : db`assignee_id`;
   const rows = await db<
-    {
-      id: number;
-      teamId: number | null;
-      title: Buffer;
-      description: Buffer | null;
-      status: string;
+    (SealedTaskHead & {
       priority: string;
       creatorId: number | null;
       assigneeId: number | null;
       dueAt: Date | null;
       dueHasTime: boolean;
       doneAt: Date | null;
-      createdAt: Date;
       updatedAt: Date;
-      sourceChatId: number | null;
-      sourceMessageId: number | null;
-      sourceDate: Date | null;
       repeat: RepeatRule | null;
       repeatZone: string | null;
       seriesId: number | null;
@@ -244,7 +256,7 @@ export async function exportTasks(
         state: string;
         doneAt: string | null;
       }[];
-    }[]
+    })[]
   >`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.created_at, t.updated_at,
@@ -260,23 +272,14 @@ export async function exportTasks(
     from tasks t where ${column} = ${userId} order by t.id
   `;
   return rows.map((t) => ({
-    id: t.id,
-    team_id: t.teamId,
-    title: openTaskText(vault, t.id, "title", t.title),
-    description:
-      t.description === null ? null : openTaskText(vault, t.id, "description", t.description),
-    status: t.status,
+    ...taskHead(vault, t),
     priority: t.priority,
     creator_id: t.creatorId,
     assignee_id: t.assigneeId,
     due_at: t.dueAt,
     due_has_time: t.dueHasTime,
     done_at: t.doneAt,
-    created_at: t.createdAt,
     updated_at: t.updatedAt,
-    source_chat_id: t.sourceChatId,
-    source_message_id: t.sourceMessageId,
-    source_date: t.sourceDate,
     repeat: t.repeat,
     repeat_zone: t.repeatZone,
     series_id: t.seriesId,
@@ -312,34 +315,10 @@ export async function exportTasksFromMessages(
   vault: Vault,
   userId: number,
 ): Promise<ExportTaskFromMessage[]> {
-  const rows = await db<
-    {
-      id: number;
-      teamId: number | null;
-      title: Buffer;
-      description: Buffer | null;
-      status: string;
-      sourceChatId: number | null;
-      sourceMessageId: number | null;
-      sourceDate: Date | null;
-      createdAt: Date;
-    }[]
-  >`
+  const rows = await db<SealedTaskHead[]>`
     select id, team_id, title, description, status, source_chat_id, source_message_id,
            source_date, created_at
     from tasks where source_author_id = ${userId} order by id
   `;
-  return rows
-    .map((sealed) => openTaskTexts(vault, sealed))
-    .map((t) => ({
-      id: t.id,
-      team_id: t.teamId,
-      title: t.title,
-      description: t.description,
-      status: t.status,
-      source_chat_id: t.sourceChatId,
-      source_message_id: t.sourceMessageId,
-      source_date: t.sourceDate,
-      created_at: t.createdAt,
-    }));
+  return rows.map((sealed) => taskHead(vault, sealed));
 }

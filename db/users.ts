@@ -54,7 +54,8 @@ export function usernameHash(vault: Vault, username: string): Buffer {
   return vault.fingerprint("username", username.toLowerCase());
 }
 
-interface SealedUserRow {
+/** A user row as stored: names sealed. */
+export interface SealedUserRow {
   id: number;
   firstName: Buffer | null;
   lastName: Buffer | null;
