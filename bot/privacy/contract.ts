@@ -38,17 +38,20 @@ export interface ConsentJson {
   at: string | null;
 }
 
+/** The caller as the service knows them (the core returns the same shape). */
+export interface ProfileJson {
+  id: number;
+  firstName: string;
+  lastName: string | null;
+  username: string | null;
+  languageCode: string | null;
+  /** IANA name: UTC until the person sets one. */
+  timezone: string;
+}
+
 /** GET and PATCH /api/me. */
 export interface MeJson {
-  user: {
-    id: number;
-    firstName: string;
-    lastName: string | null;
-    username: string | null;
-    languageCode: string | null;
-    /** IANA name: UTC until the person sets one. */
-    timezone: string;
-  };
+  user: ProfileJson;
   consent: ConsentJson;
   isAdmin: boolean;
   teams: Array<{ id: number; title: string }>;

@@ -4,17 +4,11 @@ import { type ConsentRecord, latestConsent } from "#db/consents";
 import { exportTeams } from "#db/export";
 import { setTimezone } from "#db/reminders";
 import { canMessage, getUser } from "#db/users";
+import type { ProfileJson } from "../contract.ts";
 import type { PrivacyDeps, PrivacyOperation } from "./types.ts";
 
 export interface Profile {
-  user: {
-    id: number;
-    firstName: string;
-    lastName: string | null;
-    username: string | null;
-    languageCode: string | null;
-    timezone: string;
-  };
+  user: ProfileJson;
   /** The latest consent record; null: never asked. */
   consent: ConsentRecord | null;
   isAdmin: boolean;
