@@ -45,14 +45,21 @@ export const repeatRuleSchema = z.discriminatedUnion("every", [
 
 export type RepeatRule = z.infer<typeof repeatRuleSchema>;
 
+/** Characters as people count them (code points): an emoji is one, as in the chat. */
+const characters = (text: string) => [...text].length;
+
 const title = z
   .string()
   .trim()
   .min(1, { error: "must not be empty" })
-  .max(TITLE_MAX, { error: `must be at most ${TITLE_MAX} characters` });
+  .refine((text) => characters(text) <= TITLE_MAX, {
+    error: `must be at most ${TITLE_MAX} characters`,
+  });
 const description = z
   .string()
-  .max(DESCRIPTION_MAX, { error: `must be at most ${DESCRIPTION_MAX} characters` })
+  .refine((text) => characters(text) <= DESCRIPTION_MAX, {
+    error: `must be at most ${DESCRIPTION_MAX} characters`,
+  })
   .transform((text) => (text.trim() === "" ? null : text))
   .nullable();
 const userId = z

@@ -71,11 +71,11 @@ describe("editTask", () => {
     expect(await refusal(editTask(op(ALICE), teamTask.id, { assigneeId: CAROL }))).toEqual({
       kind: "invalid",
       code: "invalid_input",
-      message: "Not a member of that group.",
+      message: "not a member of that group.",
     });
     const mine = await task(ALICE, { title: "Mine" });
     expect(await refusal(editTask(op(ALICE), mine.id, { assigneeId: STRANGER }))).toMatchObject({
-      message: "Not you or someone who shares a group with you.",
+      message: "not you or someone who shares a group with you.",
     });
     // Carol shares the other team with Alice: she may be given Alice's private task.
     expect((await editTask(op(ALICE), mine.id, { assigneeId: CAROL })).assigneeId).toBe(CAROL);
@@ -175,7 +175,7 @@ describe("moveTask", () => {
     const created = await task(ALICE, { title: "Bob's", teamId: TEAM, assigneeId: BOB });
     expect(await refusal(moveTask(op(ALICE), created.id, OTHER_TEAM))).toMatchObject({
       kind: "invalid",
-      message: "Not a member of that group.",
+      message: "not a member of that group.",
     });
     expect(await teamOf(created.id)).toBe(TEAM);
   });

@@ -14,12 +14,19 @@ import {
 } from "#db/tasks";
 import { isMember } from "#db/teams";
 import { timezoneOf } from "#db/users";
-import { isLongPast } from "../due.ts";
 import { REMINDER_OFFSETS } from "../limits.ts";
 import type { ParsedRepeat } from "../recurring/parse.ts";
 import { InvalidField, type TaskOperation } from "./operation.ts";
 import { resolveAssigneeId } from "./people.ts";
-import { canRemind, moveRefusal } from "./rules.ts";
+import {
+  assigneeRefused,
+  canRemind,
+  checkDueNotLongPast,
+  checkRemindable,
+  isReminderOffset,
+  moveRefusal,
+  REMINDER_MENU,
+} from "./rules.ts";
 import { continueSeries, moveToFollowingOccurrence, startSeries } from "./series.ts";
 import { type ChatScope, reread, visibleTask } from "./visibility.ts";
 
@@ -29,9 +36,7 @@ import { type ChatScope, reread, visibleTask } from "./visibility.ts";
 /** A new due date: one more than a year back is refused; the date a task has stays editable. */
 function checkDue(current: TaskView, dueAt: Date | null | undefined, now: Date): void {
   if (dueAt === undefined || dueAt?.getTime() === current.dueAt?.getTime()) return;
-  if (dueAt && isLongPast(dueAt, now)) {
-    throw new InvalidField("dueAt", "That date is more than a year in the past.", "due_too_old");
-  }
+  checkDueNotLongPast(dueAt, now);
 }
 
 /** The team must be one the actor belongs to; the assignee one who may get the task there. */
@@ -51,14 +56,7 @@ async function checkPlacement(
     op.actor.userId,
     teamId,
   );
-  if (!assignee.ok) {
-    throw new InvalidField(
-      "assigneeId",
-      teamId === null
-        ? "Not you or someone who shares a group with you."
-        : "Not a member of that group.",
-    );
-  }
+  if (!assignee.ok) throw assigneeRefused(teamId);
 }
 
 /** Who may move a task where (see moveRefusal); the placement in the target is checked too. */
@@ -101,13 +99,6 @@ function checkRepeatKeepsDue(dueAt: Date | null | undefined, repeats: boolean): 
 function checkRepeatChangeable(task: TaskView): void {
   if (task.status !== "open") {
     throw new Conflict(`#${task.id} is done. Reopen it to make it repeat.`, "task_done");
-  }
-}
-
-/** Reminders count back from a due time of day. */
-function checkRemindable(task: Pick<TaskView, "dueAt" | "dueHasTime">, offsets: number[]): void {
-  if (offsets.length > 0 && (task.dueAt === null || !task.dueHasTime)) {
-    throw new InvalidField("reminders", "The task needs a due date and time to remind.");
   }
 }
 
@@ -260,12 +251,7 @@ async function writeReminders(
   offsets: readonly number[],
 ): Promise<TaskView> {
   const known = [...new Set(offsets)].sort((a, b) => a - b);
-  if (known.some((minutes) => !(REMINDER_OFFSETS as readonly number[]).includes(minutes))) {
-    throw new InvalidField(
-      "reminders",
-      `Reminders are ${REMINDER_OFFSETS.join(", ")} minutes before the due time.`,
-    );
-  }
+  if (!known.every(isReminderOffset)) throw new InvalidField("reminders", REMINDER_MENU);
   checkRemindable(task, known);
   await setReminderOffsets(op.db, task.id, known, op.now);
   return { ...task, reminderOffsets: known };

@@ -1,14 +1,22 @@
 import { z } from "zod";
 import { invalid, notFound } from "#bot/lib/errors";
+import { codePointLength } from "#bot/lib/text";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { messageSource } from "#db/messages";
 import { insertPlacedTask, placeNewTask, readCreatedTask, type TaskView } from "#db/tasks";
 import { repeatRuleSchema } from "../contract.ts";
-import { isLongPast } from "../due.ts";
 import { DESCRIPTION_MAX, PRIORITIES, REMINDER_OFFSETS, TITLE_MAX } from "../limits.ts";
+import { TASK_REASONS } from "../parse.ts";
 import type { ParsedRepeat } from "../recurring/parse.ts";
 import { InvalidField, type TaskOperation } from "./operation.ts";
 import { resolveAssignee } from "./people.ts";
+import {
+  assigneeRefused,
+  checkDueNotLongPast,
+  checkRemindable,
+  isReminderOffset,
+  REMINDER_MENU,
+} from "./rules.ts";
 import { startSeries } from "./series.ts";
 
 const newTaskInput = z.object({
@@ -16,11 +24,14 @@ const newTaskInput = z.object({
     .string()
     .trim()
     .min(1, { error: "The title must not be empty." })
-    .max(TITLE_MAX, { error: `The title is too long (at most ${TITLE_MAX} characters).` }),
+    // Counted in code points, as the chat's parsers count: an emoji is one character.
+    .refine((title) => codePointLength(title) <= TITLE_MAX, {
+      error: TASK_REASONS.titleTooLong,
+    }),
   description: z
     .string()
-    .max(DESCRIPTION_MAX, {
-      error: `The description is too long (at most ${DESCRIPTION_MAX} characters).`,
+    .refine((text) => codePointLength(text) <= DESCRIPTION_MAX, {
+      error: TASK_REASONS.descriptionTooLong,
     })
     .nullable()
     .default(null)
@@ -39,14 +50,7 @@ const newTaskInput = z.object({
     .nullable()
     .default(null),
   reminders: z
-    .array(
-      z
-        .number()
-        .int()
-        .refine((minutes) => (REMINDER_OFFSETS as readonly number[]).includes(minutes), {
-          error: `Reminders are ${REMINDER_OFFSETS.join(", ")} minutes before the due time.`,
-        }),
-    )
+    .array(z.number().int().refine(isReminderOffset, { error: REMINDER_MENU }))
     .max(REMINDER_OFFSETS.length)
     .transform((offsets) => [...new Set(offsets)].sort((a, b) => a - b))
     /** Absent: the one at the due time, as every task with a due time gets. */
@@ -97,19 +101,12 @@ export async function createTask(op: TaskOperation, input: NewTaskInput): Promis
     if (!named.ok) throw invalid(named.reason);
     task.assigneeId = named.person.id;
   }
-  if (task.due && isLongPast(task.due.at, op.now)) {
-    throw new InvalidField("dueAt", "That date is more than a year in the past.", "due_too_old");
-  }
+  checkDueNotLongPast(task.due?.at, op.now);
   const place = await placeNewTask(op.db, op.actor.userId, task.teamId, task.assigneeId);
   // Same answer as a team that does not exist: a stranger learns nothing about it.
   if (!place.creatorInTeam) throw notFound("No such team.");
   if (!place.assigneeAllowed) {
-    throw new InvalidField(
-      "assigneeId",
-      task.teamId === null
-        ? "not you or someone who shares a group with you."
-        : "not a member of that group.",
-    );
+    throw assigneeRefused(task.teamId);
   }
   const repeat: ParsedRepeat | null = task.repeat;
   const series = repeat
@@ -122,9 +119,7 @@ export async function createTask(op: TaskOperation, input: NewTaskInput): Promis
     : null;
   const dueAt = series?.due.dueAt ?? task.due?.at ?? null;
   const dueHasTime = series?.due.dueHasTime ?? task.due?.hasTime ?? false;
-  if (task.reminders && task.reminders.length > 0 && (dueAt === null || !dueHasTime)) {
-    throw new InvalidField("reminders", "The task needs a due date and time to remind.");
-  }
+  checkRemindable({ dueAt, dueHasTime }, task.reminders ?? []);
   await insertPlacedTask(
     op.db,
     op.reader.vault,

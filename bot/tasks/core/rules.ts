@@ -1,4 +1,7 @@
 import type { Task } from "#db/tasks";
+import { isLongPast } from "../due.ts";
+import { REMINDER_OFFSETS } from "../limits.ts";
+import { InvalidField } from "./operation.ts";
 
 /**
  * Who may see (and so complete, reopen or edit) a task: for a team task, the team's
@@ -52,4 +55,40 @@ export const NO_SUCH_TASK = "No such task.";
 /** Reminders count back from a due time of day, and only an open task reminds. */
 export function canRemind(task: Pick<Task, "status" | "dueAt" | "dueHasTime">): boolean {
   return task.status === "open" && task.dueAt !== null && task.dueHasTime;
+}
+
+/**
+ * Who may be given a task: in a team, a member; for a private task, the creator or someone
+ * who shares a group with them. Worded as the API words field errors ("assigneeId: …").
+ */
+export function assigneeRefused(teamId: number | null): InvalidField {
+  return new InvalidField(
+    "assigneeId",
+    teamId === null
+      ? "not you or someone who shares a group with you."
+      : "not a member of that group.",
+  );
+}
+
+/** A due date more than a year back is a typo (or a test of the bot), not a plan. */
+export function checkDueNotLongPast(dueAt: Date | null | undefined, now: Date): void {
+  if (dueAt && isLongPast(dueAt, now)) {
+    throw new InvalidField("dueAt", "That date is more than a year in the past.", "due_too_old");
+  }
+}
+
+/** Reminders are chosen from the menu (minutes before the due time). */
+export const REMINDER_MENU = `Reminders are ${REMINDER_OFFSETS.join(", ")} minutes before the due time.`;
+
+export const isReminderOffset = (minutes: number): boolean =>
+  (REMINDER_OFFSETS as readonly number[]).includes(minutes);
+
+/** Reminders count back from a due time of day. */
+export function checkRemindable(
+  due: { dueAt: Date | null; dueHasTime: boolean },
+  offsets: readonly number[],
+): void {
+  if (offsets.length > 0 && (due.dueAt === null || !due.dueHasTime)) {
+    throw new InvalidField("reminders", "The task needs a due date and time to remind.");
+  }
 }
