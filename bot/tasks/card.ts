@@ -1,7 +1,7 @@
 import { InlineKeyboard } from "grammy";
 import { escapeHtml, fitMessage } from "#bot/lib/html";
 import { cutText, plural } from "#bot/lib/text";
-import { describeRepeat } from "#bot/tasks/recurring/rule";
+import { describeRepeat } from "#bot/tasks/recurring/describe";
 import { encodeTaskAction, type ListRef } from "./callbacks.ts";
 import type { Person, TaskPage, TaskStatus, TaskView } from "./core/operation.ts";
 import { formatDue, isOverdue } from "./due.ts";

@@ -8,8 +8,8 @@ import { chatOperation } from "#bot/tasks/chat-operation";
 import { type RepeatChange, setRepeat } from "#bot/tasks/core/change";
 import { visibleTask } from "#bot/tasks/core/visibility";
 import type { BotContext } from "#bot/telegram/context";
+import { describeRepeat } from "./describe.ts";
 import { parseRepeat } from "./parse.ts";
-import { describeRepeat } from "./rule.ts";
 
 export const repeatCommands: BotCommand[] = [
   { command: "repeat", description: "Make a task repeat: /repeat 12 every monday, or off" },

@@ -1,12 +1,8 @@
 import { DateTime } from "luxon";
 import { describe, expect, it } from "vitest";
+import { describeRepeat } from "#bot/tasks/recurring/describe";
 import { parseRepeat, REPEAT_REASONS } from "#bot/tasks/recurring/parse";
-import {
-  describeRepeat,
-  firstOccurrence,
-  nextOccurrence,
-  type Occurrence,
-} from "#bot/tasks/recurring/rule";
+import { firstOccurrence, nextOccurrence, type Occurrence } from "#bot/tasks/recurring/rule";
 import type { Repeat, RepeatRule } from "#db/repeat";
 
 const ZONE = "Europe/Kyiv";
