@@ -57,9 +57,8 @@ export function eraseFeature(): Composer<BotContext> {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }
+    // The core's effect forgets them after the commit, here and on every other instance.
     const counts = await erase(privacyOp(ctx), ctx.services);
-    // What this update learnt about them is not kept either (teams/track.ts).
-    ctx.forgetViewer();
     // Told only once the erasure has committed: a failed commit must not claim it happened.
     const chatId = ctx.chat?.id ?? userId;
     const messageId = ctx.callbackQuery.message?.message_id;
