@@ -4,9 +4,6 @@ import { unitOf } from "#bot/telegram/unit";
 import type { PrivacyOperation } from "./core/types.ts";
 import { privacyOperation } from "./effects.ts";
 
-// reminders/commands.ts still reads this from here; the helpers live in lib/moments.ts.
-export { formatTime } from "#bot/lib/moments";
-
 /** The update as a privacy operation by `person` (the sender unless said otherwise). */
 export function privacyOp(
   ctx: BotContext,
