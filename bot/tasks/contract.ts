@@ -4,6 +4,7 @@ import {
   PRIORITIES,
   type Priority,
   REMINDER_OFFSETS,
+  type ReminderOffset,
   TITLE_MAX,
 } from "./limits.ts";
 
@@ -144,7 +145,7 @@ export interface TaskJson {
   /** The group message the task was made from, while its group keeps it. */
   sourceMessage: { chatId: number; messageId: number; text: string } | null;
   /** Minutes before the due time, ascending. */
-  reminders: number[];
+  reminders: ReminderOffset[];
   repeat: RepeatRule | null;
   seriesId: number | null;
   nextId: number | null;

@@ -18,3 +18,7 @@ export type ReminderOffset = (typeof REMINDER_OFFSETS)[number];
 export const PRIORITIES = ["low", "normal", "high"] as const;
 
 export type Priority = (typeof PRIORITIES)[number];
+
+export function isReminderOffset(minutes: number): minutes is ReminderOffset {
+  return (REMINDER_OFFSETS as readonly number[]).includes(minutes);
+}

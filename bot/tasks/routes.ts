@@ -20,6 +20,7 @@ import { listTasks, type TaskSource, taskSources } from "./core/list.ts";
 import { InvalidField, type TaskOperation, type TaskRecord } from "./core/operation.ts";
 import { visibleTask } from "./core/visibility.ts";
 import { taskEffects } from "./effects.ts";
+import { isReminderOffset } from "./limits.ts";
 
 /** A task as the API shows it: ids, ISO-8601 UTC times, absent values null. */
 export function taskJson(task: TaskRecord, source: TaskSource | undefined): TaskJson {
@@ -40,7 +41,8 @@ export function taskJson(task: TaskRecord, source: TaskSource | undefined): Task
     sourceMessage: source
       ? { chatId: source.chatId, messageId: source.messageId, text: source.text }
       : null,
-    reminders: task.reminderOffsets ?? [],
+    // The core writes no other offsets; the filter tells the type system so.
+    reminders: (task.reminderOffsets ?? []).filter(isReminderOffset),
     repeat: task.repeat,
     seriesId: task.seriesId,
     nextId: task.nextId,

@@ -1,94 +1,27 @@
-/** The service's /api, typed as the README documents it. */
-
 /**
- * How a task repeats. Weekdays are ISO (1 Monday … 7 Sunday); a monthly day past a
- * month's end means its last day; only an interval can count from completion.
+ * The service's /api, typed by the service's own contracts: each capability's contract.ts
+ * (zod schemas and JSON shapes) is imported as types only, so the app carries none of the
+ * service's code and cannot drift from what the routes accept and answer.
  */
-export type RepeatRule =
-  | { every: "days"; days: number; from: "due" | "done" }
-  | { every: "weekday" }
-  | { every: "week"; weekdays: number[] }
-  | { every: "month"; day: number };
+import type { ConsentJson, ErasedJson, MeJson } from "../../bot/privacy/contract.ts";
+import type { RetentionJson } from "../../bot/retention/contract.ts";
+import type { NewTaskBody, TaskChangesBody, TaskJson } from "../../bot/tasks/contract.ts";
+import type {
+  MemberJson,
+  MembersJson,
+  MessagesJson,
+  StoredMessageJson,
+} from "../../bot/teams/contract.ts";
 
-export interface Task {
-  id: number;
-  teamId: number | null;
-  title: string;
-  description: string | null;
-  status: "open" | "done";
-  priority: "low" | "normal" | "high";
-  creatorId: number | null;
-  assigneeId: number | null;
-  dueAt: string | null;
-  /** false: a whole day set in the chat ("friday"), which has no time to remind at. */
-  dueHasTime: boolean;
-  doneAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  sourceMessage: { chatId: number; messageId: number; text: string } | null;
-  /** Minutes before the due time the task reminds at: each one of 0, 15, 60, 1440. */
-  reminders: number[];
-  repeat: RepeatRule | null;
-  /** The series' first occurrence, once the task has repeated. */
-  seriesId: number | null;
-  /** The occurrence completing this one created. */
-  nextId: number | null;
-}
-
-export interface Consent {
-  granted: boolean;
-  policyVersion: number | null;
-  at: string | null;
-}
-
-export interface Me {
-  user: {
-    id: number;
-    firstName: string;
-    lastName: string | null;
-    username: string | null;
-    /** IANA name: UTC until the person sets one. */
-    timezone: string;
-  };
-  consent: Consent;
-  isAdmin: boolean;
-  teams: Array<{ id: number; title: string }>;
-}
-
-export interface Member {
-  id: number;
-  firstName: string;
-  username: string | null;
-}
-
-export interface StoredMessage {
-  chatId: number;
-  messageId: number;
-  authorId: number;
-  text: string;
-  date: string;
-}
-
-export interface Retention {
-  days: number;
-  minDays: number;
-  maxDays: number;
-  teams: Array<{ teamId: number; days: number }>;
-}
-
-export type TaskInput = Partial<{
-  title: string;
-  description: string | null;
-  teamId: number | null;
-  assigneeId: number | null;
-  dueAt: string | null;
-  priority: Task["priority"];
-  status: Task["status"];
-  /** The whole set, sorted by the server; a non-empty one needs a due date and time. */
-  reminders: number[];
-  /** A rule, or null to stop repeating. */
-  repeat: RepeatRule | null;
-}>;
+export type { RepeatRule } from "../../bot/tasks/contract.ts";
+export type Task = TaskJson;
+export type Consent = ConsentJson;
+export type Me = MeJson;
+export type Member = MemberJson;
+export type StoredMessage = StoredMessageJson;
+export type Retention = RetentionJson;
+/** The fields a change sends; only those present change. */
+export type TaskInput = TaskChangesBody;
 
 export class ApiError extends Error {
   constructor(
@@ -156,15 +89,14 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       ),
     task: (id: number) => call<Task>("GET", `/api/tasks/${id}`),
     /** `sourceMessage`: the team's stored message it is made from, so its author stays known. */
-    createTask: (input: TaskInput & { sourceMessage?: { chatId: number; messageId: number } }) =>
-      call<Task>("POST", "/api/tasks", input),
+    createTask: (input: NewTaskBody) => call<Task>("POST", "/api/tasks", input),
     updateTask: (id: number, input: TaskInput) => call<Task>("PATCH", `/api/tasks/${id}`, input),
     /** Moves an open repeating task to its next date; 409 `not_repeating` otherwise. */
     skipOccurrence: (id: number) => call<Task>("POST", `/api/tasks/${id}/skip`),
     deleteTask: (id: number) => call<void>("DELETE", `/api/tasks/${id}`),
-    members: (teamId: number) => call<{ members: Member[] }>("GET", `/api/teams/${teamId}/members`),
+    members: (teamId: number) => call<MembersJson>("GET", `/api/teams/${teamId}/members`),
     messages: (teamId: number) =>
-      call<{ messages: StoredMessage[] }>("GET", `/api/teams/${teamId}/messages?limit=20`),
+      call<MessagesJson>("GET", `/api/teams/${teamId}/messages?limit=20`),
     setConsent: (granted: boolean) => call<Consent>("PUT", "/api/me/consent", { granted }),
     setTimeZone: (timezone: string) => call<Me>("PATCH", "/api/me", { timezone }),
     exportData: async (): Promise<Blob> => {
@@ -177,8 +109,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       }
       return response.blob();
     },
-    eraseMe: () =>
-      call<{ deleted: Record<string, number> }>("DELETE", "/api/me", { confirm: "DELETE" }),
+    eraseMe: () => call<ErasedJson>("DELETE", "/api/me", { confirm: "DELETE" }),
     retention: () => call<Retention>("GET", "/api/admin/retention"),
     setRetention: (days: number) => call<Retention>("PUT", "/api/admin/retention", { days }),
   };

@@ -1,3 +1,4 @@
+import { describeRepeat } from "../../bot/tasks/recurring/describe.ts";
 import type { RepeatRule } from "./api.ts";
 
 /** The language of these strings, for the dates and weekday names Intl spells out. */
@@ -13,35 +14,6 @@ function ordinal(day: number): string {
   const tens = day % 100;
   if (tens >= 11 && tens <= 13) return `${day}th`;
   return `${day}${({ 1: "st", 2: "nd", 3: "rd" } as Record<number, string>)[day % 10] ?? "th"}`;
-}
-
-/** "Monday", "Monday and Thursday", "Mon, Wed and Fri". */
-function listWeekdays(weekdays: readonly number[]): string {
-  const sorted = [...new Set(weekdays)].sort((a, b) => a - b);
-  const names = sorted.map((day) => weekdayName(day, sorted.length > 2 ? "short" : "long"));
-  if (names.length <= 1) return names[0] ?? "";
-  return `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
-}
-
-/** A rule in words, as the bot's card says it: "every Monday", "7 days after done". */
-function describeRepeat(rule: RepeatRule): string {
-  switch (rule.every) {
-    case "days":
-      if (rule.from === "done")
-        return `${rule.days} ${rule.days === 1 ? "day" : "days"} after done`;
-      if (rule.days === 1) return "every day";
-      if (rule.days === 7) return "every week";
-      if (rule.days % 7 === 0) return `every ${rule.days / 7} weeks`;
-      return `every ${rule.days} days`;
-    case "weekday":
-      return "every weekday";
-    case "week":
-      return `every ${listWeekdays(rule.weekdays)}`;
-    case "month":
-      return rule.day >= 29
-        ? `monthly on the ${ordinal(rule.day)} (or the month's last day)`
-        : `monthly on the ${ordinal(rule.day)}`;
-  }
 }
 
 /** Every string the app shows, in one place so a translation is one file. */
@@ -74,6 +46,7 @@ export const t = {
   priority: { low: "Low", normal: "Normal", high: "High" },
   repeat: {
     mark: "Repeats",
+    /** The bot's own wording, so a rule reads the same on the card and in the app. */
     describe: describeRepeat,
     /** The same words starting a sentence or an option: "Every Monday". */
     option: (rule: RepeatRule) => {

@@ -78,7 +78,14 @@ export function fakePlatform(overrides: Partial<Platform> = {}) {
 }
 
 export const ME: Me = {
-  user: { id: 1001, firstName: "Alice", lastName: null, username: "alice", timezone: "UTC" },
+  user: {
+    id: 1001,
+    firstName: "Alice",
+    lastName: null,
+    username: "alice",
+    languageCode: "en",
+    timezone: "UTC",
+  },
   consent: { granted: false, policyVersion: null, at: null },
   isAdmin: false,
   teams: [{ id: -100123, title: "Core team" }],

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { REMINDER_OFFSETS, type ReminderOffset, TITLE_MAX } from "../../../bot/tasks/limits.ts";
 import {
   ApiError,
   type Member,
@@ -20,11 +21,9 @@ interface Draft {
   assigneeId: number | null;
   due: string;
   priority: Task["priority"];
-  reminders: number[];
+  reminders: ReminderOffset[];
   repeat: RepeatRule | null;
 }
-
-const TITLE_MAX = 200;
 
 /** The rules the Repeat select offers; any other rule shows as itself. */
 type RepeatOption = "never" | "day" | "weekday" | "week" | "twoWeeks" | "month";
@@ -88,17 +87,17 @@ function optionOf(rule: RepeatRule | null, anchor: Date): RepeatOption | null {
   );
 }
 
-/** Minutes before the due time the Remind toggles offer, as the API spells them. */
-const REMINDER_OPTIONS = [0, 15, 60, 1440] as const;
-type ReminderOption = (typeof REMINDER_OPTIONS)[number];
-
 const byNumber = (a: number, b: number) => a - b;
 
 /** One spelling per set of reminders, whatever order they were ticked or sent in. */
 const remindersKey = (offsets: readonly number[]) => [...new Set(offsets)].sort(byNumber).join(",");
 
 /** The set with `offset` ticked or unticked, sorted as the server stores it. */
-function withReminder(offsets: readonly number[], offset: number, on: boolean): number[] {
+function withReminder(
+  offsets: readonly ReminderOffset[],
+  offset: ReminderOffset,
+  on: boolean,
+): ReminderOffset[] {
   const others = offsets.filter((other) => other !== offset);
   return (on ? [...others, offset] : others).sort(byNumber);
 }
@@ -351,13 +350,13 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
     const option = REPEAT_OPTIONS.find((offered) => offered === value);
     set({ repeat: option ? ruleOf(option, anchor, fromOf(draft.repeat)) : kept });
   };
-  const reminderLabel: Record<ReminderOption, string> = {
+  const reminderLabel: Record<ReminderOffset, string> = {
     0: t.form.remindAtDue,
     15: t.form.remindQuarter,
     60: t.form.remindHour,
     1440: t.form.remindDay,
   };
-  const pickReminder = (offset: ReminderOption, on: boolean) => {
+  const pickReminder = (offset: ReminderOffset, on: boolean) => {
     platform.haptic("selection");
     set({ reminders: withReminder(draft.reminders, offset, on) });
   };
@@ -498,7 +497,7 @@ export function TaskForm({ id, teamId }: { id: number | null; teamId: number | n
         <fieldset class="field">
           <legend>{t.form.remind}</legend>
           <div class="chips">
-            {REMINDER_OPTIONS.map((offset) => {
+            {REMINDER_OFFSETS.map((offset) => {
               const on = draft.reminders.includes(offset);
               return (
                 <label key={offset} class={on ? "chip on" : "chip"}>
