@@ -1,9 +1,44 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import { describeError, type Logger } from "#bot/lib/logger";
 import type { Unit } from "#bot/lib/operation";
 import type { ApiEnv } from "./route-helpers.ts";
+
+/**
+ * Runs the rest of the request in one transaction; false when the handler failed and its
+ * writes were undone (Hono has already turned its error into the answer).
+ */
+async function inTransaction(
+  sql: Sql,
+  c: Context<ApiEnv>,
+  next: Next,
+  unitFor: (db: Unit["db"]) => Unit,
+): Promise<boolean> {
+  try {
+    await sql.begin(async (tx) => {
+      c.set("unit", unitFor(tx));
+      await next();
+      if (c.error) throw new RolledBack();
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof RolledBack) return false;
+    throw error;
+  }
+}
+
+/**
+ * For a GET that changes something (the export takes its slot and writes its audit row):
+ * its unit becomes one transaction too, committed before the answer streams. Its
+ * after-commit effects join the request's.
+ */
+export function changesState(sql: Sql): MiddlewareHandler<ApiEnv> {
+  return async (c, next) => {
+    const outer = c.get("unit");
+    await inTransaction(sql, c, next, (tx) => ({ ...outer, db: tx }));
+  };
+}
 
 /** Thrown inside the transaction to roll it back after the handler's error became a response. */
 class RolledBack extends Error {}
@@ -36,18 +71,8 @@ export function unitPerRequest(services: {
     if (READS.has(c.req.method)) {
       c.set("unit", unit(sql));
       await next();
-    } else {
-      try {
-        await sql.begin(async (tx) => {
-          c.set("unit", unit(tx));
-          await next();
-          // Hono turned the handler's error into a response already; only undo its writes.
-          if (c.error) throw new RolledBack();
-        });
-      } catch (error) {
-        if (error instanceof RolledBack) return;
-        throw error;
-      }
+    } else if (!(await inTransaction(sql, c, next, unit))) {
+      return;
     }
     const requestId = c.get("requestId");
     void (async () => {

@@ -7,6 +7,7 @@ import {
   readBody,
   tooManyRequests,
 } from "#bot/http/route-helpers";
+import { changesState } from "#bot/http/unit";
 import { Invalid } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import type { Services } from "#bot/telegram/context";
@@ -60,9 +61,9 @@ export function meRoutes(app: Services) {
     return c.json(consentJson(record));
   });
 
-  // A GET that takes the export slot: its unit is the pool, so the claim has committed
-  // before the document streams.
-  routes.get("/me/export", async (c) => {
+  // A GET that takes the export slot and writes its audit row, together, committed before
+  // the document streams.
+  routes.get("/me/export", changesState(app.sql), async (c) => {
     const unit = c.get("unit");
     const claim = await exportData(op(c), app);
     if (!claim.ok) {
