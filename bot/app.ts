@@ -23,11 +23,12 @@ import {
   type RateLimitStore,
   redisRateLimitStore,
 } from "./lib/rate-limit.ts";
+import type { RetentionSettings } from "./lib/retention-settings.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
-import { purgeJob, type RetentionSettings } from "./retention/purge.ts";
+import { purgeJob } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
 import { untilTelegramReached } from "./telegram/reach.ts";

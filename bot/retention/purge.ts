@@ -1,8 +1,6 @@
 import type { Job } from "#bot/lib/schedule";
 import { type PurgeDeps, purgeExpired } from "./core/purge.ts";
 
-export type { RetentionSettings } from "./core/types.ts";
-
 /** The scheduled purge: the core's work on a timer, with a line in the log. */
 export function purgeJob(deps: PurgeDeps): Job {
   return {

@@ -75,10 +75,6 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
     const chat = ctx.chat;
     const wrotePrivately = chat?.type === "private" && ctx.message !== undefined;
     ctx.viewer = { timeZone: "UTC", consentVersion: null, consentPromptedVersion: null };
-    let forgotten = false;
-    ctx.forgetViewer = () => {
-      forgotten = true;
-    };
     // Before any read: what this update learns is kept only if the person did not change since.
     const readAt = knownProfiles.readAt();
     if (from && !from.is_bot) {
@@ -98,9 +94,9 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
           consentPromptedVersion: standing.consentPromptedVersion,
         };
       }
-      // Runs after the handlers, so what they changed (a consent, a timezone) is kept too.
+      // Runs after the handlers, so what they changed (a consent, a timezone) is kept too;
+      // an erasure's own effect, queued later, forgets the person after this.
       ctx.afterCommit(async () => {
-        if (forgotten) return people.forget(from.id);
         if (remembered && sameViewer(remembered, ctx.viewer)) return;
         knownProfiles.set(from.id, { signature, viewer: { ...ctx.viewer } }, readAt);
       });

@@ -3,8 +3,8 @@ import type { Context } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
-import type { PeopleChanges } from "#bot/people/changes";
 import type { RetentionSettings } from "#bot/lib/retention-settings";
+import type { PeopleChanges } from "#bot/people/changes";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
 
@@ -44,8 +44,6 @@ export interface UpdateScope {
   /** Runs once the update's transaction has committed (messages to other people). */
   afterCommit(effect: () => Promise<unknown>): void;
   viewer: Viewer;
-  /** The viewer's data was erased: forget what this process remembers about them. */
-  forgetViewer(): void;
 }
 
 export type BaseContext = Context & { services: Services } & UpdateScope;
