@@ -136,6 +136,55 @@ export const taskButton: CallbackFamily<TaskAction> = family(
   },
 );
 
+// The /newtask form ----------------------------------------------------------------------
+
+/** A press on one of the /newtask form's buttons: which question it answers, and how. */
+export type FormButton =
+  | { step: "cancel" }
+  | { step: "skip" }
+  | { step: "create" }
+  /** "me" or a member's user id, checked again when read: button data can be forged. */
+  | { step: "assignee"; value: string }
+  | { step: "due"; value: string }
+  /** A reminder offset to toggle, or "ok" when done choosing. */
+  | { step: "reminders"; value: string }
+  /** A rule phrase the form reads like a written answer ("every monday", "monthly"). */
+  | { step: "repeat"; value: string }
+  | { step: "priority"; value: string };
+
+export type FormStep = FormButton["step"];
+
+const FORM_VALUE_CODES = {
+  assignee: "a",
+  due: "d",
+  reminders: "r",
+  repeat: "rp",
+  priority: "p",
+} as const;
+type FormValueStep = keyof typeof FORM_VALUE_CODES;
+const FORM_BARE_STEPS = new Set<string>(["cancel", "skip", "create"]);
+const FORM_BODY = /^(a|d|r|rp|p):(.+)$/s;
+
+/**
+ * The form's buttons (nt:cancel, nt:a:me, nt:rp:every monday …). The prefix is also how
+ * bot/telegram/bot.ts knows a press may answer a form (mayAnswerAForm).
+ */
+export const formButton: CallbackFamily<FormButton> = family<FormButton>(
+  "nt",
+  (button) =>
+    "value" in button ? `${FORM_VALUE_CODES[button.step]}:${button.value}` : button.step,
+  (body) => {
+    if (FORM_BARE_STEPS.has(body)) return { step: body as "cancel" | "skip" | "create" };
+    const match = FORM_BODY.exec(body);
+    if (!match) return null;
+    const codes = Object.entries(FORM_VALUE_CODES) as Array<[FormValueStep, string]>;
+    const step = codes.find(([, code]) => code === match[1])?.[0];
+    return step ? { step, value: match[2] ?? "" } : null;
+  },
+);
+
+export const isNewTaskFormButton = formButton.match;
+
 // One-time confirmations ------------------------------------------------------------------
 
 /** A press on a confirmation's yes or cancel button; the token is the stored confirmation. */
