@@ -68,21 +68,6 @@ export async function reminderFor(
   return row ?? null;
 }
 
-export async function setTimezone(db: Db, userId: number, timezone: string): Promise<void> {
-  await db`update users set timezone = ${timezone} where id = ${userId}`;
-}
-
-export async function setQuietHours(
-  db: Db,
-  userId: number,
-  quiet: { start: number; end: number } | null,
-): Promise<void> {
-  await db`
-    update users set quiet_start = ${quiet?.start ?? null}, quiet_end = ${quiet?.end ?? null}
-    where id = ${userId}
-  `;
-}
-
 /**
  * Makes a task's reminders exactly `offsets` (minutes before its due time). New ones whose
  * time has already passed are recorded as skipped, not sent late.

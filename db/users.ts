@@ -159,3 +159,19 @@ export async function timezoneOf(db: Db, id: number): Promise<string> {
   const [row] = await db<{ timezone: string }[]>`select timezone from users where id = ${id}`;
   return row?.timezone ?? "UTC";
 }
+
+/** A person's settings: the time zone their dates are read in, their quiet hours. */
+export async function setTimeZone(db: Db, userId: number, timezone: string): Promise<void> {
+  await db`update users set timezone = ${timezone} where id = ${userId}`;
+}
+
+export async function setQuietHours(
+  db: Db,
+  userId: number,
+  quiet: { start: number; end: number } | null,
+): Promise<void> {
+  await db`
+    update users set quiet_start = ${quiet?.start ?? null}, quiet_end = ${quiet?.end ?? null}
+    where id = ${userId}
+  `;
+}

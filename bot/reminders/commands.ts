@@ -1,11 +1,12 @@
 import { Composer, InlineKeyboard } from "grammy";
 import type { BotCommand } from "grammy/types";
 import { formatTime } from "#bot/lib/moments";
+import { setTimeZone } from "#bot/people/settings";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import { snoozeButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
 import { unitOf } from "#bot/telegram/unit";
-import { setQuietHours, setTimezone, snoozeReminder } from "./core.ts";
+import { setQuietHours, snoozeReminder } from "./core.ts";
 import { formatClockTime, parseClockTime } from "./quiet.ts";
 
 export const reminderCommands: BotCommand[] = [
@@ -26,7 +27,7 @@ export function remindersFeature(): Composer<BotContext> {
       );
       return;
     }
-    const zone = await setTimezone(unitOf(ctx, ctx.from), name);
+    const zone = await setTimeZone(unitOf(ctx, ctx.from), name);
     ctx.viewer.timeZone = zone;
     const local = formatTime(ctx.services.clock.now(), zone);
     await ctx.reply(

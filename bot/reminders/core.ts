@@ -1,7 +1,6 @@
 import { DateTime } from "luxon";
 import { forbidden, invalid } from "#bot/lib/errors";
 import type { Operation } from "#bot/lib/operation";
-import { canonicalTimeZone } from "#bot/lib/time-zone";
 import type { Db } from "#db/client";
 import {
   claimDueReminders,
@@ -9,10 +8,9 @@ import {
   remindAgainAt,
   reminderFor,
   settleReminder,
-  setQuietHours as storeQuietHours,
-  setTimezone as storeTimezone,
 } from "#db/reminders";
 import { getTask, type TaskReader, type TaskView } from "#db/tasks";
+import { setQuietHours as storeQuietHours } from "#db/users";
 import { quietUntil } from "./quiet.ts";
 
 export type { DueReminder } from "#db/reminders";
@@ -24,21 +22,6 @@ export type ReminderOperation = Pick<Operation<unknown>, "db" | "now" | "actor">
 export const LATE_AFTER_MS = 10 * 60 * 1000;
 const HOUR = 60 * 60 * 1000;
 const DAY_MINUTES = 24 * 60;
-
-/**
- * Sets the actor's timezone, named as IANA names it (Europe/Kyiv, America/New_York), in the
- * spelling we store; an unknown name is refused. Returns the stored name.
- */
-export async function setTimezone(op: ReminderOperation, name: string): Promise<string> {
-  const zone = canonicalTimeZone(name.trim());
-  if (zone === null) {
-    throw invalid(
-      `I don't know the timezone “${name.trim()}”. Use a name like Europe/Kyiv or America/New_York (the IANA time zone names).`,
-    );
-  }
-  await storeTimezone(op.db, op.actor.userId, zone);
-  return zone;
-}
 
 /** Quiet hours in minutes after midnight of the actor's zone; they may cross midnight. */
 export interface QuietHours {

@@ -4,7 +4,6 @@ import {
   decideReminder,
   LATE_AFTER_MS,
   setQuietHours,
-  setTimezone,
   snoozeReminder,
 } from "#bot/reminders/core";
 import { createTask } from "#bot/tasks/core/create";
@@ -37,28 +36,6 @@ async function decideAll(now: Date) {
     return decisions;
   });
 }
-
-describe("setTimezone", () => {
-  it("stores an IANA name in its usual spelling, keeping a newer name as written", async () => {
-    expect(await setTimezone(op(ALICE), "america/new_york")).toBe("America/New_York");
-    expect(await setTimezone(op(BOB), " Europe/Kyiv ")).toBe("Europe/Kyiv");
-    const rows =
-      await db.sql`select id, timezone from users where id in (${ALICE}, ${BOB}) order by id`;
-    expect(rows).toEqual([
-      { id: ALICE, timezone: "America/New_York" },
-      { id: BOB, timezone: "Europe/Kyiv" },
-    ]);
-  });
-
-  it("refuses a name it does not know and keeps the one stored", async () => {
-    await expect(setTimezone(op(ALICE), "Mars/Olympus")).rejects.toMatchObject({
-      kind: "invalid",
-      message: expect.stringMatching(/^I don't know the timezone “Mars\/Olympus”/),
-    });
-    const [row] = await db.sql`select timezone from users where id = ${ALICE}`;
-    expect(row?.timezone).toBe("Europe/Berlin");
-  });
-});
 
 describe("setQuietHours", () => {
   it("stores hours across midnight, and clears them with null", async () => {

@@ -1,8 +1,7 @@
 import { Invalid, NotFound } from "#bot/lib/errors";
-import { canonicalTimeZone } from "#bot/lib/time-zone";
+import { setTimeZone as changeTimeZone, UnknownTimeZone } from "#bot/people/settings";
 import { type ConsentRecord, latestConsent } from "#db/consents";
 import { exportTeams } from "#db/export";
-import { setTimezone } from "#db/reminders";
 import { canMessage, getUser } from "#db/users";
 import type { ProfileJson } from "../contract.ts";
 import type { PrivacyDeps, PrivacyOperation } from "./types.ts";
@@ -46,14 +45,15 @@ export async function setTimeZone(
   deps: PrivacyDeps,
   input: { timezone: string },
 ): Promise<Profile> {
-  const name = input.timezone.trim();
-  const zone = canonicalTimeZone(name);
-  if (zone === null) {
+  try {
+    await changeTimeZone(op, input.timezone);
+  } catch (error) {
+    if (!(error instanceof UnknownTimeZone)) throw error;
+    // The API names the field, as it does for every refused field.
     throw new Invalid(
-      `timezone: unknown time zone "${name}": use an IANA name such as Europe/Kyiv or America/New_York`,
+      `timezone: unknown time zone "${error.zoneName}": use an IANA name such as Europe/Kyiv or America/New_York`,
     );
   }
-  await setTimezone(op.db, op.actor.userId, zone);
   op.effects.forget(op.actor.userId);
   return profile(op, deps);
 }
