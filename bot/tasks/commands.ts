@@ -21,6 +21,10 @@ import { listChatTasks } from "./core/list.ts";
 import type { TaskOperation, TaskView } from "./core/operation.ts";
 import type { ChatScope } from "./core/visibility.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
+
+/** Which updates the form may answer: the bot reads form state only for those. */
+export { mayAnswerAForm } from "./new-task.ts";
+
 import { parseOneLineTask, splitMessageIntoTask } from "./parse.ts";
 
 export const taskCommands: BotCommand[] = [
