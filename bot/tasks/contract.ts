@@ -14,14 +14,7 @@ import {
  * (and its constants from limits.ts) without pulling in the service.
  */
 
-export {
-  DESCRIPTION_MAX,
-  PRIORITIES,
-  type Priority,
-  REMINDER_OFFSETS,
-  type ReminderOffset,
-  TITLE_MAX,
-} from "./limits.ts";
+export * from "./limits.ts";
 
 /**
  * How a task repeats, as stored in `tasks.repeat` and shown in the API. Days of the week
