@@ -37,7 +37,9 @@ export function taskEffects(
 ): TaskEffects {
   const readInTransaction = <T>(read: Promise<T>, fallback: T): Promise<T> =>
     read.catch((error: unknown) => {
-      // The operation's own statements fail the unit; this one only loses its messages.
+      // Queued on the unit's transaction, not awaited by the operation: a failure here fails
+      // the transaction (PostgreSQL aborts it) and so the unit; the catch only keeps the
+      // rejection from going unhandled meanwhile.
       services.log.warn({ err: describeError(error) }, "task effect not prepared");
       return fallback;
     });
