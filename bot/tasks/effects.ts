@@ -22,12 +22,12 @@ export interface TaskEffectsOptions {
   tappedCard?: { chatId: number; messageId: number };
 }
 
-type EffectServices = Pick<Services, "clock" | "log" | "hashId" | "vault">;
+type EffectServices = Pick<Services, "sql" | "clock" | "log" | "hashId" | "vault">;
 
 /**
- * The task effects for one unit, the same for the bot and the API: whom to tell is read in
- * the unit's transaction as the operation describes the change; the messages go out once
- * it has committed (after the chat's own reply), in the order the operation described them.
+ * The task effects for one unit, the same for the bot and the API: the messages go out once
+ * the unit has committed (after the chat's own reply), in the order the operation described
+ * them.
  */
 export function taskEffects(
   unit: Unit,
@@ -35,37 +35,34 @@ export function taskEffects(
   services: EffectServices,
   options: TaskEffectsOptions,
 ): TaskEffects {
-  const readInTransaction = <T>(read: Promise<T>, fallback: T): Promise<T> =>
-    read.catch((error: unknown) => {
-      // Queued on the unit's transaction, not awaited by the operation: a failure here fails
-      // the transaction (PostgreSQL aborts it) and so the unit; the catch only keeps the
-      // rejection from going unhandled meanwhile.
-      services.log.warn({ err: describeError(error) }, "task effect not prepared");
-      return fallback;
-    });
-  let zone: Promise<string> | undefined;
-  const timeZone = () => {
-    if (options.timeZone !== undefined) return Promise.resolve(options.timeZone);
-    zone ??= readInTransaction(timeZoneOf(unit.db, unit.actor.userId), "UTC");
-    return zone;
-  };
+  // Whom to tell and the card's zone are read once the unit has committed, from the pool:
+  // the operation's transaction never waits on them, and a failed read (logged by the
+  // unit) loses only its messages, never the change.
+
+  const timeZone = () =>
+    options.timeZone !== undefined
+      ? Promise.resolve(options.timeZone)
+      : timeZoneOf(services.sql, unit.actor.userId);
 
   return {
     taskEvent(task, event) {
-      const recipients = readInTransaction(
-        noticeRecipients(unit.db, services.vault, task, event, unit.actor.userId),
-        [],
-      );
-      unit.afterCommit(async () =>
-        sendTaskNotices(api, services, await recipients, task, event, options.actorName),
-      );
+      const actorId = unit.actor.userId;
+      unit.afterCommit(async () => {
+        const recipients = await noticeRecipients(
+          services.sql,
+          services.vault,
+          task,
+          event,
+          actorId,
+        );
+        await sendTaskNotices(api, services, recipients, task, event, options.actorName);
+      });
     },
     groupCardChanged(task, next) {
       if (task.teamId === null || task.cardMessageId === null) return;
       const tapped = options.tappedCard;
       if (tapped?.chatId === task.teamId && tapped.messageId === task.cardMessageId) return;
-      const zoneRead = timeZone();
-      unit.afterCommit(async () => refreshGroupCard(api, services, task, next, await zoneRead));
+      unit.afterCommit(async () => refreshGroupCard(api, services, task, next, await timeZone()));
     },
     groupCardRetired(before) {
       if (before.teamId === null || before.cardMessageId === null) return;
