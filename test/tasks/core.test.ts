@@ -1,25 +1,11 @@
 import postgres from "postgres";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DomainError } from "#bot/lib/errors";
 import { createTask, type NewTaskInput } from "#bot/tasks/core/create";
-import type { TaskEvent, TaskOperation, TaskView } from "#bot/tasks/core/operation";
-import { addMember, upsertTeam } from "#db/teams";
-import { upsertUser } from "#db/users";
-import { createVault } from "#db/vault";
-import { FakeClock } from "../helpers/clock.ts";
-import { useTestDatabase } from "../helpers/db.ts";
-import { TEST_SECRETS } from "../helpers/secrets.ts";
+import type { TaskOperation } from "#bot/tasks/core/operation";
 import { storedTaskFields } from "../helpers/tasks.ts";
+import { ALICE, BOB, refusal as refused, STRANGER, TEAM, useCoreFixture } from "./core-fixture.ts";
 
-const db = useTestDatabase();
-const vault = createVault(TEST_SECRETS.encryptionKeys, TEST_SECRETS.hashSecret);
-const reader = { vault, retention: { rules: { defaultDays: 90, minDays: 1, maxDays: 3650 } } };
-const clock = new FakeClock("2026-11-28T10:00:00Z");
-
-const ALICE = 501;
-const BOB = 502;
-const STRANGER = 503;
-const TEAM = -100501;
+const { db, clock, effects, op } = useCoreFixture();
 
 let statements = 0;
 /** The same database, with every statement sent counted. */
@@ -44,63 +30,28 @@ beforeAll(async () => {
   });
   // The first connection reads PostgreSQL's array types once: not the operation's work.
   await counted`select 1`;
-  const now = clock.now();
-  for (const [id, firstName] of [
-    [ALICE, "Alice"],
-    [BOB, "Bob"],
-    [STRANGER, "Stranger"],
-  ] as const) {
-    await upsertUser(
-      db.sql,
-      vault,
-      { id, firstName, lastName: null, username: null, languageCode: null },
-      true,
-      now,
-    );
-  }
-  await db.sql`update users set timezone = 'Europe/Berlin' where id = ${ALICE}`;
-  await upsertTeam(db.sql, { id: TEAM, title: "Team" }, now);
-  await addMember(db.sql, TEAM, ALICE, now);
-  await addMember(db.sql, TEAM, BOB, now);
 });
 
 afterAll(async () => {
   await counted?.end();
 });
 
-let events: Array<{ task: number; event: TaskEvent }>;
+// After the fixture's own beforeEach has seeded the people: only the operation counts.
 beforeEach(() => {
-  events = [];
   statements = 0;
 });
 
-function op(userId: number): TaskOperation {
-  return {
-    db: counted,
-    now: clock.now(),
-    actor: { userId, isAdmin: false },
-    reader,
-    effects: {
-      taskEvent: (task: TaskView, event: TaskEvent) => events.push({ task: task.id, event }),
-      groupCardChanged: () => {},
-      groupCardRetired: () => {},
-    },
-  };
-}
+/** An operation whose statements are counted. */
+const countedOp = (userId: number): TaskOperation => ({ ...op(userId), db: counted });
 
 async function refusal(userId: number, input: NewTaskInput) {
-  try {
-    await createTask(op(userId), input);
-  } catch (error) {
-    if (error instanceof DomainError) return { kind: error.kind, message: error.message };
-    throw error;
-  }
-  throw new Error("the task was created");
+  const { kind, message } = await refused(createTask(op(userId), input));
+  return { kind, message };
 }
 
 describe("createTask", () => {
   it("writes a team task with a rule and reminders in at most 3 statements", async () => {
-    const task = await createTask(op(ALICE), {
+    const task = await createTask(countedOp(ALICE), {
       title: "  Water the plants ",
       teamId: TEAM,
       assigneeId: BOB,
@@ -127,7 +78,9 @@ describe("createTask", () => {
       { offsetMinutes: 15, remindAt: new Date("2026-11-30T07:45:00Z"), state: "pending" },
       { offsetMinutes: 60, remindAt: new Date("2026-11-30T07:00:00Z"), state: "pending" },
     ]);
-    expect(events).toEqual([{ task: task.id, event: "assigned" }]);
+    expect(effects).toEqual([
+      { effect: "taskEvent", task: task.id, event: "assigned", next: null },
+    ]);
   });
 
   it("stores the title sealed and the creation time from the clock", async () => {
@@ -181,7 +134,7 @@ describe("createTask", () => {
       kind: "not_found",
       message: "No such team.",
     });
-    expect(events).toEqual([]);
+    expect(effects).toEqual([]);
   });
 
   it("refuses an assignee outside the team, and a stranger for a personal task", async () => {
