@@ -13,14 +13,17 @@ import type { Vault } from "./vault.ts";
 const hex = (value: Buffer | null) => (value === null ? null : value.toString("hex"));
 
 /**
- * Takes the advisory locks of all the batch's chats (the same lock an interactive update's
- * claim takes), in one fixed order, so two batches on two instances cannot deadlock.
+ * Takes the advisory locks of the batch's chats that nobody holds (the same lock an
+ * interactive update's claim takes), without waiting: a batch never stalls behind one chat.
+ * claimChatter takes them again (a held lock is re-entrant) in the statement that reads
+ * forms, so that read starts after the locks are held.
  */
-export function lockChats(db: Db, chatKeys: readonly number[]) {
+export function tryLockChats(db: Db, chatKeys: readonly number[]) {
   const keys = [...new Set(chatKeys)].map(String);
   return db`
-    select count(pg_advisory_xact_lock(${CHAT_LOCK_NAMESPACE}, h))::int as locked
-    from (select distinct hashtext(k) as h from unnest(${keys}::text[]) as k order by h) as sorted
+    select count(*) filter (where pg_try_advisory_xact_lock(${CHAT_LOCK_NAMESPACE}, hashtext(k)))::int
+      as locked
+    from unnest(${keys}::text[]) as k
   `;
 }
 
@@ -36,15 +39,19 @@ export interface ClaimResult {
   updateId: number;
   /** Processed for the first time now. */
   fresh: boolean;
-  /** Belongs to the interactive path: it or an earlier one of its chat may answer a form. */
+  /**
+   * Belongs to the interactive path: it or an earlier update of its chat may answer a form,
+   * or another transaction holds the chat (it will wait for it there).
+   */
   diverted: boolean;
 }
 
 /**
  * Records the batch's update ids, except those a form may be waiting for: a message from a
  * member with a form in progress in its chat goes the interactive way, and so does every
- * later update of that chat in the batch, to keep the chat's order. Run after lockChats in
- * the same transaction: the chats' locks make a duplicate wait for its original.
+ * later update of that chat in the batch, to keep the chat's order. So do all of a chat
+ * whose lock another transaction holds (a duplicate whose original is in flight elsewhere
+ * among them). Run after tryLockChats in the same transaction.
  */
 export async function claimChatter(
   db: Db,
@@ -58,10 +65,18 @@ export async function claimChatter(
                            ${claims.map((c) => c.formUserId) as number[]}::bigint[])
         with ordinality as c(update_id, chat_id, form_user_id, pos)
     ),
+    locked as (
+      select chat_id,
+             pg_try_advisory_xact_lock(${CHAT_LOCK_NAMESPACE}, hashtext(chat_id::text)) as held
+      from (select distinct chat_id from candidate) as chats
+    ),
     flagged as (
       select c.update_id, c.pos,
-             bool_or(f.chat_id is not null) over (partition by c.chat_id order by c.pos) as diverted
+             not l.held
+             or bool_or(f.chat_id is not null) over (partition by c.chat_id order by c.pos)
+               as diverted
       from candidate c
+      join locked l on l.chat_id = c.chat_id
       left join conversations f on f.chat_id = c.chat_id and f.user_id = c.form_user_id
     ),
     claimed as (

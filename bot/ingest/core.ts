@@ -5,10 +5,10 @@ import {
   addMembers,
   type ChatterMessage,
   claimChatter,
-  lockChats,
   type MembershipPair,
   removeMembers,
   storeMessages,
+  tryLockChats,
   upsertProfiles,
   upsertTeams,
 } from "#db/ingest";
@@ -55,7 +55,7 @@ export async function ingestChatter(
 ): Promise<{ outcomes: Outcome[]; learned: Learned }> {
   const learned: Learned = { profiles: [], teams: [], joined: [], left: [] };
   const outcomes = await pipelinedTransaction(deps.sql, async (tx) => {
-    const locking = lockChats(
+    const locking = tryLockChats(
       tx,
       batch.map((chatter) => chatter.team.id),
     ).execute();

@@ -2,10 +2,11 @@ import type { Update } from "grammy/types";
 import { describe, expect, it, vi } from "vitest";
 import { ChatLanes } from "#bot/ingest/pipeline";
 import { messageIdentity } from "#db/messages";
+import { CHAT_LOCK_NAMESPACE } from "#db/updates";
 import { createVault } from "#db/vault";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
 import { TEST_SECRETS } from "#test/helpers/secrets";
-import { alice, bob, carol, team } from "#test/helpers/updates";
+import { alice, bob, carol, otherTeam, team } from "#test/helpers/updates";
 
 const h = useBotHarness();
 const vault = createVault(TEST_SECRETS.encryptionKeys, TEST_SECRETS.hashSecret);
@@ -114,6 +115,39 @@ describe("batched ingest of group chatter", () => {
     await h.bot.send(h.updates.groupText(team, alice, "/cancel"));
     expect(await h.sql`select 1 from tasks`).toHaveLength(0);
     expect(await h.sql`select 1 from conversations`).toHaveLength(0);
+  });
+});
+
+describe("a chat held elsewhere", () => {
+  it("does not stall the batch: its chatter waits on the per-update path, other chats go on", async () => {
+    await giveConsent(h, alice);
+    let release: () => void = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let held: () => void = () => {};
+    const lockHeld = new Promise<void>((resolve) => {
+      held = resolve;
+    });
+    // Another instance's transaction on the group, as an interactive update holds it.
+    const otherInstance = h.sql.begin(async (tx) => {
+      await tx`select pg_advisory_xact_lock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(team.id)}))`;
+      held();
+      await released;
+    });
+    await lockHeld;
+
+    const busy = h.bot.send(h.updates.groupText(team, alice, "in the busy group"));
+    await h.bot.send(h.updates.groupText(otherTeam, alice, "in a quiet group"));
+    expect((await storedTexts()).map((row) => row.text)).toEqual(["in a quiet group"]);
+
+    release();
+    await otherInstance;
+    await busy;
+    expect((await storedTexts()).map((row) => row.text)).toEqual([
+      "in a quiet group",
+      "in the busy group",
+    ]);
   });
 });
 
