@@ -12,7 +12,6 @@ import {
   upsertProfiles,
   upsertTeams,
 } from "#db/ingest";
-import { pipelinedTransaction } from "#db/transaction";
 import type { Vault } from "#db/vault";
 import type { Chatter } from "./chatter.ts";
 
@@ -54,7 +53,9 @@ export async function ingestChatter(
   now: Date,
 ): Promise<{ outcomes: Outcome[]; learned: Learned }> {
   const learned: Learned = { profiles: [], teams: [], joined: [], left: [] };
-  const outcomes = await pipelinedTransaction(deps.sql, async (tx) => {
+  // Not a reserved connection with BEGIN pipelined: postgres.js's reserve() never settles
+  // while the database is unreachable (test/http/database-down.test.ts), so a batch would hang.
+  const outcomes = await deps.sql.begin(async (tx) => {
     const locking = tryLockChats(
       tx,
       batch.map((chatter) => chatter.team.id),

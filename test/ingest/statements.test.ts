@@ -25,7 +25,8 @@ beforeAll(() => {
         parse: (value: string) => Number(value),
       },
     },
-    debug: () => {
+    debug: (_c: number, q: string) => {
+      if (process.env.SHOW_SQL) console.log("SQL", q.replace(/\s+/g, " ").slice(0, 140));
       statements += 1;
     },
   });
@@ -40,6 +41,7 @@ async function countedBot(): Promise<TestBot> {
 }
 
 async function cost(bot: TestBot, update: Parameters<TestBot["send"]>[0]): Promise<number> {
+  if (process.env.SHOW_SQL) console.log("SQL ---- update");
   const before = statements;
   await bot.send(update);
   return statements - before;
