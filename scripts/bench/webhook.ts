@@ -11,6 +11,7 @@ import { report, reportModes } from "./webhook/report.ts";
 import { postCards, seedDatabase } from "./webhook/seed.ts";
 import { serviceEnv } from "./webhook/service.ts";
 import { measureStartups } from "./webhook/startup.ts";
+import { countStatements } from "./webhook/statements.ts";
 import { CHATTER_ONLY, createTraffic, MIX } from "./webhook/traffic.ts";
 import { countWork } from "./webhook/work.ts";
 
@@ -93,11 +94,17 @@ async function main(): Promise<number> {
     rate: env.BENCH_RATE,
     traffic: createTraffic(seed, 30_000_000),
   });
+  const statements = await countStatements(load.env, seed);
   reportModes(baseline, [
     { run: app, minRatio: 0.12 },
     { run: chatter, minRatio: 0.35, maxP99Ms: 50 },
     { run: fixedRate, maxP99Ms: 30 },
   ]);
+  print(
+    `statements per update (people known): ${Object.entries(statements)
+      .map(([kind, count]) => `${kind} ${count}`)
+      .join(", ")}; a batch of chatter costs about 8 in all, shared by its updates`,
+  );
   const startup = await measureStartups(fake);
   return verdicts.valid && startup.ok ? 0 : 1;
 }

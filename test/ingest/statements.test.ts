@@ -1,5 +1,6 @@
-import postgres from "postgres";
+import type { Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSql } from "#db/client";
 import { createTestBot, giveConsent, type TestBot, useBotHarness } from "#test/helpers/bot";
 import { alice, bob, team } from "#test/helpers/updates";
 
@@ -10,23 +11,12 @@ import { alice, bob, team } from "#test/helpers/updates";
  */
 const h = useBotHarness();
 let statements = 0;
-let counted: postgres.Sql;
+let counted: Sql;
 
 beforeAll(() => {
-  counted = postgres(h.url, {
+  counted = createSql(h.url, {
     max: 4,
-    onnotice: () => {},
-    transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
-    types: {
-      bigint: {
-        to: 20,
-        from: [20],
-        serialize: (value: number) => String(value),
-        parse: (value: string) => Number(value),
-      },
-    },
-    debug: (_c: number, q: string) => {
-      if (process.env.SHOW_SQL) console.log("SQL", q.replace(/\s+/g, " ").slice(0, 140));
+    onStatement: () => {
       statements += 1;
     },
   });
@@ -41,14 +31,13 @@ async function countedBot(): Promise<TestBot> {
 }
 
 async function cost(bot: TestBot, update: Parameters<TestBot["send"]>[0]): Promise<number> {
-  if (process.env.SHOW_SQL) console.log("SQL ---- update");
   const before = statements;
   await bot.send(update);
   return statements - before;
 }
 
 describe("statements per update", () => {
-  it("stay within the counts reached for chatter, /tasks, a Done button and a one-line /newtask", async () => {
+  it("stay within the counts reached for chatter (alone and ten together), /tasks, a Done button and a one-line /newtask", async () => {
     await giveConsent(h, alice);
     const bot = await countedBot();
     // Warm the process's caches: both people, the group, the memberships.
@@ -61,15 +50,25 @@ describe("statements per update", () => {
       tasks: await cost(bot, h.updates.groupText(team, alice, "/tasks")),
       newtask: await cost(bot, h.updates.groupText(team, alice, "/newtask Renew the certificate")),
       done: 0,
+      tenChatterTogether: 0,
     };
     const [task] = await h.sql<{ id: number }[]>`select id from tasks`;
     const card = h.telegram.lastMessageTo(team.id);
     counts.done = await cost(bot, h.updates.callback(bob, `t:s:${task?.id}:d`, card));
+    const before = statements;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        bot.send(h.updates.groupText(team, i % 2 === 0 ? alice : bob, `note ${i}`)),
+      ),
+    );
+    counts.tenChatterTogether = statements - before;
     console.info("statements per update", counts);
 
     expect(counts.chatter).toBeLessThanOrEqual(5);
     expect(counts.tasks).toBeLessThanOrEqual(4);
     expect(counts.newtask).toBeLessThanOrEqual(8);
     expect(counts.done).toBeLessThanOrEqual(6);
+    // One batch: BEGIN, locks, claim, messages, COMMIT, whatever its size.
+    expect(counts.tenChatterTogether).toBeLessThanOrEqual(5);
   });
 });
