@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     rate: env.BENCH_RATE,
     traffic: createTraffic(seed, 30_000_000),
   });
-  const statements = await countStatements(load.env, seed);
+  const statements = await countStatements(load.env, seed, fake);
   reportModes(baseline, [
     { run: app, minRatio: 0.12 },
     { run: chatter, minRatio: 0.35, maxP99Ms: 50 },
