@@ -115,7 +115,8 @@ async function writeFacts(
     for (const userId of chatter.left) event({ teamId: team.id, userId }, false);
   }
 
-  const written = [...profiles.values()];
+  // In id order: two batches writing the same people lock their rows in the same order.
+  const written = [...profiles.values()].sort((a, b) => a.id - b.id);
   // People, groups and leaving go out together: none needs another's answer.
   const [fromProfiles] = await Promise.all([
     upsertProfiles(tx, vault, written, now),

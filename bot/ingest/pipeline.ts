@@ -10,6 +10,11 @@ import { type IngestMemory, ingestChatter, type Learned, type Outcome } from "./
 export interface IngestOptions {
   /** The most updates one batch takes; more wait for the next. */
   maxBatch: number;
+  /**
+   * Batches written at once, each for its own share of the chats (a chat always in the same
+   * one, so its chatter stays in order).
+   */
+  shards: number;
 }
 
 const settle = (promise: Promise<unknown>): Promise<void> =>
@@ -229,9 +234,14 @@ export function ingestChatterInBatches(
   services: Services,
   known: KnownPeople,
   options: IngestOptions,
-): { middleware: MiddlewareFn<BotContext>; batcher: ChatterBatcher } {
+): { middleware: MiddlewareFn<BotContext>; batchers: ChatterBatcher[] } {
   const lanes = new ChatLanes();
-  const batcher = new ChatterBatcher(services, known, options);
+  const batchers = Array.from(
+    { length: Math.max(1, options.shards) },
+    () => new ChatterBatcher(services, known, options),
+  );
+  const batcherOf = (chatId: number) =>
+    batchers[Math.abs(chatId) % batchers.length] ?? (batchers[0] as ChatterBatcher);
   const middleware: MiddlewareFn<BotContext> = (ctx, next) => {
     const key = orderingKey(ctx);
     if (key === undefined) return next();
@@ -239,9 +249,9 @@ export function ingestChatterInBatches(
     if (!chatter) return lanes.interactive(String(key), next);
     return lanes.chatter(
       String(key),
-      () => batcher.add(chatter),
+      () => batcherOf(chatter.team.id).add(chatter),
       () => next(),
     );
   };
-  return { middleware, batcher };
+  return { middleware, batchers };
 }

@@ -57,6 +57,8 @@ export const allCommands: BotCommand[] = [
 
 /** Chatter updates per batch: ~8 parameters a row keeps the largest statement far below 65,534. */
 const CHATTER_BATCH = 500;
+/** Chatter batches written at once (each on its own connection): one per core here. */
+const CHATTER_SHARDS = 2;
 
 const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 
@@ -120,7 +122,10 @@ export function createBot(options: BotOptions): Bot<BotContext> {
   );
   const known = knownPeople(services.people);
   // Chatter is written in batches and leaves here; the rest goes on in its chat's order.
-  bot.use(ingestChatterInBatches(services, known, { maxBatch: CHATTER_BATCH }).middleware);
+  bot.use(
+    ingestChatterInBatches(services, known, { maxBatch: CHATTER_BATCH, shards: CHATTER_SHARDS })
+      .middleware,
+  );
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
   bot.use(trackPeople(known));
   bot.use(recordMessages());
