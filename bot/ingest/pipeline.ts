@@ -228,7 +228,7 @@ export class ChatterBatcher {
 /**
  * Where chatter leaves the per-update pipeline: it goes into a batch, and the update is
  * answered once its batch has committed. Everything else, and chatter a form may be waiting
- * for, goes on to `next` in its chat's order. Replaces perChatOrder in the pipeline.
+ * for, goes on to `next` in its chat's order (this is the pipeline's per-chat order).
  */
 export function ingestChatterInBatches(
   services: Services,
