@@ -105,8 +105,6 @@ export class ChatterBatcher {
   private queue: Waiting[] = [];
   private writing = false;
   private scheduled = false;
-  /** Batches written and the updates they held: for logs and tests. */
-  readonly stats = { batches: 0, updates: 0, largest: 0 };
 
   constructor(
     private readonly services: Services,
@@ -162,9 +160,6 @@ export class ChatterBatcher {
         services.clock.now(),
       );
       this.remember(learned, readAt);
-      this.stats.batches += 1;
-      this.stats.updates += batch.length;
-      this.stats.largest = Math.max(this.stats.largest, batch.length);
       services.log.debug(
         {
           updates: taken.length,
