@@ -6,6 +6,8 @@ export type Db = Sql | TransactionSql;
 export interface SqlOptions {
   /** Pool size; the update pipeline holds one connection per chat in flight. */
   max?: number;
+  /** Called for every statement sent: how tests and benchmarks count round trips. */
+  onStatement?: () => void;
 }
 
 /**
@@ -21,6 +23,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     // which corrupts stored Telegram updates (callback_query → callbackQuery).
     transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     connection: { application_name: "task-tracker" },
+    ...(options.onStatement ? { debug: options.onStatement } : {}),
     types: {
       bigint: {
         to: 20,

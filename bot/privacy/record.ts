@@ -6,7 +6,7 @@ import { recordMessage } from "./core/record.ts";
 import { PRIVACY_POLICY_VERSION } from "./policy.ts";
 
 /** The text worth keeping: a human's words, not a command to the bot or a service notice. */
-function recordableText(message: Message): string | undefined {
+export function recordableText(message: Message): string | undefined {
   const text = message.text ?? message.caption;
   if (!text || message.from?.is_bot) return undefined;
   const entities = message.entities ?? message.caption_entities ?? [];

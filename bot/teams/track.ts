@@ -1,7 +1,7 @@
 import { Composer } from "grammy";
 import type { Chat, ChatMember, User as TelegramUser } from "grammy/types";
 import { LruCache } from "#bot/lib/lru";
-import type { PeopleChanges } from "#bot/people/changes";
+import type { PeopleChanges, PersonCache } from "#bot/people/changes";
 import type { BotContext, Viewer } from "#bot/telegram/context";
 import { unitOf } from "#bot/telegram/unit";
 import {
@@ -16,17 +16,41 @@ import {
   teamMoved,
 } from "./core.ts";
 
-interface KnownProfile {
+export interface KnownProfile {
   signature: string;
   viewer: Viewer;
 }
+
+/**
+ * What this process remembers about people, groups and memberships, shared by the
+ * per-update path (trackPeople) and the batched ingest of chatter. A person changed
+ * anywhere is forgotten at once (`people`).
+ */
+export interface KnownPeople {
+  profiles: PersonCache<KnownProfile>;
+  /** Per user, the teams they are known to be in: forgetting a person is one delete. */
+  members: PersonCache<Set<number>>;
+  /** Per group, its last known title. */
+  teams: LruCache<number, string>;
+}
+
+export function knownPeople(people: PeopleChanges): KnownPeople {
+  return {
+    profiles: people.cache<KnownProfile>(20_000),
+    members: people.cache<Set<number>>(20_000),
+    teams: new LruCache<number, string>(5_000),
+  };
+}
+
+/** The cache key of a profile: an unchanged profile needs no write. */
+export const profileSignature = (profile: TelegramProfile) => JSON.stringify(profile);
 
 const sameViewer = (a: Viewer, b: Viewer) =>
   a.timeZone === b.timeZone &&
   a.consentVersion === b.consentVersion &&
   a.consentPromptedVersion === b.consentPromptedVersion;
 
-const isGroup = (chat: Chat | undefined): chat is Chat.GroupChat | Chat.SupergroupChat =>
+export const isGroup = (chat: Chat | undefined): chat is Chat.GroupChat | Chat.SupergroupChat =>
   chat?.type === "group" || chat?.type === "supergroup";
 
 const STILL_MEMBER: ReadonlySet<ChatMember["status"]> = new Set([
@@ -35,7 +59,7 @@ const STILL_MEMBER: ReadonlySet<ChatMember["status"]> = new Set([
   "member",
 ]);
 
-function stillInChat(member: ChatMember): boolean {
+export function stillInChat(member: ChatMember): boolean {
   if (member.status === "restricted") return member.is_member;
   return STILL_MEMBER.has(member.status);
 }
@@ -45,7 +69,7 @@ function teamsOp(ctx: BotContext): TeamsOperation {
   return { ...unitOf(ctx, ctx.from ?? { id: 0 }), effects: {} };
 }
 
-function profileOf(user: TelegramUser): TelegramProfile {
+export function profileOf(user: TelegramUser): TelegramProfile {
   return {
     id: user.id,
     firstName: user.first_name,
@@ -62,11 +86,8 @@ function profileOf(user: TelegramUser): TelegramProfile {
  * update commits, so a rolled-back update cannot leave a false memory. A person changed
  * anywhere (consent, time zone, erasure, leaving a group) is forgotten at once: `people`.
  */
-export function trackPeople(people: PeopleChanges): Composer<BotContext> {
-  const knownProfiles = people.cache<KnownProfile>(20_000);
-  // Per user, the teams they are known to be in: forgetting a person is one delete.
-  const knownMembers = people.cache<Set<number>>(20_000);
-  const knownTeams = new LruCache<number, string>(5_000);
+export function trackPeople(known: KnownPeople): Composer<BotContext> {
+  const { profiles: knownProfiles, members: knownMembers, teams: knownTeams } = known;
   const composer = new Composer<BotContext>();
 
   composer.use(async (ctx, next) => {
@@ -79,7 +100,7 @@ export function trackPeople(people: PeopleChanges): Composer<BotContext> {
     const readAt = knownProfiles.readAt();
     if (from && !from.is_bot) {
       const profile = profileOf(from);
-      const signature = JSON.stringify(profile);
+      const signature = profileSignature(profile);
       const known = knownProfiles.get(from.id);
       // A private message always goes through: it may lift a block or mark a first start.
       let remembered: Viewer | undefined;

@@ -3,6 +3,7 @@ import { limit } from "@grammyjs/ratelimiter";
 import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
 import { digestCommands, digestsFeature } from "#bot/digests/commands";
+import { ingestChatterInBatches } from "#bot/ingest/pipeline";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
@@ -12,12 +13,12 @@ import { reminderCommands, remindersFeature } from "#bot/reminders/commands";
 import { retentionFeature } from "#bot/retention/commands";
 import { mayAnswerAForm, newTaskForm, taskCommands, tasksFeature } from "#bot/tasks/commands";
 import { recurringFeature, repeatCommands } from "#bot/tasks/recurring/commands";
-import { trackPeople } from "#bot/teams/track";
+import { knownPeople, trackPeople } from "#bot/teams/track";
 import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
 import { configureOutgoing } from "./api.ts";
 import type { BaseContext, BotContext, Services } from "./context.ts";
 import { conversationStorage, dropConversation } from "./conversation-storage.ts";
-import { exactlyOnce, perChatOrder } from "./updates.ts";
+import { exactlyOnce } from "./updates.ts";
 
 /** The two Redis commands @grammyjs/ratelimiter uses (ioredis provides them). */
 export interface RatelimiterRedis {
@@ -54,6 +55,11 @@ export const allCommands: BotCommand[] = [
   ...privacyCommands,
 ];
 
+/** Chatter updates per batch: ~8 parameters a row keeps the largest statement far below 65,534. */
+const CHATTER_BATCH = 500;
+/** Chatter batches written at once (each on its own connection): one per core here. */
+const CHATTER_SHARDS = 2;
+
 const APOLOGY = "Sorry, something went wrong on my side. Please try again.";
 
 /** The edge where handler errors become replies: domain errors say what was wrong. */
@@ -80,8 +86,8 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
 }
 
 /**
- * The bot, its middleware in order: services → rate limit → per-chat order →
- * exactly-once transaction → who is who → recording consented messages → conversations →
+ * The bot, its middleware in order: services → rate limit → per-chat order, where chatter
+ * leaves for batched ingest → exactly-once transaction → who is who → recording consented messages → conversations →
  * features.
  */
 export function createBot(options: BotOptions): Bot<BotContext> {
@@ -114,9 +120,14 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       },
     }),
   );
-  bot.use(perChatOrder());
+  const known = knownPeople(services.people);
+  // Chatter is written in batches and leaves here; the rest goes on in its chat's order.
+  bot.use(
+    ingestChatterInBatches(services, known, { maxBatch: CHATTER_BATCH, shards: CHATTER_SHARDS })
+      .middleware,
+  );
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
-  bot.use(trackPeople(services.people));
+  bot.use(trackPeople(known));
   bot.use(recordMessages());
 
   const interactive = bot.on(["message", "callback_query:data"]);

@@ -1,4 +1,3 @@
-import { sequentialize } from "@grammyjs/runner";
 import type { Context, MiddlewareFn, NextFunction } from "grammy";
 import type { Sql } from "postgres";
 import { describeError } from "#bot/lib/logger";
@@ -9,14 +8,6 @@ import type { BotContext } from "./context.ts";
 /** The key that orders updates: the chat, or the user for chat-less updates. */
 export function orderingKey(ctx: Context): number | undefined {
   return ctx.chatId ?? ctx.from?.id;
-}
-
-/** Updates of one chat run one at a time, in arrival order, within this process. */
-export function perChatOrder(): MiddlewareFn<BotContext> {
-  return sequentialize((ctx) => {
-    const key = orderingKey(ctx);
-    return key === undefined ? [] : [String(key)];
-  });
 }
 
 export type HandlerErrorReporter = (ctx: BotContext, error: unknown) => Promise<void>;

@@ -20,7 +20,16 @@ import {
  */
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const CAPABILITIES = ["tasks", "privacy", "retention", "reminders", "digests", "teams", "welcome"];
+const CAPABILITIES = [
+  "tasks",
+  "privacy",
+  "retention",
+  "reminders",
+  "digests",
+  "teams",
+  "welcome",
+  "ingest",
+];
 
 function sourceFiles(dir: string, extensions = [".ts"]): string[] {
   return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {

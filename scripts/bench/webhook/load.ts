@@ -12,6 +12,8 @@ export const CONNECTIONS = 100;
 
 export interface ModeResult extends Resources {
   mode: ServerMode;
+  /** What the run is called in the tables: the mode, and the traffic when it is not the mix. */
+  label: string;
   result: autocannon.Result;
   drained: Drained;
   log: ServiceLog;
@@ -21,6 +23,9 @@ export interface ModeResult extends Resources {
 
 export async function runMode(options: {
   mode: ServerMode;
+  label?: string;
+  /** Offered updates per second over all connections; unset: as fast as answers come. */
+  rate?: number;
   env: NodeJS.ProcessEnv;
   secret: string;
   seconds: number;
@@ -37,6 +42,7 @@ export async function runMode(options: {
     connections: CONNECTIONS,
     pipelining: 1,
     duration: options.seconds,
+    ...(options.rate ? { overallRate: options.rate } : {}),
     method: "POST",
     headers: {
       "content-type": "application/json",
@@ -51,6 +57,7 @@ export async function runMode(options: {
   await service.stop();
   return {
     mode,
+    label: options.label ?? mode,
     result,
     ...used,
     drained,

@@ -65,7 +65,7 @@ function printLoadTables(runs: ModeResult[]): void {
     "idle → peak RSS",
   ];
   const rows = runs.map((m) => [
-    m.mode,
+    m.label,
     fmt(m.result.requests.average, 0),
     fmt(m.result.latency.p50, 1),
     fmt(m.result.latency.p99, 1),
@@ -81,7 +81,7 @@ function printLoadTables(runs: ModeResult[]): void {
   printTable(
     ["mode", "service", "ms CPU/request", "postgres", "autocannon+fake", "other", "load avg"],
     runs.map((m) => [
-      m.mode,
+      m.label,
       fmt(m.cpu.service, 2),
       fmt((m.cpu.service * m.result.duration * 1000) / Math.max(1, m.result.requests.total), 2),
       fmt(m.cpu.postgres, 2),
@@ -92,7 +92,7 @@ function printLoadTables(runs: ModeResult[]): void {
   );
   for (const m of runs) {
     print(
-      `  ${m.mode}: after the load, ${m.drained.inFlight === 0 ? "the last abandoned requests finished" : `${m.drained.inFlight} requests were STILL running`} in ${fmt(m.drained.ms, 0)} ms`,
+      `  ${m.label}: after the load, ${m.drained.inFlight === 0 ? "the last abandoned requests finished" : `${m.drained.inFlight} requests were STILL running`} in ${fmt(m.drained.ms, 0)} ms`,
     );
   }
 }
@@ -217,4 +217,44 @@ function printTable(header: string[], rows: string[][]): void {
       .join("  ");
   print(line(header));
   for (const row of rows) print(line(row));
+}
+
+/** A load mode of the app judged against the no-op baseline of the same run. */
+export interface ModeTarget {
+  run: ModeResult;
+  /** Share of the baseline's req/s to reach at saturation; unset for a fixed-rate run. */
+  minRatio?: number;
+  maxP99Ms?: number;
+}
+
+/** One line per mode: throughput, its share of the baseline, p99, CPU per update, targets. */
+export function reportModes(baseline: ModeResult, modes: ModeTarget[]): void {
+  print("");
+  print("Modes of the app against the no-op baseline of this run:");
+  printTable(
+    ["mode", "updates/s", "of baseline", "p99 ms", "ms CPU/update", "target", "verdict"],
+    modes.map(({ run, minRatio, maxP99Ms }) => {
+      const ratio = run.result.requests.average / baseline.result.requests.average;
+      const cpu =
+        (run.cpu.service * run.result.duration * 1000) / Math.max(1, run.result.requests.total);
+      const p99 = run.result.latency.p99;
+      const ok =
+        (minRatio === undefined || ratio >= minRatio) &&
+        (maxP99Ms === undefined || p99 < maxP99Ms) &&
+        run.result.non2xx === 0;
+      const target = [
+        ...(minRatio === undefined ? [] : [`≥ ${fmt(minRatio * 100, 0)} %`]),
+        ...(maxP99Ms === undefined ? [] : [`p99 < ${maxP99Ms} ms`]),
+      ].join(", ");
+      return [
+        run.label,
+        fmt(run.result.requests.average, 0),
+        `${fmt(ratio * 100, 1)} %`,
+        fmt(p99, 1),
+        fmt(cpu, 2),
+        target,
+        ok ? "ok" : "MISSED",
+      ];
+    }),
+  );
 }

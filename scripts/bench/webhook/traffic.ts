@@ -4,7 +4,16 @@ import { mulberry32, pick } from "./random.ts";
 import type { Seed } from "./seed.ts";
 
 /** Shares of the updates: group text, /tasks, Done/Reopen button presses. */
-export const MIX = { text: 0.4, tasks: 0.3, button: 0.3 };
+export interface Mix {
+  text: number;
+  tasks: number;
+  button: number;
+}
+
+/** The realistic mix of a group bot. */
+export const MIX: Mix = { text: 0.4, tasks: 0.3, button: 0.3 };
+/** Only group chatter: what batched ingest is for. */
+export const CHATTER_ONLY: Mix = { text: 1, tasks: 0, button: 0 };
 
 export interface Traffic {
   /** The next update, as the JSON body Telegram would post. */
@@ -22,7 +31,7 @@ const GROUP_TEXTS = [
 ];
 
 /** A member of a team writes, asks for /tasks, or taps Done/Reopen on one of its task cards. */
-export function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
+export function createTraffic(seed: Seed, firstUpdateId: number, mix: Mix = MIX): Traffic {
   const random = mulberry32(7);
   const lastTapped = new Map<number, "d" | "o">();
   const built = { text: 0, tasks: 0, button: 0 };
@@ -54,10 +63,10 @@ export function createTraffic(seed: Seed, firstUpdateId: number): Traffic {
         ...(entities ? { entities } : {}),
       },
     });
-    if (roll < MIX.text) {
+    if (roll < mix.text) {
       built.text++;
       update = groupMessage(pick(GROUP_TEXTS, random));
-    } else if (roll < MIX.text + MIX.tasks) {
+    } else if (roll < mix.text + mix.tasks) {
       built.tasks++;
       update = groupMessage("/tasks", [{ type: "bot_command", offset: 0, length: 6 }]);
     } else {
