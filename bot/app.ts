@@ -140,7 +140,6 @@ export function createApp(deps: AppDeps): App {
   let reachingTelegram = false;
   const api = miniAppApi({
     app: services,
-    telegram: bot.api,
     corsOrigins: config.corsOrigins,
     auth: {
       validate: createInitDataValidator(config.botToken, {
