@@ -61,6 +61,17 @@ export class SendBudgets {
     else this.chats.set(chatId, [now]);
   }
 
+  /**
+   * Telegram answered the attempt made at `attemptedAt`: it counts from `answeredAt` instead.
+   * The request reached Telegram somewhere in between, so counting from the answer never
+   * lets two windows' worth of messages arrive within one window when requests are slow.
+   */
+  answered(chatId: number, attemptedAt: number, answeredAt: number): void {
+    moveTime(this.overall, attemptedAt, answeredAt);
+    const chat = this.chats.get(chatId);
+    if (chat) moveTime(chat, attemptedAt, answeredAt);
+  }
+
   private forgetBefore(now: number, chatId: number): void {
     while (this.overall.length > 0 && (this.overall[0] ?? now) <= now - SECOND)
       this.overall.shift();
@@ -69,4 +80,14 @@ export class SendBudgets {
     while (times.length > 0 && (times[0] ?? now) <= now - MINUTE) times.shift();
     if (times.length === 0) this.chats.delete(chatId);
   }
+}
+
+/** Replaces one `from` in the sorted `times` by `to`, keeping them sorted. */
+function moveTime(times: number[], from: number, to: number): void {
+  const index = times.indexOf(from);
+  if (index === -1) return;
+  times.splice(index, 1);
+  let at = times.length;
+  while (at > 0 && (times[at - 1] ?? 0) > to) at--;
+  times.splice(at, 0, to);
 }

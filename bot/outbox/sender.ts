@@ -98,6 +98,20 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     return running;
   };
 
+  /**
+   * Waits until a message to the chat keeps within every limit. Asked again after each wait
+   * (other chats may have spent the budget meanwhile); the caller records its attempt in the
+   * same tick as the last answer, so no other chat can come between.
+   */
+  const withinBudget = async (chatId: number): Promise<boolean> => {
+    for (;;) {
+      const now = clock.now().getTime();
+      const at = budgets.nextAllowed(chatId, now);
+      if (at <= now) return running;
+      if (!(await until(at))) return false;
+    }
+  };
+
   const look = () => {
     if (!running || !conn) return;
     if (looking) {
@@ -130,15 +144,20 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
       while (running) {
         const call = await nextCall(sql, deps.vault, chatId);
         if (!call) return;
-        if (!(await until(budgets.nextAllowed(chatId, clock.now().getTime())))) return;
+        if (!(await withinBudget(chatId))) return;
         // Waits count from the attempt: at worst a few ms early, answered by one more 429.
         const attemptedAt = clock.now().getTime();
         budgets.record(chatId, attemptedAt);
         const outcome = await attempt(call);
+        budgets.answered(chatId, attemptedAt, clock.now().getTime());
         if (outcome.kind === "sent") {
           failures = 0;
           await settleDelivered(sql, call, outcome);
         } else if (outcome.kind === "wait") {
+          log.info(
+            { chat: deps.hashId(chatId), seconds: outcome.seconds },
+            "outbox: chat told to wait",
+          );
           // The chat waits; every other chat goes on (each has its own worker).
           if (!(await until(attemptedAt + outcome.seconds * 1000))) return;
         } else if (outcome.kind === "blocked") {

@@ -30,3 +30,14 @@ describe("sending budgets", () => {
     expect(budgets.nextAllowed(31, 1500)).toBe(1500);
   });
 });
+
+describe("a slow answer", () => {
+  it("counts the attempt from when Telegram answered", () => {
+    const budgets = new SendBudgets();
+    budgets.record(person, 0);
+    budgets.answered(person, 0, 700);
+    expect(budgets.nextAllowed(person, 800)).toBe(1700);
+    for (let chat = 1; chat <= 29; chat++) budgets.record(chat, 800);
+    expect(budgets.nextAllowed(99, 900)).toBe(1700);
+  });
+});
