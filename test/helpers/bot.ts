@@ -125,8 +125,17 @@ export function createTestBot(options: {
       log: logs.log,
       secrets: options.secrets ?? TEST_SECRETS,
     });
+  // Digests go out through the outbox: delivered here before the test looks, as after an update.
+  const service: App = {
+    ...app,
+    deliverDigests: async () => {
+      const queued = await app.deliverDigests();
+      await drain();
+      return queued;
+    },
+  };
   return {
-    app,
+    app: service,
     clock,
     logs,
     drain,
