@@ -119,3 +119,19 @@ describe("retention notices through the outbox", () => {
     }
   });
 });
+
+describe("privacy answers through the outbox", () => {
+  it("answers an /export asked again too soon in a group privately, once the update committed", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "/export"));
+    h.bot.clock.advance(4 * 60_000);
+
+    await handle(h.updates.groupText(team, alice, "/export"));
+    expect(h.telegram.lastMessageTo(team.id).text).toBe("I have answered you in our private chat.");
+    expect((await queued()).map((row) => row.chatId)).toEqual([alice.id]);
+    await h.bot.drain();
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "You can ask for one export every 10 minutes. Try again at 10:10 (in 6 min).",
+    );
+  });
+});
