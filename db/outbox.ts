@@ -57,28 +57,38 @@ export async function queueCalls(
  * Takes, on the sender's own connection, the lock of up to `limit` chats with queued calls
  * (oldest first) that no other sender holds, leaving out `held` (this sender's own). A
  * session-level lock: it is freed by unlockChat, or by the connection's end when a sender
- * dies, so a crashed instance never keeps a chat.
+ * dies, so a crashed instance never keeps a chat. The candidates are read first and locked
+ * second: a lock taken in the same query as a LIMIT could be taken for a row the limit
+ * then drops, and would be held by nobody's worker.
  */
 export async function lockWaitingChats(
   conn: ReservedSql,
   held: readonly number[],
   limit: number,
 ): Promise<number[]> {
-  const rows = await conn<{ chatId: number }[]>`
-    select chat_id from (
-      select chat_id, min(id) as first from outbox
-      where chat_id <> all(${`{${held.join(",")}}`}::bigint[])
-      group by chat_id
-      order by first
-    ) waiting
-    where pg_try_advisory_lock(${OUTBOX_LOCK_NAMESPACE}, hashtext(chat_id::text))
+  const candidates = await conn<{ chatId: number }[]>`
+    select chat_id from outbox
+    where chat_id <> all(${`{${held.join(",")}}`}::bigint[])
+    group by chat_id
+    order by min(id)
     limit ${limit}
   `;
-  return rows.map((row) => row.chatId);
+  if (candidates.length === 0) return [];
+  const ids = `{${candidates.map((row) => row.chatId).join(",")}}`;
+  const locked = await conn<{ chatId: number }[]>`
+    select chat_id from unnest(${ids}::bigint[]) as candidate (chat_id)
+    where pg_try_advisory_lock(${OUTBOX_LOCK_NAMESPACE}, hashtext(chat_id::text))
+  `;
+  return locked.map((row) => row.chatId);
 }
 
 export async function unlockChat(conn: ReservedSql, chatId: number): Promise<void> {
   await conn`select pg_advisory_unlock(${OUTBOX_LOCK_NAMESPACE}, hashtext(${String(chatId)}))`;
+}
+
+/** Frees every chat the connection holds, before it goes back to the pool. */
+export async function unlockAllChats(conn: ReservedSql): Promise<void> {
+  await conn`select pg_advisory_unlock_all()`;
 }
 
 interface OutboxRow {

@@ -10,6 +10,7 @@ import {
   nextCall,
   type QueuedCall,
   settleDelivered,
+  unlockAllChats,
   unlockChat,
 } from "#db/outbox";
 import { markBlocked } from "#db/users";
@@ -253,7 +254,13 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
         await Promise.allSettled([...working.values()]);
         if (looking) await nap(10);
       }
-      conn?.release();
+      // A session lock outlives release(): the pooled connection must hold no chat.
+      if (conn) {
+        await unlockAllChats(conn).catch((error: unknown) => {
+          log.error({ err: describeError(error) }, "outbox: unlocking its chats failed");
+        });
+        conn.release();
+      }
       conn = undefined;
     },
     wake() {

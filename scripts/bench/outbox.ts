@@ -68,7 +68,7 @@ async function drain(
     sql,
     vault,
     clock: systemClock,
-    log: createLogger("warn"),
+    log: createLogger(process.env.BENCH_LOG ?? "warn"),
     hashId: createIdHasher(secret),
     api: new Api(TEST_BOT_TOKEN, { apiRoot: fake.apiRoot }),
     limits,

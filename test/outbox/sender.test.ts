@@ -287,4 +287,23 @@ describe("the outbox sender", () => {
     for (const chatId of chats) expect(accepted(chatId)).toEqual(["1", "2", "3", "4"]);
     await untilQueueEmpty();
   });
+
+  it("holds no chat once stopped, so another sender can take every chat", async () => {
+    freshClock();
+    const chats = Array.from({ length: 150 }, (_, i) => person(400 + i));
+    await queue(...chats.map((chatId) => message(chatId, "one")));
+    const first = await startSender();
+    await fake.waitForCalls((calls) => acceptedCount(calls) === 30);
+    await first.stop();
+    const [locks] = await db.sql<{ count: number }[]>`
+      select count(*)::int as count from pg_locks where locktype = 'advisory'`;
+    expect(locks?.count).toBe(0);
+    const second = await startSender();
+    for (let sent = 60; sent <= 150; sent += 30) {
+      advance(1000, second);
+      await fake.waitForCalls((calls) => acceptedCount(calls) === sent);
+    }
+    for (const chatId of chats) expect(accepted(chatId)).toEqual(["one"]);
+    await untilQueueEmpty();
+  });
 });
