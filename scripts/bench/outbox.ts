@@ -26,6 +26,8 @@ const env = z
     BENCH_MESSAGES: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
     BENCH_CHATS: z.coerce.number().int().min(1).max(100_000).default(1_000),
     BENCH_DATABASE_URL: z.string().min(1).optional(),
+    /** The sender's log level: "info" shows each 429 wait and retry. */
+    BENCH_LOG: z.string().default("warn"),
   })
   .parse(process.env);
 
@@ -68,7 +70,7 @@ async function drain(
     sql,
     vault,
     clock: systemClock,
-    log: createLogger(process.env.BENCH_LOG ?? "warn"),
+    log: createLogger(env.BENCH_LOG),
     hashId: createIdHasher(secret),
     api: new Api(TEST_BOT_TOKEN, { apiRoot: fake.apiRoot }),
     limits,
