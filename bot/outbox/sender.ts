@@ -127,6 +127,9 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
           const room = MAX_CHATS - working.size;
           if (room <= 0 || !conn || !running) break;
           const chats = await lockWaitingChats(conn, [...working.keys()], Math.min(room, 100));
+          // Stopped meanwhile: stop() frees these locks. A worker started now would end
+          // before it is listed, and stop() would wait for it forever.
+          if (!running) break;
           for (const chatId of chats) working.set(chatId, work(chatId));
           if (chats.length === Math.min(room, 100)) lookAgain = true;
         } while (lookAgain && running);
