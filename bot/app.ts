@@ -1,6 +1,6 @@
 import { type RunnerHandle, run } from "@grammyjs/runner";
 import { type ServerType, serve } from "@hono/node-server";
-import type { Bot } from "grammy";
+import { Api, type Bot } from "grammy";
 import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
@@ -25,6 +25,7 @@ import {
 } from "./lib/rate-limit.ts";
 import type { RetentionSettings } from "./lib/retention-settings.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import { createOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
@@ -58,6 +59,8 @@ export interface App {
   http: Hono;
   /** Per-process caches of people; start() listens for changes made on other instances. */
   people: PeopleChanges;
+  /** Delivers the outbox (messages written in the transactions that caused them); start() starts it. */
+  outbox: OutboxSender;
   /** Sends the reminders that are due now: what the minutely job runs. */
   deliverReminders(): Promise<DeliveryCounts>;
   /** Sends the daily digests whose time has come: also minutely. */
@@ -137,7 +140,6 @@ export function createApp(deps: AppDeps): App {
   let reachingTelegram = false;
   const api = miniAppApi({
     app: services,
-    telegram: bot.api,
     corsOrigins: config.corsOrigins,
     auth: {
       validate: createInitDataValidator(config.botToken, {
@@ -169,6 +171,12 @@ export function createApp(deps: AppDeps): App {
     },
   );
 
+  // Its own client, without auto-retry and throttle: the sender paces and retries per chat.
+  const outbox = createOutboxSender({
+    ...services,
+    api: new Api(config.botToken, { apiRoot: config.telegramApiRoot }),
+  });
+
   let server: ServerType | undefined;
   let runner: RunnerHandle | undefined;
   let jobs: Scheduler | undefined;
@@ -182,6 +190,7 @@ export function createApp(deps: AppDeps): App {
     bot,
     http,
     people: services.people,
+    outbox,
     deliverReminders: () => deliverDueReminders(reminders),
     deliverDigests: () => deliverDueDigests(reminders),
     async start() {
@@ -250,17 +259,25 @@ export function createApp(deps: AppDeps): App {
         ],
         log,
       );
+      await outbox.start();
       log.info({ port, mode: config.botMode }, "service started");
       return { port };
     },
     async stop() {
-      if (runner?.isRunning()) await runner.stop();
+      if (runner?.isRunning()) {
+        const polling = runner;
+        await polling.stop();
+        // stop() resolves once polling has ended, not once the updates it took are handled:
+        // their transactions (and the outbox rows they write) must commit before the pool closes.
+        while (polling.size() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       await new Promise<void>((resolve) => {
         if (!server) return resolve();
         server.close(() => resolve());
       });
       await Promise.allSettled([...webhookUpdates]);
       await jobs?.stop();
+      await outbox.stop();
       await services.people.stop();
       redis?.disconnect();
     },

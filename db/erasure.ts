@@ -53,6 +53,8 @@ export async function eraseUser(
         delete from tasks where ${privateTaskGoes(db, userId)} returning 1
       ),
       memberships_gone as (delete from team_members where user_id = ${userId} returning 1),
+      -- Messages still waiting to reach their private chat (their texts name their tasks).
+      outbox_gone as (delete from outbox where chat_id = ${userId}),
       audit_gone as (
         delete from audit_log where actor = ${personHash} or target = ${personHash} returning 1
       )

@@ -1,8 +1,8 @@
-import type { Api } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
-import { describeError, type Logger } from "#bot/lib/logger";
+import type { Logger } from "#bot/lib/logger";
 import type { Job } from "#bot/lib/schedule";
+import { type OutgoingCall, queueMessages } from "#bot/outbox/queue";
 import { composeDigest } from "./compose.ts";
 import { type DueDigestsDeps, takeDueDigests } from "./core.ts";
 
@@ -10,7 +10,8 @@ export interface DigestDeps extends DueDigestsDeps {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  api: Api;
+  /** Seals the digests' texts in the outbox. */
+  vault: Parameters<typeof queueMessages>[1];
   /** Set when the Mini App is served: a digest too long for one message links to it. */
   miniAppUrl?: string | null;
   botUsername?: () => string | null;
@@ -24,13 +25,14 @@ function appLink(deps: DigestDeps, kind: string, chatId: number): string | undef
 }
 
 /**
- * Sends the digests whose time has come, once a day each: the core claims them and marks
- * them sent in this transaction, so instances never send one twice.
+ * Queues the digests whose time has come, once a day each: the core claims them and marks
+ * them sent in this transaction, and their messages are written to the outbox in it, so
+ * instances never send one twice and none is lost. How many were queued.
  */
 export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
   return deps.sql.begin(async (tx) => {
     const now = deps.clock.now();
-    let sent = 0;
+    const messages: OutgoingCall[] = [];
     for (const digest of await takeDueDigests({ db: tx, now }, deps)) {
       const { tasks } = digest;
       const link = appLink(deps, digest.kind, digest.chatId);
@@ -41,18 +43,16 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
         heading: digest.kind === "team" ? "Team digest" : "Your day",
         ...(link ? { appLink: link } : {}),
       });
-      // A chat that is gone still counts as done for today: no retry storm.
-      await deps.api
-        .sendMessage(digest.chatId, text, {
-          parse_mode: "HTML",
-          link_preview_options: { is_disabled: true },
-        })
-        .then(() => sent++)
-        .catch((error: unknown) => {
-          deps.log.info({ kind: digest.kind, err: describeError(error) }, "digest not delivered");
-        });
+      // A chat that is gone still counts as done for today: the outbox drops its message.
+      messages.push({
+        chatId: digest.chatId,
+        method: "sendMessage",
+        text,
+        params: { parse_mode: "HTML", link_preview_options: { is_disabled: true } },
+      });
     }
-    return sent;
+    await queueMessages(tx, deps.vault, now, messages);
+    return messages.length;
   });
 }
 
@@ -61,8 +61,8 @@ export function digestJob(deps: DigestDeps): Job {
     name: "digests",
     intervalMs: 60_000,
     async run() {
-      const sent = await deliverDueDigests(deps);
-      if (sent > 0) deps.log.info({ sent }, "digests sent");
+      const queued = await deliverDueDigests(deps);
+      if (queued > 0) deps.log.info({ queued }, "digests queued");
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { Api } from "grammy";
 import { Hono } from "hono";
 import { type Authentication, authenticate } from "#bot/http/auth/middleware";
 import { forbidden } from "#bot/lib/errors";
@@ -16,7 +15,6 @@ import { unitPerRequest } from "./unit.ts";
  */
 export function miniAppApi(options: {
   app: Services;
-  telegram: Api;
   auth: Authentication;
   corsOrigins: readonly string[];
 }): Hono {
@@ -31,9 +29,9 @@ export function miniAppApi(options: {
   });
   api.use(unitPerRequest(app));
   api.route("/", meRoutes(app));
-  api.route("/", taskRoutes(app, options.telegram));
+  api.route("/", taskRoutes(app));
   api.route("/", teamRoutes(app));
-  api.route("/", retentionRoutes(app, options.telegram));
+  api.route("/", retentionRoutes(app));
   api.route("/", auditRoutes(app));
   return new Hono().route("/api", api as unknown as Hono);
 }

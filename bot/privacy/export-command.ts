@@ -1,6 +1,7 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import { describeError } from "#bot/lib/logger";
 import { formatTime } from "#bot/lib/moments";
+import { queueMessages } from "#bot/outbox/queue";
 import type { BotContext } from "#bot/telegram/context";
 import { privacyOp, startLink } from "./chat.ts";
 import { exportData } from "./core/export.ts";
@@ -96,9 +97,10 @@ export function exportFeature(): Composer<BotContext> {
     }
     const result = await startExport(ctx, userId);
     if (result !== "started") {
-      const text = tooSoon(ctx, result);
-      const api = ctx.api;
-      ctx.afterCommit(() => api.sendMessage(userId, text));
+      // To their private chat through the outbox, written with this update's transaction.
+      await queueMessages(ctx.db, ctx.services.vault, ctx.services.clock.now(), [
+        { chatId: userId, method: "sendMessage", text: tooSoon(ctx, result), params: {} },
+      ]);
     }
     await ctx.reply("I have answered you in our private chat.", replyTo);
   });

@@ -172,6 +172,20 @@ export const PERSONAL_DATA: Readonly<Record<string, PersonalTable>> = {
       counts: exported("audit[].counts"),
     },
   },
+  outbox: {
+    belongsBy: "chat_id: a private chat's id is the person's (group chats are the group's)",
+    columns: {
+      id: ROW_NUMBER,
+      chat_id: kept("where a message waits to go; it goes within seconds, or with their /delete"),
+      method: kept("which Bot API call a waiting message is"),
+      params: kept("a waiting message's buttons and formatting, without its text"),
+      sealed_text: kept(
+        "a waiting message's text, sealed; it reaches them as that message within seconds",
+      ),
+      write_back: kept("which task's group card a waiting message becomes"),
+      created_at: kept("when a waiting message was queued"),
+    },
+  },
 };
 
 /** Tables that hold nothing about a person, and why. */

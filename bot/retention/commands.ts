@@ -34,7 +34,7 @@ const days = (count: number) => plural(count, "day");
 
 /** The update as a retention operation: groups are told through the bot's own API. */
 export function retentionOp(ctx: BotContext): RetentionOperation {
-  return retentionOperation(unitOf(ctx, ctx.from ?? { id: 0 }), ctx.api, ctx.services.log);
+  return retentionOperation(unitOf(ctx, ctx.from ?? { id: 0 }), ctx.services.vault);
 }
 
 function subject(change: RetentionChange, title: string | null): string {

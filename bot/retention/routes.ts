@@ -1,4 +1,3 @@
-import type { Api } from "grammy";
 import {
   type ApiContext,
   apiRouter,
@@ -22,9 +21,9 @@ import { retentionOperation } from "./effects.ts";
  * for admins only (the API mounts these behind its admin check, and the core checks again).
  * Groups whose period changed are told after the commit, as with the command.
  */
-export function retentionRoutes(services: Services, telegram: Api) {
+export function retentionRoutes(services: Services) {
   const routes = apiRouter();
-  const op = (c: ApiContext) => retentionOperation(c.get("unit"), telegram, services.log);
+  const op = (c: ApiContext) => retentionOperation(c.get("unit"), services.vault);
 
   const policy = async (c: ApiContext): Promise<RetentionJson> => {
     const { global, teams, minDays, maxDays } = await retentionPolicy(op(c), services);

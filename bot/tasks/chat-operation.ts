@@ -22,7 +22,7 @@ export function chatOperation(
     now: unit.now,
     actor: unit.actor,
     reader: ctx.services,
-    effects: taskEffects(unit, ctx.api, ctx.services, {
+    effects: taskEffects(unit, ctx.services, {
       actorName: actor.first_name,
       timeZone: ctx.viewer.timeZone,
       ...(pressed && chatId !== undefined

@@ -1,4 +1,3 @@
-import type { Api } from "grammy";
 import { z } from "zod";
 import {
   type ApiContext,
@@ -73,7 +72,7 @@ async function inApiTerms<T>(operation: () => Promise<T>): Promise<T> {
  * /api/tasks: the caller's tasks and their teams' tasks, over the task core. A task the
  * caller may not see is a 404, like a missing one.
  */
-export function taskRoutes(services: Services, telegram: Api) {
+export function taskRoutes(services: Services) {
   const routes = apiRouter();
 
   /** The request's unit as a task operation; its effects reach people after the commit. */
@@ -84,7 +83,7 @@ export function taskRoutes(services: Services, telegram: Api) {
       now: unit.now,
       actor: unit.actor,
       reader: services,
-      effects: taskEffects(unit, telegram, services, { actorName: c.get("caller").firstName }),
+      effects: taskEffects(unit, services, { actorName: c.get("caller").firstName }),
     };
   };
   const asJson = async (op: TaskOperation, task: TaskRecord) =>

@@ -33,6 +33,7 @@ const SHIPPED = [
   "0007_sealed_task_text.sql",
   "0009_people_changes.sql",
   "0010_bot_removed.sql",
+  "0011_outbox.sql",
 ];
 const SHIPPED_VERSIONS = SHIPPED.map((name) => Number(name.slice(0, 4)));
 
@@ -70,6 +71,7 @@ describe("migrate", () => {
       "conversations",
       "digests",
       "messages",
+      "outbox",
       "processed_updates",
       "reminders",
       "schema_migrations",

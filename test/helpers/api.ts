@@ -67,6 +67,8 @@ export function apiClient(h: BotHarness) {
       ...(body !== undefined ? { body } : {}),
     });
     const text = await response.text();
+    // What the request queued for others (notices, card edits) is delivered before the test looks.
+    await h.bot.drain();
     let parsed: unknown;
     try {
       parsed = text === "" ? undefined : JSON.parse(text);

@@ -1,10 +1,15 @@
+import { Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { Sql } from "postgres";
-import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
+import { createIdHasher, type Logger } from "#bot/lib/logger";
+import { createOutboxSender } from "#bot/outbox/sender";
 import type { RateLimit } from "#bot/telegram/bot";
+import { queuedCount } from "#db/outbox";
 import type { Secrets } from "#db/secrets";
+import { createVault } from "#db/vault";
 import { pressOn } from "./buttons.ts";
 import { FakeClock, TEST_EPOCH } from "./clock.ts";
 import { emptyTables, useTestDatabase } from "./db.ts";
@@ -22,8 +27,55 @@ export interface TestBot {
   app: App;
   clock: FakeClock;
   logs: ReturnType<typeof captureLogs>;
-  /** Delivers one update the way the webhook does, and waits until it is handled. */
+  /**
+   * Delivers one update the way the webhook does, and waits until it is handled and the
+   * messages it queued for others have been delivered.
+   */
   send(update: Update): Promise<void>;
+  /** Delivers what the outbox holds, as the service's sender would (without pacing), and waits. */
+  drain(): Promise<void>;
+}
+
+/** No pacing: tests of the pace are in test/outbox; the others send many messages at one instant. */
+const UNPACED = {
+  perChatIntervalMs: 0,
+  perGroupPerMinute: Number.POSITIVE_INFINITY,
+  overallPerSecond: Number.POSITIVE_INFINITY,
+};
+
+/**
+ * Sends everything queued in the outbox with a sender of its own, then stops it: what the
+ * service's sender does after each commit, done here once the test asks for it.
+ */
+async function drainOutbox(options: {
+  sql: Sql;
+  telegram: FakeTelegram;
+  clock: FakeClock;
+  log: Logger;
+  secrets: Secrets;
+}): Promise<void> {
+  const { sql, secrets } = options;
+  if ((await queuedCount(sql)) === 0) return;
+  const sender = createOutboxSender({
+    sql,
+    vault: createVault(secrets.encryptionKeys, secrets.hashSecret),
+    clock: options.clock,
+    log: options.log,
+    hashId: createIdHasher(secrets.hashSecret),
+    api: new Api(TEST_BOT_TOKEN, { apiRoot: options.telegram.apiRoot }),
+    limits: UNPACED,
+  });
+  await sender.start();
+  try {
+    await vi.waitFor(
+      async () => {
+        if ((await queuedCount(sql)) > 0) throw new Error("the outbox still holds messages");
+      },
+      { timeout: 5000, interval: 5 },
+    );
+  } finally {
+    await sender.stop();
+  }
 }
 
 /**
@@ -65,7 +117,33 @@ export function createTestBot(options: {
     throttle: options.throttle ?? false,
     ...(options.wait ? { wait: options.wait } : {}),
   });
-  return { app, clock, logs, send: (update) => app.bot.handleUpdate(update) };
+  const drain = () =>
+    drainOutbox({
+      sql: options.sql,
+      telegram: options.telegram,
+      clock,
+      log: logs.log,
+      secrets: options.secrets ?? TEST_SECRETS,
+    });
+  // Digests go out through the outbox: delivered here before the test looks, as after an update.
+  const service: App = {
+    ...app,
+    deliverDigests: async () => {
+      const queued = await app.deliverDigests();
+      await drain();
+      return queued;
+    },
+  };
+  return {
+    app: service,
+    clock,
+    logs,
+    drain,
+    send: async (update) => {
+      await app.bot.handleUpdate(update);
+      await drain();
+    },
+  };
 }
 
 export interface BotHarness {

@@ -136,7 +136,7 @@ export async function setPeriod(
         ? await teamsOnGlobalPeriod(op.db)
         : [change.teamId];
   const told = affected.filter((teamId) => teamId !== input.here);
-  if (told.length > 0) op.effects.periodChanged(told, after, before.days);
+  if (told.length > 0) await op.effects.periodChanged(told, after, before.days);
   return { kind: "changed", before: before.days, after, title: before.title, affected };
 }
 

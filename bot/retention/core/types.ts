@@ -14,8 +14,11 @@ export type {
 
 /** What a retention operation leaves for after its commit. */
 export interface RetentionEffects {
-  /** These groups' period went from `before` to `days`: each is told once it has committed. */
-  periodChanged(teamIds: readonly number[], days: number, before: number): void;
+  /**
+   * These groups' period went from `before` to `days`: each is told once it has committed
+   * (awaited: the messages are written to the outbox in the operation's transaction).
+   */
+  periodChanged(teamIds: readonly number[], days: number, before: number): unknown;
 }
 
 export type RetentionOperation = Operation<RetentionEffects>;

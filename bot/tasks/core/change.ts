@@ -136,8 +136,8 @@ async function afterStatusChange(
   const next =
     updated.status === "done" ? await continueSeries(op.db, op.reader, updated, op.now) : null;
   const task = next ? { ...updated, nextId: next.id } : updated;
-  op.effects.groupCardChanged(task, next);
-  op.effects.taskEvent(task, task.status === "done" ? "done" : "reopened", next);
+  await op.effects.groupCardChanged(task, next);
+  await op.effects.taskEvent(task, task.status === "done" ? "done" : "reopened", next);
   return { task, next };
 }
 
@@ -353,8 +353,8 @@ export async function changeTask(
   }
 
   // The old group keeps no live card of a task it no longer has.
-  if (moved) op.effects.groupCardRetired(current);
-  if (updated.assigneeId !== current.assigneeId) op.effects.taskEvent(updated, "assigned");
+  if (moved) await op.effects.groupCardRetired(current);
+  if (updated.assigneeId !== current.assigneeId) await op.effects.taskEvent(updated, "assigned");
   if (updated.status !== current.status) ({ task: updated } = await afterStatusChange(op, updated));
   return updated;
 }

@@ -143,7 +143,7 @@ export async function createTask(op: TaskOperation, input: NewTaskInput): Promis
     op.now,
   );
   const view = await readCreatedTask(op.db, op.reader, place.id, task.reminders);
-  op.effects.taskEvent(view, "assigned");
+  await op.effects.taskEvent(view, "assigned");
   return view;
 }
 

@@ -24,13 +24,17 @@ export type TaskEvent = "assigned" | "done" | "reopened";
  * What a task operation leaves to happen after its transaction commits, described as data;
  * one implementation (bot/tasks/effects.ts) delivers it for the bot and the API alike.
  */
+/**
+ * What a task operation leaves for others to see. An operation awaits each (what it answers
+ * is not used): the messages are written to the outbox in the operation's transaction.
+ */
 export interface TaskEffects {
   /** The people concerned by `event` on `task` are told in private. */
-  taskEvent(task: TaskView, event: TaskEvent, next?: TaskView | null): void;
+  taskEvent(task: TaskView, event: TaskEvent, next?: TaskView | null): unknown;
   /** The group's card of a task completed or reopened shows its new state (and next occurrence). */
-  groupCardChanged(task: TaskView, next: TaskView | null): void;
+  groupCardChanged(task: TaskView, next: TaskView | null): unknown;
   /** The card a group still shows of a task that left it is closed. */
-  groupCardRetired(before: Pick<TaskView, "id" | "teamId" | "cardMessageId">): void;
+  groupCardRetired(before: Pick<TaskView, "id" | "teamId" | "cardMessageId">): unknown;
 }
 
 /**

@@ -1,0 +1,166 @@
+import type { ReservedSql, Sql } from "postgres";
+import type { Db } from "./client.ts";
+import { setCardMessage } from "./tasks.ts";
+import type { Vault } from "./vault.ts";
+
+/** The Bot API methods the outbox makes: each takes a chat_id and, but the last, a text. */
+export type OutboxMethod = "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
+
+/** What to store from Telegram's answer once it accepted the call. */
+export interface WriteBack {
+  /** The sent message becomes this task's card in its group (edited on later changes). */
+  groupCardOf: number;
+}
+
+export interface OutgoingCall {
+  chatId: number;
+  method: OutboxMethod;
+  /** The call's parameters without chat_id and text. */
+  params: Record<string, unknown>;
+  text?: string;
+  writeBack?: WriteBack;
+}
+
+export interface QueuedCall extends OutgoingCall {
+  id: number;
+}
+
+/** Advisory lock namespace of a chat's outbox queue (two-int form, next to the update lock). */
+const OUTBOX_LOCK_NAMESPACE = 7_302;
+
+/** The text's row identity: bound to the chat, so a sealed text copied to another chat does not open. */
+const textIdentity = (chatId: number) => `outbox:${chatId}:text`;
+
+/** Queues calls in the caller's transaction; they go out once it commits, in this order per chat. */
+export async function queueCalls(
+  db: Db,
+  vault: Vault,
+  calls: readonly OutgoingCall[],
+  now: Date,
+): Promise<void> {
+  if (calls.length === 0) return;
+  const rows = calls.map((call) => ({
+    chatId: call.chatId,
+    method: call.method,
+    params: db.json(call.params as Parameters<Db["json"]>[0]),
+    sealedText: call.text === undefined ? null : vault.seal(call.text, textIdentity(call.chatId)),
+    writeBack: call.writeBack ? db.json({ ...call.writeBack }) : null,
+    createdAt: now,
+  }));
+  // 6 parameters a row: 1,000 rows stay far below PostgreSQL's 65,534.
+  for (let start = 0; start < rows.length; start += 1000) {
+    await db`insert into outbox ${db(rows.slice(start, start + 1000))}`;
+  }
+}
+
+/**
+ * Takes, on the sender's own connection, the lock of up to `limit` chats with queued calls
+ * (oldest first) that no other sender holds, leaving out `held` (this sender's own). A
+ * session-level lock: it is freed by unlockChat, or by the connection's end when a sender
+ * dies, so a crashed instance never keeps a chat. The candidates are read first and locked
+ * second: a lock taken in the same query as a LIMIT could be taken for a row the limit
+ * then drops, and would be held by nobody's worker.
+ */
+export async function lockWaitingChats(
+  conn: ReservedSql,
+  held: readonly number[],
+  limit: number,
+): Promise<number[]> {
+  const candidates = await conn<{ chatId: number }[]>`
+    select chat_id from outbox
+    where chat_id <> all(${`{${held.join(",")}}`}::bigint[])
+    group by chat_id
+    order by min(id)
+    limit ${limit}
+  `;
+  if (candidates.length === 0) return [];
+  const ids = `{${candidates.map((row) => row.chatId).join(",")}}`;
+  const locked = await conn<{ chatId: number }[]>`
+    select chat_id from unnest(${ids}::bigint[]) as candidate (chat_id)
+    where pg_try_advisory_lock(${OUTBOX_LOCK_NAMESPACE}, hashtext(chat_id::text))
+  `;
+  return locked.map((row) => row.chatId);
+}
+
+export async function unlockChat(conn: ReservedSql, chatId: number): Promise<void> {
+  await conn`select pg_advisory_unlock(${OUTBOX_LOCK_NAMESPACE}, hashtext(${String(chatId)}))`;
+}
+
+/** Frees every chat the connection holds, before it goes back to the pool. */
+export async function unlockAllChats(conn: ReservedSql): Promise<void> {
+  await conn`select pg_advisory_unlock_all()`;
+}
+
+interface OutboxRow {
+  id: number;
+  chatId: number;
+  method: OutboxMethod;
+  params: Record<string, unknown>;
+  sealedText: Uint8Array | null;
+  writeBack: WriteBack | null;
+}
+
+/** The chat's next call, its text opened; undefined when its queue is empty. */
+export async function nextCall(
+  db: Db,
+  vault: Vault,
+  chatId: number,
+): Promise<QueuedCall | undefined> {
+  const [row] = await db<OutboxRow[]>`
+    select id, chat_id, method, params, sealed_text, write_back from outbox
+    where chat_id = ${chatId}
+    order by id
+    limit 1
+  `;
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    chatId: row.chatId,
+    method: row.method,
+    params: row.params,
+    ...(row.sealedText ? { text: vault.open(row.sealedText, textIdentity(row.chatId)) } : {}),
+    ...(row.writeBack ? { writeBack: row.writeBack } : {}),
+  };
+}
+
+/** Telegram accepted the call: store what it answered, then forget the call, atomically. */
+export async function settleDelivered(
+  sql: Sql,
+  call: QueuedCall,
+  answer: { messageId?: number },
+): Promise<void> {
+  const writeBack = call.writeBack;
+  if (!writeBack || answer.messageId === undefined) {
+    await sql`delete from outbox where id = ${call.id}`;
+    return;
+  }
+  const messageId = answer.messageId;
+  await sql.begin(async (tx) => {
+    await setCardMessage(tx, writeBack.groupCardOf, messageId);
+    await tx`delete from outbox where id = ${call.id}`;
+  });
+}
+
+export async function dropCall(db: Db, id: number): Promise<void> {
+  await db`delete from outbox where id = ${id}`;
+}
+
+/** Forgets everything queued for the chat; how many calls went. */
+export async function dropChat(db: Db, chatId: number): Promise<number> {
+  const result = await db`delete from outbox where chat_id = ${chatId}`;
+  return result.count;
+}
+
+export async function queuedCount(db: Db): Promise<number> {
+  const [row] = await db<{ count: number }[]>`select count(*)::int as count from outbox`;
+  return row?.count ?? 0;
+}
+
+/** Wakes `onQueued` whenever a transaction that queued calls commits, on any instance. */
+export async function listenForQueued(
+  sql: Sql,
+  onQueued: () => void,
+): Promise<() => Promise<void>> {
+  const { unlisten } = await sql.listen("outbox", onQueued, onQueued);
+  return unlisten;
+}

@@ -1,0 +1,137 @@
+import { Api } from "grammy";
+import { afterEach, describe, expect, it } from "vitest";
+import { createIdHasher } from "#bot/lib/logger";
+import { createOutboxSender, type OutboxSender } from "#bot/outbox/sender";
+import { createVault } from "#db/vault";
+import { useBotHarness } from "#test/helpers/bot";
+import { TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { TEST_SECRETS } from "#test/helpers/secrets";
+import { alice, bob, carol, type TestChat } from "#test/helpers/updates";
+
+const ADMIN = carol;
+const h = useBotHarness({ env: { ADMIN_IDS: String(ADMIN.id) } });
+const vault = createVault(TEST_SECRETS.encryptionKeys, TEST_SECRETS.hashSecret);
+const team: TestChat = { id: -1001000000001, title: "Alpha", type: "supergroup" };
+const groups: TestChat[] = Array.from({ length: 29 }, (_, i) => ({
+  id: -1002000000000 - i,
+  title: `Group ${i}`,
+  type: "supergroup",
+}));
+const senders: OutboxSender[] = [];
+
+afterEach(async () => {
+  await Promise.all(senders.splice(0).map((sender) => sender.stop()));
+});
+
+/** Handles an update as the service does, without delivering the outbox afterwards. */
+const handle = (update: Parameters<typeof h.bot.send>[0]) => h.bot.app.bot.handleUpdate(update);
+
+async function queued() {
+  return h.sql<{ chatId: number; method: string; sealedText: Buffer }[]>`
+    select chat_id, method, sealed_text from outbox order by id`;
+}
+
+/** The service's sender with Telegram's limits, on the harness's clock. */
+async function serviceSender(): Promise<OutboxSender> {
+  const sender = createOutboxSender({
+    sql: h.sql,
+    vault,
+    clock: h.bot.clock,
+    log: h.bot.logs.log,
+    hashId: createIdHasher(TEST_SECRETS.hashSecret),
+    api: new Api(TEST_BOT_TOKEN, { apiRoot: h.telegram.apiRoot }),
+  });
+  senders.push(sender);
+  await sender.start();
+  return sender;
+}
+
+describe("task notices through the outbox", () => {
+  it("writes an assignment's notice in the update's transaction; a sender started later delivers it", async () => {
+    await h.bot.send(h.updates.privateText(bob, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "hi"));
+    await h.bot.send(h.updates.groupText(team, bob, "hi"));
+    h.telegram.clear();
+
+    // Committed, and nobody has sent it yet (the instance died right after the commit).
+    await handle(h.updates.groupText(team, alice, "/newtask Ship the release @bobby"));
+    expect(h.telegram.textsTo(team.id)).toHaveLength(1);
+    expect(h.telegram.textsTo(bob.id)).toEqual([]);
+    const [notice] = await queued();
+    expect(notice).toMatchObject({ chatId: bob.id, method: "sendMessage" });
+    expect(notice?.sealedText.toString("latin1")).not.toContain("Ship the release");
+
+    await h.bot.drain();
+    expect(h.telegram.textsTo(bob.id)).toEqual([
+      expect.stringMatching(/^Alice assigned you a task:\n\n#\d+ <b>Ship the release<\/b>/),
+    ]);
+    expect(await queued()).toEqual([]);
+  });
+});
+
+describe("retention notices through the outbox", () => {
+  it("answers the admin at once while 29 of 30 groups wait their retry_after, then tells each once", async () => {
+    for (const group of groups) await h.bot.send(h.updates.groupText(group, bob, "hello"));
+    await h.bot.send(h.updates.privateText(bob, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "hi"));
+    await h.bot.send(h.updates.groupText(team, bob, "hi"));
+    h.telegram.clear();
+    for (const group of groups) {
+      h.telegram.failNext(
+        "sendMessage",
+        {
+          error_code: 429,
+          description: "Too Many Requests: retry after 6",
+          parameters: { retry_after: 6 },
+        },
+        { chatId: group.id },
+      );
+    }
+    const sender = await serviceSender();
+
+    await handle(h.updates.privateText(ADMIN, "/retention 120"));
+    expect(h.telegram.lastMessageTo(ADMIN.id).text).toBe(
+      "Done: the global retention period is now 120 days, was 90 days. I am telling 30 groups it applies to.",
+    );
+    await h.telegram.waitForCalls(
+      (calls) => calls.filter((call) => call.response?.ok === false).length === 29,
+    );
+    // A second later (30 a second overall were spent), someone else is told at once.
+    h.bot.clock.advance(1000);
+    await handle(h.updates.groupText(team, alice, "/newtask Ship the release @bobby"));
+    sender.wake();
+    await h.telegram.waitForCalls(() =>
+      h.telegram.textsTo(bob.id).some((text) => text.startsWith("Alice assigned you a task")),
+    );
+    expect(groups.flatMap((group) => h.telegram.textsTo(group.id))).toEqual([]);
+
+    h.bot.clock.advance(5000);
+    sender.wake();
+    await h.telegram.waitForCalls(() =>
+      groups.every((group) => h.telegram.textsTo(group.id).length === 1),
+    );
+    for (const group of groups) {
+      expect(h.telegram.textsTo(group.id)).toEqual([
+        expect.stringContaining(
+          "Stored messages in this group are now deleted 120 days after they were sent (until now: 90 days).",
+        ),
+      ]);
+    }
+  });
+});
+
+describe("privacy answers through the outbox", () => {
+  it("answers an /export asked again too soon in a group privately, once the update committed", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/start"));
+    await h.bot.send(h.updates.groupText(team, alice, "/export"));
+    h.bot.clock.advance(4 * 60_000);
+
+    await handle(h.updates.groupText(team, alice, "/export"));
+    expect(h.telegram.lastMessageTo(team.id).text).toBe("I have answered you in our private chat.");
+    expect((await queued()).map((row) => row.chatId)).toEqual([alice.id]);
+    await h.bot.drain();
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "You can ask for one export every 10 minutes. Try again at 10:10 (in 6 min).",
+    );
+  });
+});
