@@ -94,6 +94,8 @@ export function createTestBot(options: {
   throttle?: boolean;
   /** Replaces start()'s wait between attempts to reach the Bot API. */
   wait?: (ms: number) => Promise<void>;
+  /** The pool the harness drains the outbox through (default: `sql`), so counts can leave it out. */
+  outboxSql?: Sql;
 }): TestBot {
   const clock = options.clock ?? new FakeClock();
   const logs = captureLogs();
@@ -119,7 +121,7 @@ export function createTestBot(options: {
   });
   const drain = () =>
     drainOutbox({
-      sql: options.sql,
+      sql: options.outboxSql ?? options.sql,
       telegram: options.telegram,
       clock,
       log: logs.log,
