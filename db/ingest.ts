@@ -1,7 +1,7 @@
 import type { Db } from "./client.ts";
 import { messageIdentity } from "./messages.ts";
 import { CHAT_LOCK_NAMESPACE } from "./updates.ts";
-import { type Standing, type TelegramProfile, usernameHash } from "./users.ts";
+import { profileFromExcluded, type Standing, type TelegramProfile, usernameHash } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
 /*
@@ -126,12 +126,7 @@ export async function upsertProfiles(
              decode(username_hash, 'hex'), decode(profile_hash, 'hex'), language_code, ${now}
       from input
       on conflict (id) do update set
-        first_name = excluded.first_name,
-        last_name = excluded.last_name,
-        username = excluded.username,
-        username_hash = excluded.username_hash,
-        profile_hash = excluded.profile_hash,
-        language_code = excluded.language_code,
+        ${profileFromExcluded(db)},
         updated_at = excluded.updated_at
       where users.profile_hash is distinct from excluded.profile_hash
       returning id, timezone, consent_version, consent_prompted_version

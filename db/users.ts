@@ -104,12 +104,7 @@ export async function upsertUser(
               ${profile.username === null ? null : usernameHash(vault, profile.username)},
               ${profileHash}, ${profile.languageCode}, ${startedAt}, ${now})
       on conflict (id) do update set
-        first_name = excluded.first_name,
-        last_name = excluded.last_name,
-        username = excluded.username,
-        username_hash = excluded.username_hash,
-        profile_hash = excluded.profile_hash,
-        language_code = excluded.language_code,
+        ${profileFromExcluded(db)},
         started_at = coalesce(users.started_at, excluded.started_at),
         blocked_at = case when ${wrotePrivately} then null else users.blocked_at end,
         updated_at = excluded.updated_at
@@ -173,5 +168,20 @@ export async function setQuietHours(
   await db`
     update users set quiet_start = ${quiet?.start ?? null}, quiet_end = ${quiet?.end ?? null}
     where id = ${userId}
+  `;
+}
+
+/**
+ * The profile columns an upsert takes from the row it tried to insert: one list for the
+ * update's upsert (upsertUser) and the chatter batch's (db/ingest.ts).
+ */
+export function profileFromExcluded(db: Db) {
+  return db`
+    first_name = excluded.first_name,
+    last_name = excluded.last_name,
+    username = excluded.username,
+    username_hash = excluded.username_hash,
+    profile_hash = excluded.profile_hash,
+    language_code = excluded.language_code
   `;
 }
