@@ -100,16 +100,22 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   };
 
   /**
-   * Waits until a message to the chat keeps within every limit. Asked again after each wait
-   * (other chats may have spent the budget meanwhile); the caller records its attempt in the
-   * same tick as the last answer, so no other chat can come between.
+   * Waits until a message to the chat keeps within every limit and takes it out of the
+   * budget: the check and the record happen in one tick, so no other chat's worker can pass
+   * the same check in between (with an await between them, 33 went out in one second).
+   * Asked again after each wait, since other chats may have spent the budget meanwhile.
+   * The attempt's time, or undefined once the sender stops.
    */
-  const withinBudget = async (chatId: number): Promise<boolean> => {
+  const spendBudget = async (chatId: number): Promise<number | undefined> => {
     for (;;) {
+      if (!running) return undefined;
       const now = clock.now().getTime();
       const at = budgets.nextAllowed(chatId, now);
-      if (at <= now) return running;
-      if (!(await until(at))) return false;
+      if (at <= now) {
+        budgets.record(chatId, now);
+        return now;
+      }
+      if (!(await until(at))) return undefined;
     }
   };
 
@@ -148,10 +154,9 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
       while (running) {
         const call = await nextCall(sql, deps.vault, chatId);
         if (!call) return;
-        if (!(await withinBudget(chatId))) return;
         // Waits count from the attempt: at worst a few ms early, answered by one more 429.
-        const attemptedAt = clock.now().getTime();
-        budgets.record(chatId, attemptedAt);
+        const attemptedAt = await spendBudget(chatId);
+        if (attemptedAt === undefined) return;
         const outcome = await attempt(call);
         budgets.answered(chatId, attemptedAt, clock.now().getTime());
         if (outcome.kind === "sent") {
