@@ -2,6 +2,7 @@ import { type Api, GrammyError } from "grammy";
 import type { ReservedSql, Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
+import { isNotModified } from "#bot/telegram/edit";
 import {
   dropCall,
   dropChat,
@@ -222,6 +223,8 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
       return messageId === undefined ? { kind: "sent" } : { kind: "sent", messageId };
     } catch (error) {
       if (!(error instanceof GrammyError)) return { kind: "failed", error };
+      // An edit of a card that already shows the change (its button was just pressed): done.
+      if (isNotModified(error)) return { kind: "sent" };
       if (error.error_code === 429) {
         return { kind: "wait", seconds: error.parameters.retry_after ?? 1 };
       }

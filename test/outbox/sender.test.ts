@@ -236,6 +236,33 @@ describe("the outbox sender", () => {
     await untilQueueEmpty();
   });
 
+  it("counts an edit that changes nothing as done, quietly: the card already shows it", async () => {
+    freshClock();
+    await queue(message(group(7), "#12 Order chairs · done"));
+    const sender = await startSender();
+    await fake.waitForCalls(() => accepted(group(7)).length === 1);
+    const card = fake.lastMessageTo(group(7));
+    const edit = (text: string): OutgoingCall => ({
+      chatId: group(7),
+      method: "editMessageText",
+      params: { message_id: card.message_id },
+      text,
+    });
+    await queue(edit("#12 Order chairs · done"), edit("#12 Order chairs · reopened"));
+    advance(1000, sender);
+    await untilQueued(1);
+    const unchanged = fake.callsOf("editMessageText")[0];
+    expect(unchanged?.response).toMatchObject({
+      ok: false,
+      description: expect.stringMatching(/message is not modified/),
+    });
+    advance(1000, sender);
+    await untilQueueEmpty();
+    expect(fake.lastMessageTo(group(7)).text).toBe("#12 Order chairs · reopened");
+    const messages = logs.lines().map((line) => line.msg);
+    expect(messages).not.toContain("outbox: Telegram refused a call; dropped");
+  });
+
   it("retries a 5xx after a backoff", async () => {
     freshClock();
     fake.failNext(
