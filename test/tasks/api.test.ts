@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { apiClient, type Json, taskCreator } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
+import { type ApiCall, visibleText } from "#test/helpers/fake-telegram";
 import { storedTaskFields } from "#test/helpers/tasks";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
@@ -398,6 +399,29 @@ describe("reminders", () => {
 });
 
 describe("notifications", () => {
+  it("fits a notice of the largest task, written in HTML's own characters, into one message", async () => {
+    // The longest first name Telegram allows (64), every character one HTML escapes.
+    const longName: TestUser = { id: 7101, first_name: "<&>".repeat(21) };
+    await h.bot.send(h.updates.groupText(team, longName, "hello"));
+    await h.bot.send(h.updates.privateText(bob, "/start"));
+    h.telegram.clear();
+    const title = "&<>".repeat(66);
+    await created(longName, {
+      title,
+      description: "<a href='x'>&".repeat(300),
+      teamId: team.id,
+      assigneeId: bob.id,
+      dueAt: "2026-12-24T15:00:00Z",
+      priority: "high",
+    });
+    const toBob = () => h.telegram.callsOf("sendMessage").find((c) => c.payload.chat_id === bob.id);
+    await h.telegram.waitForCalls(() => toBob() !== undefined);
+    expect(toBob()?.response?.ok).toBe(true);
+    const seen = visibleText(toBob() as ApiCall);
+    expect(seen).toContain(`${longName.first_name} assigned you a task:`);
+    expect(seen).toContain(title);
+  });
+
   it("tells the people on a task in private, as the bot does, once the change is saved", async () => {
     await h.bot.send(h.updates.privateText(alice, "/start"));
     await h.bot.send(h.updates.privateText(bob, "/start"));
