@@ -15,6 +15,7 @@ import { miniAppApi } from "./http/mini-app-api.ts";
 import { miniAppRoutes } from "./http/mini-app-static.ts";
 import { createHttpApp } from "./http/server.ts";
 import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
+import { BackgroundWork } from "./lib/background.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import {
@@ -25,6 +26,7 @@ import {
 } from "./lib/rate-limit.ts";
 import type { RetentionSettings } from "./lib/retention-settings.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import type { SendLimits } from "./outbox/budgets.ts";
 import { createOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
@@ -48,6 +50,8 @@ export interface AppDeps {
   rateLimit?: RateLimit;
   /** Outgoing throttle within Telegram's limits; on unless a benchmark turns it off. */
   throttle?: boolean;
+  /** The outbox sender's pace: Telegram's limits unless a test on a frozen clock lifts them. */
+  outboxLimits?: SendLimits;
   /** Updates processed at once; each holds a pooled connection. */
   maxUpdatesInFlight?: number;
   /** Waits between attempts to reach the Bot API at start; tests decide when it ends. */
@@ -61,6 +65,8 @@ export interface App {
   people: PeopleChanges;
   /** Delivers the outbox (messages written in the transactions that caused them); start() starts it. */
   outbox: OutboxSender;
+  /** After-commit work of updates (callback answers, uploads, purges): tests wait for it. */
+  background: BackgroundWork;
   /** Sends the reminders that are due now: what the minutely job runs. */
   deliverReminders(): Promise<DeliveryCounts>;
   /** Sends the daily digests whose time has come: also minutely. */
@@ -117,6 +123,7 @@ export function createApp(deps: AppDeps): App {
     retention,
     miniAppUrl: config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null,
     people: peopleChanges(sql, log),
+    background: new BackgroundWork(log),
   };
   const bot = createBot({
     token: config.botToken,
@@ -175,6 +182,7 @@ export function createApp(deps: AppDeps): App {
   const outbox = createOutboxSender({
     ...services,
     api: new Api(config.botToken, { apiRoot: config.telegramApiRoot }),
+    ...(deps.outboxLimits ? { limits: deps.outboxLimits } : {}),
   });
 
   let server: ServerType | undefined;
@@ -191,6 +199,7 @@ export function createApp(deps: AppDeps): App {
     http,
     people: services.people,
     outbox,
+    background: services.background,
     deliverReminders: () => deliverDueReminders(reminders),
     deliverDigests: () => deliverDueDigests(reminders),
     async start() {
@@ -276,6 +285,7 @@ export function createApp(deps: AppDeps): App {
         server.close(() => resolve());
       });
       await Promise.allSettled([...webhookUpdates]);
+      await services.background.idle();
       await jobs?.stop();
       await outbox.stop();
       await services.people.stop();

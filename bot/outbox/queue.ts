@@ -2,7 +2,7 @@ import type { Db } from "#db/client";
 import { type OutgoingCall, queueCalls } from "#db/outbox";
 import type { Vault } from "#db/vault";
 
-export type { OutgoingCall, WriteBack } from "#db/outbox";
+export type { OutboxMethod, OutgoingCall, WriteBack } from "#db/outbox";
 
 /**
  * Messages to send once the caller's transaction commits: written in it as outbox rows,

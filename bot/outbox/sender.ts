@@ -2,7 +2,6 @@ import { type Api, GrammyError } from "grammy";
 import type { ReservedSql, Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
-import { isNotModified } from "#bot/telegram/edit";
 import {
   dropCall,
   dropChat,
@@ -41,6 +40,14 @@ export interface OutboxSender {
   stop(): Promise<void>;
   /** Looks again now: for what was queued, and for waits whose moment the clock has reached. */
   wake(): void;
+}
+
+/**
+ * Telegram refuses an edit that changes nothing with a 400. A double tap, or a button that
+ * shows what is already shown, ends there: the message is as it should be.
+ */
+function isNotModified(error: GrammyError): boolean {
+  return error.description.includes("message is not modified");
 }
 
 /** 5xx and network errors: retried after 1, 2, 4 … s, at most 5 min apart, 12 times. */

@@ -4,7 +4,6 @@ import { formatDay } from "#bot/lib/moments";
 import { plural } from "#bot/lib/text";
 import { type ConsentOp, consentButton } from "#bot/telegram/callback-data";
 import type { BotContext } from "#bot/telegram/context";
-import { editPressedMessage } from "#bot/telegram/edit";
 import { privacyOp, redirectToPrivateChat } from "./chat.ts";
 import {
   type ConsentState,
@@ -121,7 +120,7 @@ export function consentFeature(): Composer<BotContext> {
     if (stale) {
       const { state } = await consentStatus(op);
       const screen = consentScreen(ctx, state, userId);
-      await editPressedMessage(ctx, screen.text, screen.options);
+      await ctx.editMessageText(screen.text, screen.options);
       return ctx.answerCallbackQuery({
         text: "That button has expired. Here is your current choice.",
         show_alert: true,
@@ -136,7 +135,7 @@ export function consentFeature(): Composer<BotContext> {
         ctx.viewer.consentVersion = record.policyVersion;
         ctx.viewer.consentPromptedVersion = record.policyVersion;
         const screen = consentScreen(ctx, state, userId);
-        await editPressedMessage(ctx, screen.text, screen.options);
+        await ctx.editMessageText(screen.text, screen.options);
         return ctx.answerCallbackQuery({
           text: changed ? "Thank you: consent given." : "Already done: consent is given.",
         });
@@ -163,7 +162,7 @@ export function consentFeature(): Composer<BotContext> {
             .text(`🗑 Delete ${plural(stored, "message")}`, button(ctx, "delete-stored", userId))
             .text("Keep them", button(ctx, "keep-stored", userId));
         }
-        await editPressedMessage(ctx, screen.text, screen.options);
+        await ctx.editMessageText(screen.text, screen.options);
         return ctx.answerCallbackQuery({
           text: changed
             ? "I have stopped recording your messages."
@@ -178,13 +177,13 @@ export function consentFeature(): Composer<BotContext> {
           userId,
           `🗑 Deleted ${plural(deleted, "stored message")}.`,
         );
-        await editPressedMessage(ctx, screen.text, screen.options);
+        await ctx.editMessageText(screen.text, screen.options);
         return ctx.answerCallbackQuery({ text: `Deleted ${plural(deleted, "message")}.` });
       }
       case "keep-stored": {
         const { state } = await consentStatus(op);
         const screen = consentScreen(ctx, state, userId);
-        await editPressedMessage(ctx, screen.text, screen.options);
+        await ctx.editMessageText(screen.text, screen.options);
         return ctx.answerCallbackQuery({ text: "Kept. /delete erases them whenever you like." });
       }
     }

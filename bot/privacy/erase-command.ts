@@ -52,18 +52,15 @@ export function eraseFeature(): Composer<BotContext> {
   composer.callbackQuery(ERASE.buttons.match, async (ctx) => {
     const confirmed = await takeConfirmation(ctx, ERASE);
     if (!confirmed) return;
-    const userId = ctx.from.id;
     if (confirmed.answer === "no") {
       await ctx.editMessageText("Nothing was deleted.");
       return ctx.answerCallbackQuery();
     }
     // The core's effect forgets them after the commit, here and on every other instance.
     const counts = await erase(privacyOp(ctx), ctx.services);
-    // Told only once the erasure has committed: a failed commit must not claim it happened.
-    const chatId = ctx.chat?.id ?? userId;
+    // Said through the outbox, written after the erasure emptied their queue: told only
+    // once the erasure has committed, since a failed commit must not claim it happened.
     const messageId = ctx.callbackQuery.message?.message_id;
-    const { api } = ctx;
-    const queryId = ctx.callbackQuery.id;
     const report = [
       "Done. Your data is deleted:",
       `• ${plural(counts.messages, "stored message")}`,
@@ -79,10 +76,8 @@ export function eraseFeature(): Composer<BotContext> {
       "",
       "If you write to me again, we start from the beginning.",
     ].join("\n");
-    ctx.afterCommit(async () => {
-      await api.answerCallbackQuery(queryId, { text: "Your data is deleted." });
-      if (messageId !== undefined) await api.editMessageText(chatId, messageId, report);
-    });
+    await ctx.answerCallbackQuery({ text: "Your data is deleted." });
+    if (messageId !== undefined) await ctx.editMessageText(report);
   });
   return composer;
 }

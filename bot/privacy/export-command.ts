@@ -1,7 +1,6 @@
 import { Composer, InlineKeyboard, InputFile } from "grammy";
 import { describeError } from "#bot/lib/logger";
 import { formatTime } from "#bot/lib/moments";
-import { queueMessages } from "#bot/outbox/queue";
 import type { BotContext } from "#bot/telegram/context";
 import { privacyOp, startLink } from "./chat.ts";
 import { exportData } from "./core/export.ts";
@@ -23,6 +22,8 @@ async function startExport(ctx: BotContext, userId: number): Promise<"started" |
   const { api } = ctx;
   const { hashId, log } = ctx.services;
   ctx.afterCommit(async () => {
+    // Said here, not through the outbox, so it comes before the file and before an apology.
+    await api.sendMessage(userId, "Preparing your data export…").catch(() => {});
     const renew = () => api.sendChatAction(userId, "upload_document").catch(() => {});
     await renew();
     const timer = setInterval(renew, CHAT_ACTION_RENEW_MS);
@@ -75,8 +76,8 @@ function tooSoon(ctx: BotContext, retryAt: Date): string {
 
 export async function exportInPrivate(ctx: BotContext, userId: number): Promise<void> {
   const result = await startExport(ctx, userId);
-  if (result === "started") await ctx.reply("Preparing your data export…");
-  else await ctx.reply(tooSoon(ctx, result));
+  // Once started, the upload's own work says what is happening, in order with the file.
+  if (result !== "started") await ctx.reply(tooSoon(ctx, result));
 }
 
 /** /export: the file always goes to the private chat; a group only hears where it went. */
@@ -97,10 +98,8 @@ export function exportFeature(): Composer<BotContext> {
     }
     const result = await startExport(ctx, userId);
     if (result !== "started") {
-      // To their private chat through the outbox, written with this update's transaction.
-      await queueMessages(ctx.db, ctx.services.vault, ctx.services.clock.now(), [
-        { chatId: userId, method: "sendMessage", text: tooSoon(ctx, result), params: {} },
-      ]);
+      // To their private chat: through the outbox with this update's transaction, as every reply.
+      await ctx.api.sendMessage(userId, tooSoon(ctx, result));
     }
     await ctx.reply("I have answered you in our private chat.", replyTo);
   });

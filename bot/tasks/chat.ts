@@ -1,6 +1,5 @@
 import type { InlineKeyboard } from "grammy";
 import type { BotContext } from "#bot/telegram/context";
-import { editPressedMessage } from "#bot/telegram/edit";
 import type { CardView, Rendered } from "./card.ts";
 import type { ChatScope } from "./core/visibility.ts";
 
@@ -36,13 +35,13 @@ export function replyOptions(ctx: BotContext, rendered: Rendered) {
   };
 }
 
-/** Edits the message a button sits on; an unchanged message is not an error for us. */
+/** Edits the message a button sits on (through the outbox, where "not modified" is done). */
 export async function editInPlace(
   ctx: BotContext,
   text: string,
   keyboard: InlineKeyboard,
 ): Promise<void> {
-  await editPressedMessage(ctx, text, {
+  await ctx.editMessageText(text, {
     parse_mode: "HTML",
     reply_markup: keyboard,
     link_preview_options: { is_disabled: true },

@@ -15,10 +15,10 @@ import {
   replyOptions,
 } from "./chat.ts";
 import { chatOperation } from "./chat-operation.ts";
-import { rememberGroupCard, setTaskStatus } from "./core/change.ts";
+import { setTaskStatus } from "./core/change.ts";
 import { createTask } from "./core/create.ts";
 import { listChatTasks } from "./core/list.ts";
-import type { TaskOperation, TaskView } from "./core/operation.ts";
+import type { TaskView } from "./core/operation.ts";
 import type { ChatScope } from "./core/visibility.ts";
 import { NEW_TASK, NEW_TASK_IDLE_MS, newTaskConversation } from "./new-task.ts";
 
@@ -62,16 +62,21 @@ function withAppButton(ctx: BotContext, scope: ChatScope, rendered: Rendered): R
   return { ...rendered, keyboard };
 }
 
-/** Posts a new task's card; in a group it becomes the card later changes edit. */
-async function postCard(
-  ctx: BotContext,
-  op: TaskOperation,
-  task: TaskView,
-  view: CardView,
-): Promise<void> {
+/**
+ * Posts a new task's card; in a group it becomes the card later changes edit, once the
+ * outbox has sent it and written back the id Telegram gave it.
+ */
+async function postCard(ctx: BotContext, task: TaskView, view: CardView): Promise<void> {
   const card = renderCard(task, view);
-  const sent = await ctx.reply(card.text, replyOptions(ctx, card));
-  await rememberGroupCard(op, task, sent.message_id);
+  const chatId = ctx.chatId;
+  if (chatId === undefined) return;
+  ctx.outgoing.queue({
+    chatId,
+    method: "sendMessage",
+    text: card.text,
+    params: { ...replyOptions(ctx, card) },
+    ...(task.teamId === null ? {} : { writeBack: { groupCardOf: task.id } }),
+  });
 }
 
 async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): Promise<void> {
@@ -89,7 +94,7 @@ async function createFromLine(ctx: BotContext, scope: ChatScope, line: string): 
     due: parsed.task.due ? { at: parsed.task.due.at, hasTime: parsed.task.due.hasTime } : null,
     repeat: parsed.task.repeat ?? null,
   });
-  await postCard(ctx, op, task, view);
+  await postCard(ctx, task, view);
 }
 
 /** The /newtask form; installed where form state is read (see telegram/bot.ts). */
@@ -145,7 +150,7 @@ export function tasksFeature(): Composer<BotContext> {
         authorId: source.from && !source.from.is_bot ? source.from.id : null,
       },
     });
-    await postCard(ctx, op, task, view);
+    await postCard(ctx, task, view);
   });
 
   composer.command("tasks", async (ctx) => {

@@ -26,8 +26,7 @@ type EffectServices = Pick<Services, "vault">;
 /**
  * The task effects for one unit, the same for the bot and the API: the messages are written
  * to the outbox in the unit's transaction, so they exist exactly when the change committed,
- * and go out after the commit (after the chat's own reply), in the order the operation
- * described them.
+ * and go out after the commit, per chat in the order they were written.
  */
 export function taskEffects(
   unit: Unit,

@@ -25,7 +25,11 @@ export const NEW_TASK_IDLE_MS = 30 * 60 * 1000;
 
 type NewTaskConversation = Conversation<BotContext, Context>;
 
-type Answer = { kind: "text"; text: string } | { kind: "button"; data: string } | { kind: "skip" };
+/** A button's answer knows the message it sits on: the form edits that one. */
+type Answer =
+  | { kind: "text"; text: string }
+  | { kind: "button"; data: string; messageId: number | undefined }
+  | { kind: "skip" };
 
 interface Assignee {
   id: number;
@@ -85,16 +89,17 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   const teamId = chat.type === "group" || chat.type === "supergroup" ? chat.id : null;
   let replyTo = ctx.message?.message_id;
 
+  // Sent through the outbox once the update commits: the form never learns a message's id,
+  // and edits only the message a pressed button sits on.
   const say = (text: string, keyboard?: InlineKeyboard) =>
     conversation.external(async (outer) => {
-      const sent = await outer.api.sendMessage(chat.id, text, {
+      await outer.api.sendMessage(chat.id, text, {
         parse_mode: "HTML",
         ...(keyboard ? { reply_markup: keyboard } : {}),
         ...(replyTo
           ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } }
           : {}),
       });
-      return sent.message_id;
     });
 
   const cancel = async (): Promise<never> => {
@@ -130,7 +135,11 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
         if (!current || press === null) continue;
         if (press.step === "cancel") return cancel();
         if (press.step === "skip") return { kind: "skip" };
-        return { kind: "button", data: "value" in press ? press.value : "" };
+        return {
+          kind: "button",
+          data: "value" in press ? press.value : "",
+          messageId: next.callbackQuery?.message?.message_id,
+        };
       }
       const message = next.message;
       if (!message) await conversation.skip({ next: true });
@@ -164,7 +173,7 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   /** Reminder toggles on one message: each tap redraws its buttons, Done moves on. */
   const askReminders = async (): Promise<number[]> => {
     const chosen = new Set<number>([0]);
-    const messageId = await say(Q.reminders, reminderKeyboard(chosen));
+    await say(Q.reminders, reminderKeyboard(chosen));
     for (;;) {
       const answer = await waitAnswer(Q.reminders, "reminders", true);
       if (answer.kind === "text") {
@@ -175,6 +184,8 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       const offset = REMINDER_OFFSETS.find((known) => String(known) === answer.data);
       if (offset === undefined) continue;
       if (!chosen.delete(offset)) chosen.add(offset);
+      const { messageId } = answer;
+      if (messageId === undefined) continue;
       await conversation.external((outer) =>
         outer.api.editMessageReplyMarkup(chat.id, messageId, {
           reply_markup: reminderKeyboard(chosen),
@@ -338,10 +349,14 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
   const confirmKeyboard = new InlineKeyboard()
     .text("Create", formButton.encode({ step: "create" }))
     .text("Cancel", formButton.encode({ step: "cancel" }));
-  const summaryMessageId = await say(summary.join("\n"), confirmKeyboard);
+  await say(summary.join("\n"), confirmKeyboard);
+  let summaryMessageId: number | undefined;
   for (;;) {
     const answer = await waitAnswer(Q.confirm, "create", false);
-    if (answer.kind === "button") break;
+    if (answer.kind === "button") {
+      summaryMessageId = answer.messageId;
+      break;
+    }
     await say("Tap Create or Cancel above.");
   }
 
@@ -361,10 +376,19 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       reminders: offsets,
     });
     const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
-    await outer.api.editMessageText(chat.id, summaryMessageId, card.text, {
-      parse_mode: "HTML",
-      reply_markup: card.keyboard,
-    });
+    const options = { parse_mode: "HTML" as const, reply_markup: card.keyboard };
+    if (summaryMessageId === undefined) {
+      // Telegram no longer shows the summary's message: the card comes as a new one.
+      outer.outgoing.queue({
+        chatId: chat.id,
+        method: "sendMessage",
+        text: card.text,
+        params: { ...options },
+        ...(task.teamId === null ? {} : { writeBack: { groupCardOf: task.id } }),
+      });
+      return;
+    }
+    await outer.api.editMessageText(chat.id, summaryMessageId, card.text, options);
     await rememberGroupCard(op, task, summaryMessageId);
   });
 }

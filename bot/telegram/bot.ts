@@ -109,14 +109,13 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       storageClient: options.rateLimit.store ?? "MEMORY_STORE",
       keyPrefix: "tt:rate:",
       // Called once per window, on the first update over the limit.
-      onLimitExceeded: async (ctx) => {
+      onLimitExceeded: (ctx) => {
         const text = "Slow down a little: I'll answer again in a few seconds.";
-        try {
+        // Said in the background: the update ends here and must not wait on Telegram.
+        ctx.services.background.start("slow-down notice", async () => {
           if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text });
           else if (ctx.message) await ctx.reply(text);
-        } catch (error) {
-          ctx.services.log.warn({ err: describeError(error) }, "could not send slow-down notice");
-        }
+        });
       },
     }),
   );

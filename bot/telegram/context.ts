@@ -1,9 +1,11 @@
 import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { Context } from "grammy";
 import type { Sql } from "postgres";
+import type { BackgroundWork } from "#bot/lib/background";
 import type { Clock } from "#bot/lib/clock";
 import type { IdHasher, Logger } from "#bot/lib/logger";
 import type { RetentionSettings } from "#bot/lib/retention-settings";
+import type { OutgoingCall } from "#bot/outbox/queue";
 import type { PeopleChanges } from "#bot/people/changes";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
@@ -25,6 +27,8 @@ export interface Services {
   miniAppUrl: string | null;
   /** Per-process caches of people, forgotten when a person changes on any instance. */
   people: PeopleChanges;
+  /** After-commit work nobody waits for; stop() waits for it. */
+  background: BackgroundWork;
 }
 
 /**
@@ -43,6 +47,11 @@ export interface UpdateScope {
   db: Db;
   /** Runs once the update's transaction has committed (messages to other people). */
   afterCommit(effect: () => Promise<unknown>): void;
+  /**
+   * The update's own outbox calls, beside what ctx.reply and the edits queue by themselves:
+   * for a message whose id Telegram answers with is to be written back.
+   */
+  outgoing: { queue(call: OutgoingCall): void };
   viewer: Viewer;
 }
 

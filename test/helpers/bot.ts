@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import { createIdHasher, type Logger } from "#bot/lib/logger";
+import type { SendLimits } from "#bot/outbox/budgets";
 import { createOutboxSender } from "#bot/outbox/sender";
 import type { RateLimit } from "#bot/telegram/bot";
 import { queuedCount } from "#db/outbox";
@@ -94,6 +95,8 @@ export function createTestBot(options: {
   throttle?: boolean;
   /** Replaces start()'s wait between attempts to reach the Bot API. */
   wait?: (ms: number) => Promise<void>;
+  /** The started service's sender pace (default: none, as the harness's drain). */
+  outboxLimits?: SendLimits;
   /** The pool the harness drains the outbox through (default: `sql`), so counts can leave it out. */
   outboxSql?: Sql;
 }): TestBot {
@@ -117,6 +120,8 @@ export function createTestBot(options: {
       ? {}
       : { rateLimit: options.rateLimit ?? { limit: 1000, windowMs: 1000 } }),
     throttle: options.throttle ?? false,
+    // A started service's own sender, on a clock that stands still, sends without pacing.
+    outboxLimits: options.outboxLimits ?? UNPACED,
     ...(options.wait ? { wait: options.wait } : {}),
   });
   const drain = () =>
@@ -143,6 +148,8 @@ export function createTestBot(options: {
     drain,
     send: async (update) => {
       await app.bot.handleUpdate(update);
+      // Callback answers and uploads start after the commit; replies wait in the outbox.
+      await app.background.idle();
       await drain();
     },
   };

@@ -25,6 +25,8 @@ describe("POST /telegram/webhook", () => {
     const response = await deliver(h.updates.privateText(alice, "/newtask Via webhook"), SECRET);
     expect(response.status).toBe(200);
     expect(await taskCount()).toBe(1);
+    // The answer waits in the outbox until the service's sender (here: the harness) sends it.
+    await h.bot.drain();
     expect(h.telegram.textsTo(alice.id).at(-1)).toContain("Via webhook");
   });
 

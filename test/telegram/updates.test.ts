@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
+import { pressOn } from "#test/helpers/buttons";
 import { storedTasks } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
@@ -79,13 +80,25 @@ describe("errors", () => {
     expect(await taskTitles()).toEqual(["Next one"]);
   });
 
-  it("keeps nothing of a handler that failed half-way", async () => {
-    h.telegram.failNext("sendMessage", {
-      error_code: 400,
-      description: "Bad Request: chat not found",
-    });
-    await h.bot.send(h.updates.groupText(team, alice, "/newtask Half done"));
+  it("keeps nothing of a handler that failed half-way, says nothing of it, and apologises", async () => {
+    // The task's row is written, then the next statement fails: the update must leave no trace.
+    await h.sql`
+      create function refuse_task() returns trigger language plpgsql as $$
+      begin raise exception 'refused for the test'; end $$`;
+    await h.sql`
+      create trigger refuse_task after insert on tasks
+      for each row execute function refuse_task()`;
+    try {
+      await h.bot.send(h.updates.groupText(team, alice, "/newtask Half done"));
+    } finally {
+      await h.sql`drop trigger refuse_task on tasks`;
+      await h.sql`drop function refuse_task`;
+    }
     expect(await taskTitles()).toEqual([]);
+    // No card for a task that does not exist: only the apology reached the group.
+    expect(h.telegram.textsTo(team.id)).toEqual([
+      "Sorry, something went wrong on my side. Please try again.",
+    ]);
     const processed = await h.sql`select 1 from processed_updates`;
     expect(processed.length).toBe(1);
   });
@@ -159,23 +172,16 @@ describe("rate limit shared through Redis", () => {
 });
 
 describe("outgoing calls", () => {
-  it("retries a call Telegram answered with 429 after retry_after, and delivers it once", async () => {
-    h.telegram.failNext(
-      "sendMessage",
-      {
-        error_code: 429,
-        description: "Too Many Requests: retry after 1",
-        parameters: { retry_after: 1 },
-      },
-      { chatId: alice.id },
-    );
+  it("answers a button once the update has committed, retried after Telegram's 429", async () => {
     await h.bot.send(h.updates.privateText(alice, "/newtask Patient task"));
-    const attempts = h.telegram
-      .callsOf("sendMessage")
-      .filter((c) => c.payload.chat_id === alice.id);
-    expect(attempts).toHaveLength(2);
-    expect(h.telegram.textsTo(alice.id)).toHaveLength(1);
-    expect(h.telegram.textsTo(alice.id)[0]).toContain("Patient task");
-    expect(await taskTitles()).toEqual(["Patient task"]);
+    h.telegram.failNext("answerCallbackQuery", {
+      error_code: 429,
+      description: "Too Many Requests: retry after 1",
+      parameters: { retry_after: 1 },
+    });
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Done"));
+    const answers = h.telegram.callsOf("answerCallbackQuery");
+    expect(answers.map((call) => call.response?.ok)).toEqual([false, true]);
+    expect(h.telegram.lastMessageTo(alice.id).text).toMatch(/^✅ #\d+ <b>Patient task<\/b>/);
   });
 });
