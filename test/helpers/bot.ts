@@ -20,6 +20,7 @@ import {
   TEST_BOT_INFO,
   TEST_BOT_TOKEN,
 } from "./fake-telegram.ts";
+import { UNPACED } from "./limits.ts";
 import { captureLogs } from "./logs.ts";
 import { TEST_SECRETS } from "./secrets.ts";
 import { makeUpdates, type TestUser } from "./updates.ts";
@@ -36,13 +37,6 @@ export interface TestBot {
   /** Delivers what the outbox holds, as the service's sender would (without pacing), and waits. */
   drain(): Promise<void>;
 }
-
-/** No pacing: tests of the pace are in test/outbox; the others send many messages at one instant. */
-const UNPACED = {
-  perChatIntervalMs: 0,
-  perGroupPerMinute: Number.POSITIVE_INFINITY,
-  overallPerSecond: Number.POSITIVE_INFINITY,
-};
 
 /**
  * Sends everything queued in the outbox with a sender of its own, then stops it: what the

@@ -159,6 +159,29 @@ describe("waitForCalls", () => {
   });
 });
 
+describe("holdAnswers", () => {
+  it("carries out a matching call at once but answers it only when the gate opens", async () => {
+    const gate = fake.holdAnswers((call) => call.payload.text === "Held");
+    let answered = false;
+    const held = bot.api.sendMessage(alice.id, "Held").then((message) => {
+      answered = true;
+      return message;
+    });
+    await fake.waitForCalls(() => gate.held().length === 1);
+
+    // Telegram has it (the person sees it); the client does not know yet.
+    expect(fake.textsTo(alice.id)).toEqual(["Held"]);
+    const other = await bot.api.sendMessage(bob.id, "Not held");
+    expect(other.text).toBe("Not held");
+    expect(answered).toBe(false);
+
+    gate.open();
+    expect((await held).message_id).toBe(fake.lastMessageTo(alice.id).message_id);
+    const after = await bot.api.sendMessage(alice.id, "Held");
+    expect(after.message_id).toBe(1001);
+    expect(gate.held()).toHaveLength(1);
+  });
+});
 describe("long polling", () => {
   it("returns updates pushed before the poll", async () => {
     const update = makeUpdates().privateText(alice, "/start");

@@ -31,8 +31,19 @@ export interface ApiCall {
   method: string;
   payload: Record<string, unknown>;
   token: string;
-  /** What the fake answered; undefined only while a getUpdates long poll is still open. */
+  /**
+   * What the fake answered; undefined only while a getUpdates long poll is still open. Set on
+   * arrival also for a call whose answer a gate holds back (Telegram has carried it out).
+   */
   response?: ApiResponse;
+}
+
+/** Answers held back by `holdAnswers`. */
+export interface AnswerGate {
+  /** The calls that arrived while the gate was shut, in arrival order. */
+  held(): ApiCall[];
+  /** Sends the held answers to the clients still waiting for them, and holds no more. */
+  open(): void;
 }
 
 export type ApiResponse = { ok: true; result: unknown } | ({ ok: false } & ApiError);
@@ -75,12 +86,18 @@ export interface FakeTelegram {
   textsTo(chatId: number): string[];
   /** The latest message the bot sent to the chat, with edits applied; throws if none. */
   lastMessageTo(chatId: number): BotMessage;
-  /** Forgets calls, messages (ids restart at 1000), queued failures, blocks and updates. */
+  /** Forgets calls, messages (ids restart at 1000), queued failures, blocks and updates; opens gates. */
   clear(): void;
   /** Forgets only the call log; the chats keep their messages (a long benchmark drains it). */
   forgetCalls(): void;
   failNext(method: string, error: ApiError, options?: { chatId?: number; times?: number }): void;
   blockChat(chatId: number): void;
+  /**
+   * Carries out each call `matches` picks as usual (checked, recorded, its message stored: the
+   * person sees it) but holds its HTTP answer until the gate opens: a client waiting there has
+   * been served without knowing it, which is where a crash test kills it. Not for getUpdates.
+   */
+  holdAnswers(matches: (call: ApiCall) => boolean): AnswerGate;
   /** What getChatMember answers for this user in this chat; "member" until a test sets it. */
   setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void;
   waitForCalls(predicate: (calls: ApiCall[]) => boolean, timeoutMs?: number): Promise<void>;
@@ -103,6 +120,11 @@ interface PlannedFailure {
   error: ApiError;
   chatId: number | undefined;
   remaining: number;
+}
+
+interface ShutGate {
+  matches: (call: ApiCall) => boolean;
+  held: { call: ApiCall; res: ServerResponse }[];
 }
 
 interface OpenPoll {
@@ -140,6 +162,7 @@ export async function startFakeTelegram(
   const calls: ApiCall[] = [];
   const listeners = new Set<() => void>();
   const openPolls = new Set<OpenPoll>();
+  const gates = new Set<ShutGate>();
   let failures: PlannedFailure[] = [];
   let blocked = new Set<number>();
   let nextMessageId = new Map<number, number>();
@@ -356,8 +379,16 @@ export async function startFakeTelegram(
       error_code: 404,
       description: "Not Found: method not found",
     };
+    const gate = [...gates].find((shut) => shut.matches(call));
+    gate?.held.push({ call, res });
     record(call);
-    reply(res, call.response);
+    if (!gate) reply(res, call.response);
+  }
+
+  function openGate(gate: ShutGate): void {
+    if (!gates.delete(gate)) return;
+    // A killed client's socket is gone: reply() skips it.
+    for (const { call, res } of gate.held) if (call.response) reply(res, call.response);
   }
 
   const server = createServer((req, res) => {
@@ -397,6 +428,7 @@ export async function startFakeTelegram(
       return last;
     },
     clear: () => {
+      for (const gate of [...gates]) openGate(gate);
       calls.length = 0;
       failures = [];
       blocked = new Set();
@@ -414,6 +446,14 @@ export async function startFakeTelegram(
     },
     blockChat: (chatId) => {
       blocked.add(chatId);
+    },
+    holdAnswers: (matches) => {
+      const gate: ShutGate = { matches, held: [] };
+      gates.add(gate);
+      return {
+        held: () => gate.held.map(({ call }) => call),
+        open: () => openGate(gate),
+      };
     },
     setChatMember: (chatId, userId, status) => {
       members.set(memberKey(chatId, userId), status);
@@ -449,6 +489,7 @@ export async function startFakeTelegram(
       }
     },
     close: async () => {
+      for (const gate of [...gates]) openGate(gate);
       // Let open long polls hear "no updates" before their sockets are cut.
       const answered = [...openPolls].map((poll) => {
         const done = new Promise<void>((resolve) => {

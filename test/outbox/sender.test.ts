@@ -325,7 +325,9 @@ describe("the outbox sender", () => {
     await fake.waitForCalls((calls) => acceptedCount(calls) === 30);
     await first.stop();
     const [locks] = await db.sql<{ count: number }[]>`
-      select count(*)::int as count from pg_locks where locktype = 'advisory'`;
+      select count(*)::int as count from pg_locks
+      where locktype = 'advisory'
+        and database = (select oid from pg_database where datname = current_database())`;
     expect(locks?.count).toBe(0);
     const second = await startSender();
     for (let sent = 60; sent <= 150; sent += 30) {
