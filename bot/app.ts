@@ -9,7 +9,7 @@ import type { Secrets } from "#db/secrets";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
 import type { Config } from "./config.ts";
-import { deliverDueDigests, digestJob } from "./digests/deliver.ts";
+import { deliverDueDigests, digestWork } from "./digests/deliver.ts";
 import { createInitDataValidator } from "./http/auth/init-data.ts";
 import { miniAppApi } from "./http/mini-app-api.ts";
 import { miniAppRoutes } from "./http/mini-app-static.ts";
@@ -17,6 +17,7 @@ import { createHttpApp } from "./http/server.ts";
 import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import { BackgroundWork } from "./lib/background.ts";
 import type { Clock } from "./lib/clock.ts";
+import { createDueTimer, type DueTimer } from "./lib/due-timer.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import {
   createRateLimiter,
@@ -30,7 +31,7 @@ import type { SendLimits } from "./outbox/budgets.ts";
 import { createOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
-import { type DeliveryCounts, deliverDueReminders, reminderJob } from "./reminders/deliver.ts";
+import { type DeliveryCounts, deliverDueReminders, reminderWork } from "./reminders/deliver.ts";
 import { purgeJob } from "./retention/purge.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
@@ -67,11 +68,15 @@ export interface App {
   outbox: OutboxSender;
   /** After-commit work of updates (callback answers, uploads, purges): tests wait for it. */
   background: BackgroundWork;
-  /** Sends the reminders that are due now: what the minutely job runs. */
+  /** Queues the reminders that are due now: what the reminder timer runs at their moment. */
   deliverReminders(): Promise<DeliveryCounts>;
-  /** Sends the daily digests whose time has come: also minutely. */
+  /** Queues the daily digests whose time has come: what the digest timer runs. */
   deliverDigests(): Promise<number>;
-  /** Listens, starts polling or registers the webhook, and starts the jobs. */
+  /** Runs deliverReminders at the next reminder's moment, re-armed on any instance's change; start() starts it. */
+  reminderTimer: DueTimer;
+  /** The same for digests. */
+  digestTimer: DueTimer;
+  /** Listens, starts polling or registers the webhook, and starts the timers and jobs. */
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
   stop(): Promise<void>;
@@ -191,9 +196,10 @@ export function createApp(deps: AppDeps): App {
 
   const reminders = {
     ...services,
-    api: bot.api,
     botUsername: () => (bot.isInited() ? bot.botInfo.username : null),
   };
+  const reminderTimer = createDueTimer(reminderWork(reminders), { clock, log });
+  const digestTimer = createDueTimer(digestWork(reminders), { clock, log });
   return {
     bot,
     http,
@@ -202,6 +208,8 @@ export function createApp(deps: AppDeps): App {
     background: services.background,
     deliverReminders: () => deliverDueReminders(reminders),
     deliverDigests: () => deliverDueDigests(reminders),
+    reminderTimer,
+    digestTimer,
     async start() {
       // Before anything reads a task: texts an older version stored in plain get sealed.
       const sealed = await sealLegacyTaskTexts(sql, services.vault);
@@ -261,13 +269,11 @@ export function createApp(deps: AppDeps): App {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
       jobs = startJobs(
-        [
-          reminderJob(reminders),
-          digestJob(reminders),
-          ...(retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : []),
-        ],
+        retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : [],
         log,
       );
+      await reminderTimer.start();
+      await digestTimer.start();
       await outbox.start();
       log.info({ port, mode: config.botMode }, "service started");
       return { port };
@@ -287,6 +293,7 @@ export function createApp(deps: AppDeps): App {
       await Promise.allSettled([...webhookUpdates]);
       await services.background.idle();
       await jobs?.stop();
+      await Promise.all([reminderTimer.stop(), digestTimer.stop()]);
       await outbox.stop();
       await services.people.stop();
       redis?.disconnect();

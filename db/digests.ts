@@ -1,3 +1,4 @@
+import type { Sql } from "postgres";
 import type { Db } from "./client.ts";
 import { openTaskText } from "./task-texts.ts";
 import { openName } from "./users.ts";
@@ -45,6 +46,44 @@ export async function claimDueDigests(
         select 1 from teams where teams.id = digests.chat_id and teams.bot_removed_at is not null))
     for update skip locked
   `;
+}
+
+/**
+ * When the earliest digest is due: `now` for one claimDueDigests would take now, else the
+ * next local time of day one is set to (today's when not sent yet, else tomorrow's) in its
+ * zone; null when there is none. Where that local time falls in an hour a clock change
+ * skips or repeats, PostgreSQL places it at standard time, which can be later than the
+ * moment claimDueDigests takes it; the caller looks again at least every minute.
+ */
+export async function nextDigestDue(db: Db, now: Date): Promise<Date | null> {
+  const [row] = await db<{ dueAt: Date | null }[]>`
+    with d as (
+      select timezone, at_minute, last_sent_on,
+             (${now}::timestamptz at time zone timezone) as local_now
+      from digests
+      where not (kind = 'team' and exists (
+        select 1 from teams where teams.id = digests.chat_id and teams.bot_removed_at is not null))
+    ), wanted as (
+      select timezone, local_now,
+             case when last_sent_on is null or last_sent_on < local_now::date
+                  then local_now::date else local_now::date + 1 end
+             + make_interval(mins => at_minute) as local_due
+      from d
+    )
+    select min(case when local_due <= local_now then ${now}::timestamptz
+                    else local_due at time zone timezone end) as due_at
+    from wanted
+  `;
+  return row?.dueAt ?? null;
+}
+
+/** Calls `onMoved` whenever a committed change may bring a digest earlier, on any instance, and on (re)connecting. */
+export async function listenForMovedDigests(
+  sql: Sql,
+  onMoved: () => void,
+): Promise<() => Promise<void>> {
+  const { unlisten } = await sql.listen("digests_due", onMoved, onMoved);
+  return unlisten;
 }
 
 export async function markDigestSent(db: Db, digest: Digest, localDate: string): Promise<void> {

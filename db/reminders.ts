@@ -1,3 +1,4 @@
+import type { Sql } from "postgres";
 import type { Db } from "./client.ts";
 
 /** A reminder that is due, with what deciding about it needs. */
@@ -33,6 +34,27 @@ export async function claimDueReminders(db: Db, now: Date, limit: number): Promi
     limit ${limit}
     for update of r skip locked
   `;
+}
+
+/** When the earliest pending reminder is due (possibly past: due now); null when none waits. */
+export async function nextReminderDue(db: Db): Promise<Date | null> {
+  const [row] = await db<{ remindAt: Date | null }[]>`
+    select min(remind_at) as remind_at from reminders where state = 'pending'
+  `;
+  return row?.remindAt ?? null;
+}
+
+/**
+ * Calls `onMoved` whenever a committed change may bring a reminder earlier (migration 0012),
+ * on any instance, and when the listening connection (re)connects (a notification may have
+ * been missed meanwhile).
+ */
+export async function listenForMovedReminders(
+  sql: Sql,
+  onMoved: () => void,
+): Promise<() => Promise<void>> {
+  const { unlisten } = await sql.listen("reminders_due", onMoved, onMoved);
+  return unlisten;
 }
 
 export type ReminderOutcome = "sent" | "dropped" | "skipped";

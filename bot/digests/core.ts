@@ -15,6 +15,8 @@ import {
 import type { Vault } from "#db/vault";
 
 export type { Digest, DigestTask } from "#db/digests";
+/** When digests fall due, and word when one is set or moved (for the delivery's timer). */
+export { listenForMovedDigests, nextDigestDue } from "#db/digests";
 
 /** Digests leave nothing for after the commit: the answer is the edge's. */
 export type DigestsEffects = Record<string, never>;

@@ -1,10 +1,15 @@
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
+import type { DueWork } from "#bot/lib/due-timer";
 import type { Logger } from "#bot/lib/logger";
-import type { Job } from "#bot/lib/schedule";
 import { type OutgoingCall, queueMessages } from "#bot/outbox/queue";
 import { composeDigest } from "./compose.ts";
-import { type DueDigestsDeps, takeDueDigests } from "./core.ts";
+import {
+  type DueDigestsDeps,
+  listenForMovedDigests,
+  nextDigestDue,
+  takeDueDigests,
+} from "./core.ts";
 
 export interface DigestDeps extends DueDigestsDeps {
   sql: Sql;
@@ -56,13 +61,15 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
   });
 }
 
-export function digestJob(deps: DigestDeps): Job {
+/** Digests for the due timer: run at the earliest one's time, woken when one is set or moved. */
+export function digestWork(deps: DigestDeps): DueWork {
   return {
     name: "digests",
-    intervalMs: 60_000,
     async run() {
       const queued = await deliverDueDigests(deps);
       if (queued > 0) deps.log.info({ queued }, "digests queued");
     },
+    nextDue: () => nextDigestDue(deps.sql, deps.clock.now()),
+    listen: (changed) => listenForMovedDigests(deps.sql, changed),
   };
 }

@@ -14,6 +14,8 @@ import { setQuietHours as storeQuietHours } from "#db/users";
 import { quietUntil } from "./quiet.ts";
 
 export type { DueReminder } from "#db/reminders";
+/** When reminders fall due, and word when one is added or moved (for the delivery's timer). */
+export { listenForMovedReminders, nextReminderDue } from "#db/reminders";
 
 /** What a reminder operation needs of a unit: reminders leave nothing for after the commit. */
 export type ReminderOperation = Pick<Operation<unknown>, "db" | "now" | "actor">;
@@ -113,12 +115,11 @@ export async function decideReminder(
   return { kind: "send", task, recipientId: reminder.recipientId };
 }
 
-/** Records how sending a reminder went: sent, or skipped when Telegram refused it. */
-export async function settleSent(
-  db: Db,
-  reminderId: number,
-  outcome: "sent" | "skipped",
-  now: Date,
-): Promise<void> {
-  await settleReminder(db, reminderId, outcome, now);
+/**
+ * Records a reminder as sent: its message was queued to the outbox in the same transaction,
+ * so it goes out exactly when this commits. A person who blocked the bot is learnt by the
+ * outbox (their queue is dropped and they are marked), and their later reminders skipped.
+ */
+export async function settleQueued(db: Db, reminderId: number, now: Date): Promise<void> {
+  await settleReminder(db, reminderId, "sent", now);
 }

@@ -1,14 +1,21 @@
-import type { Api } from "grammy";
 import { InlineKeyboard } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
-import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
-import type { Job } from "#bot/lib/schedule";
+import type { DueWork } from "#bot/lib/due-timer";
+import type { Logger } from "#bot/lib/logger";
+import { type OutgoingCall, queueMessages } from "#bot/outbox/queue";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
 import { renderCard } from "#bot/tasks/card";
 import type { TaskReader } from "#bot/tasks/core/operation";
 import { snoozeButton } from "#bot/telegram/callback-data";
-import { claimReminders, type DueReminder, decideReminder, settleSent } from "./core.ts";
+import {
+  claimReminders,
+  type DueReminder,
+  decideReminder,
+  listenForMovedReminders,
+  nextReminderDue,
+  settleQueued,
+} from "./core.ts";
 
 export { LATE_AFTER_MS } from "./core.ts";
 
@@ -18,12 +25,13 @@ export interface DeliveryDeps extends TaskReader {
   sql: Sql;
   clock: Clock;
   log: Logger;
-  hashId: IdHasher;
-  api: Api;
+  /** Seals the reminders' texts in the outbox. */
+  vault: Parameters<typeof queueMessages>[1];
 }
 
 export interface DeliveryCounts {
-  sent: number;
+  /** Written to the outbox, to be sent once the claiming transaction commits. */
+  queued: number;
   dropped: number;
   skipped: number;
   postponed: number;
@@ -37,66 +45,67 @@ export function reminderKeyboard(taskId: number, reminderId: number): InlineKeyb
 }
 
 /**
- * Sends every due reminder once. Each batch is claimed with FOR UPDATE SKIP LOCKED and
- * settled in the same transaction as its sending, so several instances never send one
- * twice. Completed tasks and people the bot may not write to send nothing; a reminder more
- * than 10 minutes late is dropped and counted; quiet hours move it to their end.
+ * Queues every due reminder once. Each batch is claimed with FOR UPDATE SKIP LOCKED, its
+ * messages written to the outbox and the reminders settled in that one transaction, so
+ * several instances never queue one twice and none is lost. Completed tasks and people the
+ * bot may not write to get nothing; a reminder more than 10 minutes late is dropped and
+ * counted; quiet hours move it to their end.
  */
 export async function deliverDueReminders(deps: DeliveryDeps): Promise<DeliveryCounts> {
-  const counts: DeliveryCounts = { sent: 0, dropped: 0, skipped: 0, postponed: 0 };
+  const counts: DeliveryCounts = { queued: 0, dropped: 0, skipped: 0, postponed: 0 };
   for (;;) {
     const handled = await deps.sql.begin(async (tx) => {
       const now = deps.clock.now();
       const due = await claimReminders(tx, now, BATCH);
-      // The batch's messages go out together (the throttle, when on, paces them); its
-      // queries queue on the one transaction.
-      const outcomes = await Promise.all(
-        due.map((reminder) => deliverOne(deps, tx, reminder, now)),
-      );
-      for (const outcome of outcomes) counts[outcome]++;
+      // The batch's queries queue on the one transaction (pipelined).
+      const outcomes = await Promise.all(due.map((reminder) => decideOne(deps, tx, reminder, now)));
+      const messages: OutgoingCall[] = [];
+      for (const outcome of outcomes) {
+        if (typeof outcome === "string") counts[outcome]++;
+        else messages.push(outcome);
+      }
+      counts.queued += messages.length;
+      await queueMessages(tx, deps.vault, now, messages);
       return due.length;
     });
     if (handled < BATCH) return counts;
   }
 }
 
-/** Sends one claimed reminder as the core decided, and records how it went. */
-async function deliverOne(
+/**
+ * The message of a claimed reminder the core decided to send, the reminder settled as sent
+ * (the caller queues the message in this transaction), or what became of it instead.
+ */
+async function decideOne(
   deps: DeliveryDeps,
   tx: Parameters<typeof decideReminder>[0],
   reminder: DueReminder,
   now: Date,
-): Promise<keyof DeliveryCounts> {
+): Promise<OutgoingCall | Exclude<keyof DeliveryCounts, "queued">> {
   const decision = await decideReminder(tx, deps, reminder, now);
   if (decision.kind !== "send") return decision.kind;
   const { task, recipientId } = decision;
   const card = renderCard(task, { now, timeZone: reminder.timezone, showTeam: true });
-  try {
-    await deps.api.sendMessage(recipientId, `⏰ <b>Reminder</b>\n\n${card.text}`, {
-      parse_mode: "HTML",
-      reply_markup: reminderKeyboard(task.id, reminder.id),
-    });
-  } catch (error) {
-    deps.log.info(
-      { user: deps.hashId(recipientId), err: describeError(error) },
-      "reminder not delivered",
-    );
-    await settleSent(tx, reminder.id, "skipped", now);
-    return "skipped";
-  }
-  await settleSent(tx, reminder.id, "sent", now);
-  return "sent";
+  await settleQueued(tx, reminder.id, now);
+  return {
+    chatId: recipientId,
+    method: "sendMessage",
+    text: `⏰ <b>Reminder</b>\n\n${card.text}`,
+    params: { parse_mode: "HTML", reply_markup: reminderKeyboard(task.id, reminder.id) },
+  };
 }
 
-export function reminderJob(deps: DeliveryDeps): Job {
+/** Reminders for the due timer: run at the earliest pending one, woken when one is added or moved. */
+export function reminderWork(deps: DeliveryDeps): DueWork {
   return {
     name: "reminders",
-    intervalMs: 60_000,
     async run() {
       const counts = await deliverDueReminders(deps);
-      if (counts.sent + counts.dropped + counts.skipped + counts.postponed > 0) {
+      if (counts.queued + counts.dropped + counts.skipped + counts.postponed > 0) {
         deps.log.info(counts, "reminders delivered");
       }
     },
+    nextDue: () => nextReminderDue(deps.sql),
+    listen: (changed) => listenForMovedReminders(deps.sql, changed),
   };
 }

@@ -4,7 +4,10 @@ import type { Sql } from "postgres";
 import { z } from "zod";
 import { createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
-import { createLogger } from "#bot/lib/logger";
+import { createIdHasher, createLogger } from "#bot/lib/logger";
+import type { SendLimits } from "#bot/outbox/budgets";
+import { createOutboxSender } from "#bot/outbox/sender";
+import { queuedCount } from "#db/outbox";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault } from "#db/vault";
 import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
@@ -14,9 +17,9 @@ import { fmt, print, seconds } from "./webhook/print.ts";
 
 /**
  * 100,000 reminders due in the same minute, each to its own person: the time until all are
- * claimed and handed to the (fake) Bot API with the outgoing throttle off, and the sending
- * rate with it on over BENCH_THROTTLED_SECONDS, which must stay within Telegram's limit of
- * about 30 messages a second. Run with `npm run bench:reminders`.
+ * claimed and queued, and until the outbox (unpaced) has handed them to the (fake) Bot API,
+ * then the rate of the outbox at Telegram's pace over BENCH_THROTTLED_SECONDS, which must
+ * stay within Telegram's limit of about 30 messages a second. Run with `npm run bench:reminders`.
  */
 
 const env = z
@@ -29,6 +32,12 @@ const env = z
 
 const DUE = new Date("2026-11-29T15:00:00Z");
 const TELEGRAM_LIMIT_PER_SECOND = 30;
+/** The outbox without pacing: how fast reminders can be claimed, queued and handed over. */
+const UNPACED: SendLimits = {
+  perChatIntervalMs: 0,
+  perGroupPerMinute: Number.POSITIVE_INFINITY,
+  overallPerSecond: Number.POSITIVE_INFINITY,
+};
 
 /** People who started the bot, each with one task due at DUE (its trigger adds the reminder). */
 async function seed(sql: Sql, count: number): Promise<void> {
@@ -82,59 +91,74 @@ async function main(): Promise<number> {
     LOG_LEVEL: "warn",
   });
   const secrets = { encryptionKeys: [randomBytes(32)], hashSecret: randomBytes(32) };
+  const vault = createVault(secrets.encryptionKeys, secrets.hashSecret);
   // Seeded in plain, sealed with this run's keys as the service does at start.
-  await sealLegacyTaskTexts(database.sql, createVault(secrets.encryptionKeys, secrets.hashSecret));
-  const clock = { now: () => DUE };
-  const app = (throttle: boolean) =>
-    createApp({
-      config,
+  await sealLegacyTaskTexts(database.sql, vault);
+  // Time runs from DUE at the real pace: the outbox's budgets count in clock time.
+  const startedAt = Date.now();
+  const clock = { now: () => new Date(DUE.getTime() + (Date.now() - startedAt)) };
+  const log = createLogger("warn");
+  const app = createApp({ config, sql: database.sql, clock, log, secrets, botInfo: TEST_BOT_INFO });
+  const sender = (limits?: SendLimits) =>
+    createOutboxSender({
       sql: database.sql,
+      vault,
       clock,
-      log: createLogger("warn"),
-      secrets,
-      botInfo: TEST_BOT_INFO,
-      throttle,
+      log,
+      hashId: createIdHasher(secrets.hashSecret),
+      api: new Api(TEST_BOT_TOKEN, { apiRoot: fake.apiRoot }),
+      ...(limits ? { limits } : {}),
     });
 
   const baselineMs = await bareSending(fake.apiRoot, env.BENCH_REMINDERS);
   fake.clear();
   started = performance.now();
-  const unthrottled = await app(false).deliverReminders();
+  const unpaced = await app.deliverReminders();
+  const queuedMs = performance.now() - started;
+  const drainer = sender(UNPACED);
+  await drainer.start();
+  while ((await queuedCount(database.sql)) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await drainer.stop();
   const ms = performance.now() - started;
   const handedOver = fake.calls.filter((c) => c.method === "sendMessage").length;
 
-  // Again, with the throttle Telegram's limits require, for a while.
+  // Again, sent at the pace Telegram's limits require, for a while.
   await database.sql`update reminders set state = 'pending', done_at = null`;
   fake.clear();
-  const throttled = app(true);
+  await app.deliverReminders();
+  const paced = sender();
   started = performance.now();
-  void throttled.deliverReminders().catch(() => {});
+  await paced.start();
   const window = env.BENCH_THROTTLED_SECONDS * 1000;
   await new Promise((resolve) => setTimeout(resolve, window));
   const sentThrottled = fake.calls.filter((c) => c.method === "sendMessage").length;
   const rate = sentThrottled / ((performance.now() - started) / 1000);
+  await paced.stop();
 
   const problems: string[] = [];
-  if (unthrottled.sent !== env.BENCH_REMINDERS || handedOver !== env.BENCH_REMINDERS) {
+  if (unpaced.queued !== env.BENCH_REMINDERS || handedOver !== env.BENCH_REMINDERS) {
     problems.push(
-      `${unthrottled.sent} reminders marked sent and ${handedOver} messages handed over, not ${env.BENCH_REMINDERS}`,
+      `${unpaced.queued} reminders queued and ${handedOver} messages handed over, not ${env.BENCH_REMINDERS}`,
     );
   }
   if (rate > TELEGRAM_LIMIT_PER_SECOND * 1.1) {
-    problems.push(`the throttled rate ${fmt(rate, 1)}/s exceeds Telegram's ~30 messages/s`);
+    problems.push(`the paced rate ${fmt(rate, 1)}/s exceeds Telegram's ~30 messages/s`);
   }
   print("");
   print("Results");
   print(
-    `  throttle off: ${fmt(env.BENCH_REMINDERS, 0)} reminders claimed and handed to the Bot API in ${seconds(ms)}` +
+    `  unpaced:  ${fmt(env.BENCH_REMINDERS, 0)} reminders claimed and queued in ${seconds(queuedMs)},` +
+      ` all handed to the Bot API by the outbox after ${seconds(ms)}` +
       ` (${fmt(env.BENCH_REMINDERS / (ms / 1000), 0)}/s)`,
   );
   print(
-    `  baseline:     the same ${fmt(env.BENCH_REMINDERS, 0)} messages sent straight to the fake Bot API in ${seconds(baselineMs)}` +
+    `  baseline: the same ${fmt(env.BENCH_REMINDERS, 0)} messages sent straight to the fake Bot API in ${seconds(baselineMs)}` +
       ` (${fmt(env.BENCH_REMINDERS / (baselineMs / 1000), 0)}/s); delivery takes ${fmt(ms / baselineMs, 2)}× as long`,
   );
   print(
-    `  throttle on:  ${fmt(sentThrottled, 0)} sent in ${env.BENCH_THROTTLED_SECONDS} s = ${fmt(rate, 1)} messages/s` +
+    `  paced:    ${fmt(sentThrottled, 0)} sent in ${env.BENCH_THROTTLED_SECONDS} s = ${fmt(rate, 1)} messages/s` +
       ` (Telegram allows about ${TELEGRAM_LIMIT_PER_SECOND}/s to different chats)`,
   );
   for (const problem of problems) print(`  PROBLEM: ${problem}`);

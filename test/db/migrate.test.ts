@@ -34,6 +34,7 @@ const SHIPPED = [
   "0009_people_changes.sql",
   "0010_bot_removed.sql",
   "0011_outbox.sql",
+  "0012_due_moments.sql",
 ];
 const SHIPPED_VERSIONS = SHIPPED.map((name) => Number(name.slice(0, 4)));
 

@@ -3,6 +3,7 @@ import {
   changeDigest,
   type DigestsDeps,
   type DigestsOperation,
+  nextDigestDue,
   takeDueDigests,
 } from "#bot/digests/core";
 import { DomainError } from "#bot/lib/errors";
@@ -182,5 +183,35 @@ describe("the due digests", () => {
     await db.sql`update teams set bot_removed_at = ${clock.now()} where id = ${TEAM}`;
     clock.set("2026-11-29T12:00:00Z");
     expect((await take()).map((digest) => digest.kind)).toEqual(["personal"]);
+  });
+});
+
+describe("the next digest moment", () => {
+  it("is now while one is due, else the next local time in its zone, across a DST change", async () => {
+    const next = () => nextDigestDue(db.sql, clock.now());
+    expect(await next()).toBeNull();
+    // 09:00 in Kyiv: UTC+2 in winter, UTC+3 from the night to 2027-03-28.
+    clock.set("2027-03-27T05:00:00Z");
+    await changeDigest(operation(MEMBER), deps, {
+      target: { kind: "personal" },
+      atMinute: 9 * 60,
+      timezone: "Europe/Kyiv",
+    });
+    expect(await next()).toEqual(new Date("2027-03-27T07:00:00Z"));
+
+    clock.set("2027-03-27T07:00:30Z");
+    expect(await next()).toEqual(clock.now());
+    await db.sql.begin((tx) => takeDueDigests({ db: tx, now: clock.now() }, { vault }));
+    expect(await next()).toEqual(new Date("2027-03-28T06:00:00Z"));
+
+    // A group the bot left has none to wait for.
+    await changeDigest(operation(BOT_ADMIN), deps, {
+      target: { kind: "team", teamId: TEAM },
+      atMinute: 7 * 60,
+      timezone: "UTC",
+    });
+    expect(await next()).toEqual(clock.now());
+    await db.sql`update teams set bot_removed_at = ${clock.now()} where id = ${TEAM}`;
+    expect(await next()).toEqual(new Date("2027-03-28T06:00:00Z"));
   });
 });

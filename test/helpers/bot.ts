@@ -126,9 +126,15 @@ export function createTestBot(options: {
       log: logs.log,
       secrets: options.secrets ?? TEST_SECRETS,
     });
-  // Digests go out through the outbox: delivered here before the test looks, as after an update.
+  // Reminders and digests go out through the outbox: delivered here before the test looks,
+  // as after an update.
   const service: App = {
     ...app,
+    deliverReminders: async () => {
+      const counts = await app.deliverReminders();
+      await drain();
+      return counts;
+    },
     deliverDigests: async () => {
       const queued = await app.deliverDigests();
       await drain();
@@ -192,6 +198,10 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     await bot.app.people.listen();
   });
   afterEach(async () => {
+    // What a test started of the service's own (timers, the outbox sender) stops with it.
+    await bot?.app.reminderTimer.stop();
+    await bot?.app.digestTimer.stop();
+    await bot?.app.outbox.stop();
     await bot?.app.people.stop();
   });
   return {

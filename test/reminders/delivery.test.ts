@@ -31,7 +31,7 @@ describe("reminders", () => {
     await taskDueTomorrow();
     h.bot.clock.set(new Date(DUE.getTime() - MINUTE));
     expect(await h.bot.app.deliverReminders()).toEqual({
-      sent: 0,
+      queued: 0,
       dropped: 0,
       skipped: 0,
       postponed: 0,
@@ -39,7 +39,7 @@ describe("reminders", () => {
     expect(remindersTo(alice.id)).toEqual([]);
 
     h.bot.clock.set(DUE);
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
     const [reminder] = remindersTo(alice.id);
     expect(String(reminder?.payload.text)).toContain("Call the bank");
     expect(buttonsOf(h.telegram.lastMessageTo(alice.id)).map((b) => b.text)).toEqual([
@@ -47,7 +47,7 @@ describe("reminders", () => {
       "Snooze 1 h",
       "Tomorrow",
     ]);
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 0 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 0 });
     expect(remindersTo(alice.id)).toHaveLength(1);
   });
 
@@ -68,7 +68,7 @@ describe("reminders", () => {
     const id = await taskDueTomorrow();
     await h.bot.send(h.updates.privateText(alice, `/done ${id}`));
     h.bot.clock.set(DUE);
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 0, skipped: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 0, skipped: 1 });
     await h.sql`delete from tasks`;
     expect(remindersTo(alice.id)).toEqual([]);
     expect(await h.sql`select id from reminders`).toEqual([]);
@@ -78,7 +78,7 @@ describe("reminders", () => {
     await taskDueTomorrow();
     h.bot.clock.set(new Date(DUE.getTime() + 11 * MINUTE));
     expect(await h.bot.app.deliverReminders()).toEqual({
-      sent: 0,
+      queued: 0,
       dropped: 1,
       skipped: 0,
       postponed: 0,
@@ -87,15 +87,31 @@ describe("reminders", () => {
     expect((await states())[0]).toMatchObject({ state: "dropped" });
   });
 
-  it("skips someone who blocked the bot, without retrying", async () => {
-    await taskDueTomorrow();
+  it("sends nothing to someone who blocked the bot: the outbox marks them, and their next reminder is skipped", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/newtask Call the bank tomorrow 15:00"));
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "⏰ Reminders"));
+    await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "1 h before"));
+    h.telegram.clear();
     h.telegram.blockChat(alice.id);
-    h.bot.clock.set(DUE);
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 0, skipped: 1 });
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ skipped: 0 });
+
+    // The claim cannot know yet: the reminder is queued, and Telegram refuses it (403).
+    h.bot.clock.set(new Date(DUE.getTime() - 60 * MINUTE));
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1, skipped: 0 });
+    expect(h.telegram.textsTo(alice.id)).toEqual([]);
+    expect(h.telegram.callsOf("sendMessage").map((c) => c.response?.ok)).toEqual([false]);
     const [user] =
       await h.sql`select blocked_at is not null as blocked from users where id = ${alice.id}`;
     expect(user).toEqual({ blocked: true });
+    expect(await h.sql`select id from outbox`).toEqual([]);
+
+    // Now it is known: the reminder at the due time is skipped, not even tried.
+    h.bot.clock.set(DUE);
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 0, skipped: 1 });
+    expect(h.telegram.callsOf("sendMessage")).toHaveLength(1);
+    expect(await h.sql`select state from reminders order by remind_at`).toEqual([
+      { state: "sent" },
+      { state: "skipped" },
+    ]);
   });
 
   it("is sent once when two instances deliver at the same moment", async () => {
@@ -107,7 +123,7 @@ describe("reminders", () => {
       h.bot.app.deliverReminders(),
       other.app.deliverReminders(),
     ]);
-    expect(first.sent + second.sent).toBe(1);
+    expect(first.queued + second.queued).toBe(1);
     expect(remindersTo(alice.id)).toHaveLength(1);
   });
 
@@ -120,13 +136,13 @@ describe("reminders", () => {
     // 23:30 in Kyiv (UTC+2) on 2026-11-29.
     await taskDueTomorrow("/newtask Late call tomorrow 23:30");
     h.bot.clock.set("2026-11-29T21:30:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 0, postponed: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 0, postponed: 1 });
     expect((await states())[0]).toEqual({
       state: "pending",
       remindAt: new Date("2026-11-30T06:00:00Z"),
     });
     h.bot.clock.set("2026-11-30T06:00:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
   });
 
   it("snoozes for an hour, or until the same time tomorrow", async () => {
@@ -142,7 +158,7 @@ describe("reminders", () => {
       remindAt: new Date("2026-11-29T16:00:00Z"),
     });
     h.bot.clock.set("2026-11-29T16:00:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
 
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Tomorrow"));
     expect((await states())[0]).toEqual({
@@ -167,10 +183,10 @@ describe("reminders", () => {
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "1 h before"));
     h.telegram.clear();
     h.bot.clock.set(new Date(DUE.getTime() - 60 * MINUTE));
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
     expect(String(remindersTo(alice.id)[0]?.payload.text)).toContain("Call the bank");
     h.bot.clock.set(DUE);
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
     expect(remindersTo(alice.id)).toHaveLength(2);
   });
 
@@ -180,7 +196,7 @@ describe("reminders", () => {
     h.bot.clock.set("2027-03-27T05:00:00Z");
     await h.bot.send(h.updates.privateText(alice, "/newtask Standup every day at 9:00"));
     h.bot.clock.set("2027-03-27T07:00:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
 
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Tomorrow"));
     expect((await states())[0]).toEqual({
@@ -194,7 +210,7 @@ describe("reminders", () => {
       where t.status = 'open'`;
     expect(next?.remindAt).toEqual(new Date("2027-03-28T06:00:00Z"));
     h.bot.clock.set("2027-03-28T06:00:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
   });
 
   it("moves with the due date and goes away without one", async () => {

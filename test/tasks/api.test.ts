@@ -349,7 +349,7 @@ describe("reminders", () => {
 
     // An hour before: that reminder goes out; the day-before one, a day late, is dropped.
     h.bot.clock.set("2026-11-30T11:00:00Z");
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1, dropped: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1, dropped: 1 });
     expect(String(h.telegram.lastMessageTo(alice.id).text)).toContain("Reminder");
   });
 

@@ -289,7 +289,7 @@ describe("Done in a reminder", () => {
     await h.bot.send(h.updates.groupText(team, alice, "/newtask Order chairs tomorrow 15:00"));
     const card = h.telegram.lastMessageTo(team.id);
     h.bot.clock.set(new Date("2026-11-29T15:00:00Z"));
-    expect(await h.bot.app.deliverReminders()).toMatchObject({ sent: 1 });
+    expect(await h.bot.app.deliverReminders()).toMatchObject({ queued: 1 });
 
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "✓ Done"));
     expect((await tasks())[0]?.status).toBe("done");
