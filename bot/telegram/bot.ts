@@ -2,7 +2,7 @@ import { conversations } from "@grammyjs/conversations";
 import { limit } from "@grammyjs/ratelimiter";
 import { Bot, GrammyError } from "grammy";
 import type { BotCommand, UserFromGetMe } from "grammy/types";
-import { digestCommands, digestsFeature } from "#bot/digests/commands";
+import { ADMIN_ONLY_IN_GROUPS, digestCommands, digestsFeature } from "#bot/digests/commands";
 import { ingestChatterInBatches } from "#bot/ingest/pipeline";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
@@ -18,6 +18,7 @@ import { welcomeCommands, welcomeFeature } from "#bot/welcome/commands";
 import { configureOutgoing } from "./api.ts";
 import type { BaseContext, BotContext, Services } from "./context.ts";
 import { conversationStorage, dropConversation } from "./conversation-storage.ts";
+import { askSenderStatusFirst } from "./sender-status.ts";
 import { exactlyOnce } from "./updates.ts";
 
 /** The two Redis commands @grammyjs/ratelimiter uses (ioredis provides them). */
@@ -125,6 +126,8 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     ingestChatterInBatches(services, known, { maxBatch: CHATTER_BATCH, shards: CHATTER_SHARDS })
       .middleware,
   );
+  // Before the transaction: what Telegram must be asked is asked while nothing is held.
+  bot.use(askSenderStatusFirst(ADMIN_ONLY_IN_GROUPS));
   bot.use(exactlyOnce(services.sql, reportHandlerError, options.maxUpdatesInFlight));
   bot.use(trackPeople(known));
   bot.use(recordMessages());

@@ -1,5 +1,6 @@
 import type { ConversationFlavor } from "@grammyjs/conversations";
 import type { Context } from "grammy";
+import type { ChatMember } from "grammy/types";
 import type { Sql } from "postgres";
 import type { BackgroundWork } from "#bot/lib/background";
 import type { Clock } from "#bot/lib/clock";
@@ -53,6 +54,11 @@ export interface UpdateScope {
    */
   outgoing: { queue(call: OutgoingCall): void };
   viewer: Viewer;
+  /**
+   * The sender's standing in the group, asked of Telegram before the transaction for the
+   * commands that need it (telegram/sender-status.ts); undefined otherwise.
+   */
+  senderStatus?: ChatMember["status"];
 }
 
 export type BaseContext = Context & { services: Services } & UpdateScope;

@@ -154,6 +154,31 @@ describe("who may set a team's digest", () => {
   });
 });
 
+describe("asking Telegram who is an admin", () => {
+  it("happens before the update's transaction opens: nothing is held while Telegram answers", async () => {
+    await teamWithTasks();
+    h.telegram.setChatMember(team.id, alice.id, "creator");
+    const gate = h.telegram.holdAnswers((call) => call.method === "getChatMember");
+    const handling = h.bot.send(h.updates.groupText(team, alice, "/digest 09:00"));
+    await h.telegram.waitForCalls(() => gate.held().length === 1);
+    // The update waits on Telegram: no transaction of this database is open meanwhile.
+    const open = await h.sql`
+      select 1 from pg_stat_activity
+      where datname = current_database() and xact_start is not null and pid <> pg_backend_pid()`;
+    gate.open();
+    await handling;
+    expect(open).toEqual([]);
+    expect(h.telegram.lastMessageTo(team.id).text).toContain("Every day at 09:00");
+  });
+
+  it("is not done for other commands in a group", async () => {
+    await teamWithTasks();
+    await h.bot.send(h.updates.groupText(team, alice, "/tasks"));
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Book the room"));
+    expect(h.telegram.callsOf("getChatMember")).toEqual([]);
+  });
+});
+
 describe("a personal digest", () => {
   it("comes in private at the person's time in their timezone", async () => {
     await teamWithTasks();

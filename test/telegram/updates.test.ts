@@ -172,6 +172,23 @@ describe("rate limit shared through Redis", () => {
 });
 
 describe("outgoing calls", () => {
+  it("finish a button's update while Telegram has not answered its callback answer, holding no transaction", async () => {
+    await h.bot.send(h.updates.privateText(alice, "/newtask Patient task"));
+    const gate = h.telegram.holdAnswers((call) => call.method === "answerCallbackQuery");
+    // The update is done (committed, its slot and chat free) before Telegram answers.
+    await h.bot.app.bot.handleUpdate(pressOn(h.telegram, h.updates, alice, alice.id, "Done"));
+    await h.telegram.waitForCalls(() => gate.held().length === 1);
+    const open = await h.sql`
+      select 1 from pg_stat_activity
+      where datname = current_database() and xact_start is not null and pid <> pg_backend_pid()`;
+    expect(open).toEqual([]);
+    expect((await storedTasks(h.sql)).map((task) => task.status)).toEqual(["done"]);
+    gate.open();
+    await h.bot.app.background.idle();
+    await h.bot.drain();
+    expect(h.telegram.lastMessageTo(alice.id).text).toMatch(/^✅ #\d+ <b>Patient task<\/b>/);
+  });
+
   it("answers a button once the update has committed, retried after Telegram's 429", async () => {
     await h.bot.send(h.updates.privateText(alice, "/newtask Patient task"));
     h.telegram.failNext("answerCallbackQuery", {
