@@ -100,6 +100,18 @@ interface OutboxRow {
   writeBack: WriteBack | null;
 }
 
+function opened(vault: Vault, row: OutboxRow | undefined): QueuedCall | undefined {
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    chatId: row.chatId,
+    method: row.method,
+    params: row.params,
+    ...(row.sealedText ? { text: vault.open(row.sealedText, textIdentity(row.chatId)) } : {}),
+    ...(row.writeBack ? { writeBack: row.writeBack } : {}),
+  };
+}
+
 /** The chat's next call, its text opened; undefined when its queue is empty. */
 export async function nextCall(
   db: Db,
@@ -112,37 +124,55 @@ export async function nextCall(
     order by id
     limit 1
   `;
-  if (!row) return undefined;
-  return {
-    id: row.id,
-    chatId: row.chatId,
-    method: row.method,
-    params: row.params,
-    ...(row.sealedText ? { text: vault.open(row.sealedText, textIdentity(row.chatId)) } : {}),
-    ...(row.writeBack ? { writeBack: row.writeBack } : {}),
-  };
+  return opened(vault, row);
 }
 
-/** Telegram accepted the call: store what it answered, then forget the call, atomically. */
+/**
+ * Forgets a call and reads the chat's next one, in one round trip (the sender's common
+ * step). The read does not see the delete (one snapshot), hence `id >`: a chat's calls are
+ * taken in id order, so nothing before it is left.
+ */
+async function forgetAndNext(
+  db: Db,
+  vault: Vault,
+  call: QueuedCall,
+): Promise<QueuedCall | undefined> {
+  const [row] = await db<OutboxRow[]>`
+    with gone as (delete from outbox where id = ${call.id})
+    select id, chat_id, method, params, sealed_text, write_back from outbox
+    where chat_id = ${call.chatId} and id > ${call.id}
+    order by id
+    limit 1
+  `;
+  return opened(vault, row);
+}
+
+/**
+ * Telegram accepted the call: store what it answered, then forget the call, atomically.
+ * The chat's next call, as nextCall would read it.
+ */
 export async function settleDelivered(
   sql: Sql,
+  vault: Vault,
   call: QueuedCall,
   answer: { messageId?: number },
-): Promise<void> {
+): Promise<QueuedCall | undefined> {
   const writeBack = call.writeBack;
-  if (!writeBack || answer.messageId === undefined) {
-    await sql`delete from outbox where id = ${call.id}`;
-    return;
-  }
+  if (!writeBack || answer.messageId === undefined) return forgetAndNext(sql, vault, call);
   const messageId = answer.messageId;
-  await sql.begin(async (tx) => {
+  return sql.begin(async (tx) => {
     await setCardMessage(tx, writeBack.groupCardOf, messageId);
-    await tx`delete from outbox where id = ${call.id}`;
+    return forgetAndNext(tx, vault, call);
   });
 }
 
-export async function dropCall(db: Db, id: number): Promise<void> {
-  await db`delete from outbox where id = ${id}`;
+/** Drops a call Telegram refused for good; the chat's next call. */
+export function dropCall(
+  sql: Sql,
+  vault: Vault,
+  call: QueuedCall,
+): Promise<QueuedCall | undefined> {
+  return forgetAndNext(sql, vault, call);
 }
 
 /** Forgets everything queued for the chat; how many calls went. */

@@ -159,9 +159,8 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   const work = async (chatId: number): Promise<void> => {
     try {
       let failures = 0;
-      while (running) {
-        const call = await nextCall(sql, deps.vault, chatId);
-        if (!call) return;
+      let call = await nextCall(sql, deps.vault, chatId);
+      while (running && call) {
         // Waits count from the attempt: at worst a few ms early, answered by one more 429.
         const attemptedAt = await spendBudget(chatId);
         if (attemptedAt === undefined) return;
@@ -169,7 +168,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
         budgets.answered(chatId, attemptedAt, clock.now().getTime());
         if (outcome.kind === "sent") {
           failures = 0;
-          await settleDelivered(sql, call, outcome);
+          call = await settleDelivered(sql, deps.vault, call, outcome);
         } else if (outcome.kind === "wait") {
           log.info(
             { chat: deps.hashId(chatId), seconds: outcome.seconds },
@@ -185,13 +184,13 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
             { chat: deps.hashId(chatId), method: call.method, reason: outcome.description },
             "outbox: Telegram refused a call; dropped",
           );
-          await dropCall(sql, call.id);
+          call = await dropCall(sql, deps.vault, call);
         } else {
           failures++;
           const err = describeError(outcome.error);
           if (failures >= MAX_ATTEMPTS) {
             log.error({ chat: deps.hashId(chatId), method: call.method, err }, "outbox: gave up");
-            await dropCall(sql, call.id);
+            call = await dropCall(sql, deps.vault, call);
             failures = 0;
             continue;
           }
