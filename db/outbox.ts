@@ -82,10 +82,6 @@ export async function lockWaitingChats(
   return locked.map((row) => row.chatId);
 }
 
-export async function unlockChat(conn: ReservedSql, chatId: number): Promise<void> {
-  await conn`select pg_advisory_unlock(${OUTBOX_LOCK_NAMESPACE}, hashtext(${String(chatId)}))`;
-}
-
 /** Frees every chat the connection holds, before it goes back to the pool. */
 export async function unlockAllChats(conn: ReservedSql): Promise<void> {
   await conn`select pg_advisory_unlock_all()`;
@@ -112,67 +108,79 @@ function opened(vault: Vault, row: OutboxRow | undefined): QueuedCall | undefine
   };
 }
 
-/** The chat's next call, its text opened; undefined when its queue is empty. */
-export async function nextCall(
+/** The next call of each chat (the chats' lock holder asks for many at once). */
+export async function nextCallsOf(
   db: Db,
   vault: Vault,
-  chatId: number,
-): Promise<QueuedCall | undefined> {
-  const [row] = await db<OutboxRow[]>`
-    select id, chat_id, method, params, sealed_text, write_back from outbox
-    where chat_id = ${chatId}
-    order by id
-    limit 1
+  chatIds: readonly number[],
+): Promise<Map<number, QueuedCall>> {
+  const rows = await db<OutboxRow[]>`
+    select o.id, o.chat_id, o.method, o.params, o.sealed_text, o.write_back
+    from unnest(${`{${chatIds.join(",")}}`}::bigint[]) as waiting (chat_id)
+    cross join lateral (
+      select * from outbox where outbox.chat_id = waiting.chat_id order by id limit 1
+    ) as o
   `;
-  return opened(vault, row);
+  return callsByChat(vault, rows);
 }
 
 /**
- * Forgets a call and reads the chat's next one, in one round trip (the sender's common
- * step). The read does not see the delete (one snapshot), hence `id >`: a chat's calls are
- * taken in id order, so nothing before it is left.
+ * Forgets delivered (or dropped) calls, one per chat, and reads each chat's next one, in
+ * one statement. The read does not see the delete (one snapshot), hence `id >`: a chat's
+ * calls are taken in id order, so nothing before it is left.
  */
-async function forgetAndNext(
+export async function forgetAndNextOf(
   db: Db,
   vault: Vault,
-  call: QueuedCall,
-): Promise<QueuedCall | undefined> {
-  const [row] = await db<OutboxRow[]>`
-    with gone as (delete from outbox where id = ${call.id})
-    select id, chat_id, method, params, sealed_text, write_back from outbox
-    where chat_id = ${call.chatId} and id > ${call.id}
-    order by id
-    limit 1
+  calls: readonly Pick<QueuedCall, "id" | "chatId">[],
+): Promise<Map<number, QueuedCall>> {
+  const ids = `{${calls.map((call) => call.id).join(",")}}`;
+  const chats = `{${calls.map((call) => call.chatId).join(",")}}`;
+  const rows = await db<OutboxRow[]>`
+    with gone as (delete from outbox where id = any(${ids}::bigint[]))
+    select o.id, o.chat_id, o.method, o.params, o.sealed_text, o.write_back
+    from unnest(${ids}::bigint[], ${chats}::bigint[]) as done (id, chat_id)
+    cross join lateral (
+      select * from outbox
+      where outbox.chat_id = done.chat_id and outbox.id > done.id
+      order by id limit 1
+    ) as o
   `;
-  return opened(vault, row);
+  return callsByChat(vault, rows);
+}
+
+function callsByChat(vault: Vault, rows: readonly OutboxRow[]): Map<number, QueuedCall> {
+  const calls = new Map<number, QueuedCall>();
+  for (const row of rows) {
+    const call = opened(vault, row);
+    if (call) calls.set(call.chatId, call);
+  }
+  return calls;
+}
+
+/** Frees chats the connection holds, many in one statement. */
+export async function unlockChats(conn: ReservedSql, chatIds: readonly number[]): Promise<void> {
+  await conn`
+    select pg_advisory_unlock(${OUTBOX_LOCK_NAMESPACE}, hashtext(chat_id::text))
+    from unnest(${`{${chatIds.join(",")}}`}::bigint[]) as held (chat_id)
+  `;
 }
 
 /**
- * Telegram accepted the call: store what it answered, then forget the call, atomically.
- * The chat's next call, as nextCall would read it.
+ * Telegram accepted a call whose answer is to be kept: store it, then forget the call,
+ * atomically. The chat's next call.
  */
-export async function settleDelivered(
+export async function settleWriteBack(
   sql: Sql,
   vault: Vault,
-  call: QueuedCall,
-  answer: { messageId?: number },
+  call: QueuedCall & { writeBack: WriteBack },
+  messageId: number,
 ): Promise<QueuedCall | undefined> {
-  const writeBack = call.writeBack;
-  if (!writeBack || answer.messageId === undefined) return forgetAndNext(sql, vault, call);
-  const messageId = answer.messageId;
+  const { writeBack } = call;
   return sql.begin(async (tx) => {
     await setCardMessage(tx, writeBack.groupCardOf, messageId);
-    return forgetAndNext(tx, vault, call);
+    return (await forgetAndNextOf(tx, vault, [call])).get(call.chatId);
   });
-}
-
-/** Drops a call Telegram refused for good; the chat's next call. */
-export function dropCall(
-  sql: Sql,
-  vault: Vault,
-  call: QueuedCall,
-): Promise<QueuedCall | undefined> {
-  return forgetAndNext(sql, vault, call);
 }
 
 /** Forgets everything queued for the chat; how many calls went. */

@@ -1,17 +1,18 @@
 import { type Api, GrammyError } from "grammy";
 import type { ReservedSql, Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
+import { coalesce } from "#bot/lib/coalesce";
 import { describeError, type IdHasher, type Logger } from "#bot/lib/logger";
 import {
-  dropCall,
   dropChat,
+  forgetAndNextOf,
   listenForQueued,
   lockWaitingChats,
-  nextCall,
+  nextCallsOf,
   type QueuedCall,
-  settleDelivered,
+  settleWriteBack,
   unlockAllChats,
-  unlockChat,
+  unlockChats,
 } from "#db/outbox";
 import { markBlocked } from "#db/users";
 import type { Vault } from "#db/vault";
@@ -86,6 +87,28 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   let looking = false;
   let lookAgain = false;
 
+  // Each chat's worker asks for its own next call, forgets its own sent one and frees its
+  // own lock; concurrent workers' requests go out as one statement per turn of the loop.
+  const nextCall = coalesce<number, QueuedCall | undefined>(
+    (chatIds) => nextCallsOf(sql, deps.vault, chatIds),
+    undefined,
+  );
+  const forgetAndNext = coalesce<QueuedCall, QueuedCall | undefined>(async (calls) => {
+    const next = await forgetAndNextOf(sql, deps.vault, calls);
+    return new Map(calls.map((call) => [call, next.get(call.chatId)]));
+  }, undefined);
+  const unlock = coalesce<number, undefined>(async (chatIds) => {
+    if (conn) await unlockChats(conn, chatIds);
+    return new Map();
+  }, undefined);
+  /** Telegram accepted the call: its answer written back where asked, then the next call. */
+  const settle = (call: QueuedCall, answer: { messageId?: number }) => {
+    const { writeBack } = call;
+    return writeBack && answer.messageId !== undefined
+      ? settleWriteBack(sql, deps.vault, { ...call, writeBack }, answer.messageId)
+      : forgetAndNext(call);
+  };
+
   /** Resolves after `ms` of real time or on wake(), whichever comes first. */
   const nap = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -159,7 +182,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   const work = async (chatId: number): Promise<void> => {
     try {
       let failures = 0;
-      let call = await nextCall(sql, deps.vault, chatId);
+      let call = await nextCall(chatId);
       while (running && call) {
         // Waits count from the attempt: at worst a few ms early, answered by one more 429.
         const attemptedAt = await spendBudget(chatId);
@@ -168,7 +191,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
         budgets.answered(chatId, attemptedAt, clock.now().getTime());
         if (outcome.kind === "sent") {
           failures = 0;
-          call = await settleDelivered(sql, deps.vault, call, outcome);
+          call = await settle(call, outcome);
         } else if (outcome.kind === "wait") {
           log.info(
             { chat: deps.hashId(chatId), seconds: outcome.seconds },
@@ -184,13 +207,13 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
             { chat: deps.hashId(chatId), method: call.method, reason: outcome.description },
             "outbox: Telegram refused a call; dropped",
           );
-          call = await dropCall(sql, deps.vault, call);
+          call = await forgetAndNext(call);
         } else {
           failures++;
           const err = describeError(outcome.error);
           if (failures >= MAX_ATTEMPTS) {
             log.error({ chat: deps.hashId(chatId), method: call.method, err }, "outbox: gave up");
-            call = await dropCall(sql, deps.vault, call);
+            call = await forgetAndNext(call);
             failures = 0;
             continue;
           }
@@ -205,7 +228,7 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
     } finally {
       working.delete(chatId);
       if (conn) {
-        await unlockChat(conn, chatId).catch((error: unknown) => {
+        await unlock(chatId).catch((error: unknown) => {
           log.error({ err: describeError(error) }, "outbox: unlocking a chat failed");
         });
       }

@@ -158,6 +158,12 @@ async function startApp(): Promise<Running> {
     // On purpose far beyond Telegram's real limits: we measure our code, not theirs.
     throttle: false,
     rateLimit: { limit: 1_000_000, windowMs: 1000 },
+    // The replies are sent, as in production, only not paced: their cost is part of the run.
+    outboxLimits: {
+      perChatIntervalMs: 0,
+      perGroupPerMinute: Number.POSITIVE_INFINITY,
+      overallPerSecond: Number.POSITIVE_INFINITY,
+    },
   });
   // Before start(): it hands http.fetch to the server.
   requests = countInFlight(app.http);

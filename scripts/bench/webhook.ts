@@ -55,7 +55,7 @@ async function main(): Promise<number> {
       ` ${pct(MIX.text)} group text, ${pct(MIX.tasks)} /tasks, ${pct(MIX.button)} Done/Reopen buttons`,
   );
   print(
-    "  NOTE: the app runs with the outgoing throttle OFF and the per-user rate limit raised to 1,000,000/s:\n" +
+    "  NOTE: the app runs with the outgoing throttle and the outbox's pace OFF (replies are still sent) and the per-user rate limit raised to 1,000,000/s:\n" +
       "        the benchmark floods 100 chats far beyond Telegram's real limits on purpose, to measure our code.",
   );
 
