@@ -1,7 +1,7 @@
 import type { ReservedSql, Sql } from "postgres";
 import type { Db } from "./client.ts";
 import { setCardMessage } from "./tasks.ts";
-import type { Vault } from "./vault.ts";
+import { type Vault, VaultError } from "./vault.ts";
 
 /** The Bot API methods the outbox makes: each takes a chat_id and, but the last, a text. */
 export type OutboxMethod = "sendMessage" | "editMessageText" | "editMessageReplyMarkup";
@@ -23,6 +23,11 @@ export interface OutgoingCall {
 
 export interface QueuedCall extends OutgoingCall {
   id: number;
+  /**
+   * Why its text cannot be opened (its key left ENCRYPTION_KEYS): such a call can never be
+   * sent, and must not hold up its chat or the chats read with it.
+   */
+  unreadable?: string;
 }
 
 /** Advisory lock namespace of a chat's outbox queue (two-int form, next to the update lock). */
@@ -98,14 +103,20 @@ interface OutboxRow {
 
 function opened(vault: Vault, row: OutboxRow | undefined): QueuedCall | undefined {
   if (!row) return undefined;
-  return {
+  const call: QueuedCall = {
     id: row.id,
     chatId: row.chatId,
     method: row.method,
     params: row.params,
-    ...(row.sealedText ? { text: vault.open(row.sealedText, textIdentity(row.chatId)) } : {}),
     ...(row.writeBack ? { writeBack: row.writeBack } : {}),
   };
+  if (!row.sealedText) return call;
+  try {
+    return { ...call, text: vault.open(row.sealedText, textIdentity(row.chatId)) };
+  } catch (error) {
+    if (!(error instanceof VaultError)) throw error;
+    return { ...call, unreadable: error.message };
+  }
 }
 
 /** The next call of each chat (the chats' lock holder asks for many at once). */

@@ -184,6 +184,15 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
       let failures = 0;
       let call = await nextCall(chatId);
       while (running && call) {
+        if (call.unreadable !== undefined) {
+          // Never sendable (its key was rotated out too early): dropped, loudly, not retried.
+          log.error(
+            { chat: deps.hashId(chatId), method: call.method, reason: call.unreadable },
+            "outbox: a queued text cannot be opened; dropped",
+          );
+          call = await forgetAndNext(call);
+          continue;
+        }
         // Waits count from the attempt: at worst a few ms early, answered by one more 429.
         const attemptedAt = await spendBudget(chatId);
         if (attemptedAt === undefined) return;

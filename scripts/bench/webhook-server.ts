@@ -147,6 +147,9 @@ try {
 /** The real service, as main.ts builds it, minus the limits a flood of 100 chats would hit. */
 async function startApp(): Promise<Running> {
   const sql = createSql(config.databaseUrl ?? "");
+  // What an earlier mode left queued was sealed with that run's throwaway keys: no run's
+  // measure should include dropping it.
+  await sql`delete from outbox`;
   const app = createApp({
     config,
     sql,

@@ -263,6 +263,23 @@ describe("the outbox sender", () => {
     expect(messages).not.toContain("outbox: Telegram refused a call; dropped");
   });
 
+  it("drops a call whose text cannot be opened (its key is gone), loudly, without holding up its chat or others", async () => {
+    freshClock();
+    // Sealed with a key this instance no longer has: a rotation done while it was queued.
+    const retired = createVault([Buffer.alloc(32, 3)], TEST_SECRETS.hashSecret);
+    await queueCalls(db.sql, retired, [message(person(1), "lost")], clock.now());
+    await queue(message(person(1), "after it"), message(person(2), "another chat"));
+    await startSender();
+    await untilQueueEmpty();
+    expect(accepted(person(1))).toEqual(["after it"]);
+    expect(accepted(person(2))).toEqual(["another chat"]);
+    const dropped = logs
+      .lines()
+      .filter((line) => line.msg === "outbox: a queued text cannot be opened; dropped");
+    expect(dropped).toHaveLength(1);
+    expect(logs.raw()).not.toContain("lost");
+  });
+
   it("retries a 5xx after a backoff", async () => {
     freshClock();
     fake.failNext(
