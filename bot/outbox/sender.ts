@@ -88,13 +88,18 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
   let lookAgain = false;
 
   // Each chat's worker asks for its own next call, forgets its own sent one and frees its
-  // own lock; concurrent workers' requests go out as one statement per turn of the loop.
+  // own lock; concurrent workers' requests go out as one statement per turn of the loop, all
+  // on the sender's own connection (what one turn sends leaves in one socket write).
+  const own = () => {
+    if (!conn) throw new Error("The outbox sender is not started.");
+    return conn;
+  };
   const nextCall = coalesce<number, QueuedCall | undefined>(
-    (chatIds) => nextCallsOf(sql, deps.vault, chatIds),
+    (chatIds) => nextCallsOf(own(), deps.vault, chatIds),
     undefined,
   );
   const forgetAndNext = coalesce<QueuedCall, QueuedCall | undefined>(async (calls) => {
-    const next = await forgetAndNextOf(sql, deps.vault, calls);
+    const next = await forgetAndNextOf(own(), deps.vault, calls);
     return new Map(calls.map((call) => [call, next.get(call.chatId)]));
   }, undefined);
   const unlock = coalesce<number, undefined>(async (chatIds) => {
