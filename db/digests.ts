@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { Db } from "./client.ts";
+import { listenTo } from "./listen.ts";
 import { openTaskText } from "./task-texts.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
@@ -78,12 +79,8 @@ export async function nextDigestDue(db: Db, now: Date): Promise<Date | null> {
 }
 
 /** Calls `onMoved` whenever a committed change may bring a digest earlier, on any instance, and on (re)connecting. */
-export async function listenForMovedDigests(
-  sql: Sql,
-  onMoved: () => void,
-): Promise<() => Promise<void>> {
-  const { unlisten } = await sql.listen("digests_due", onMoved, onMoved);
-  return unlisten;
+export function listenForMovedDigests(sql: Sql, onMoved: () => void): Promise<() => Promise<void>> {
+  return listenTo(sql, "digests_due", onMoved);
 }
 
 export async function markDigestSent(db: Db, digest: Digest, localDate: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { ReservedSql, Sql } from "postgres";
 import type { Db } from "./client.ts";
+import { listenTo } from "./listen.ts";
 import { setCardMessage } from "./tasks.ts";
 import { type Vault, VaultError } from "./vault.ts";
 
@@ -206,10 +207,6 @@ export async function queuedCount(db: Db): Promise<number> {
 }
 
 /** Wakes `onQueued` whenever a transaction that queued calls commits, on any instance. */
-export async function listenForQueued(
-  sql: Sql,
-  onQueued: () => void,
-): Promise<() => Promise<void>> {
-  const { unlisten } = await sql.listen("outbox", onQueued, onQueued);
-  return unlisten;
+export function listenForQueued(sql: Sql, onQueued: () => void): Promise<() => Promise<void>> {
+  return listenTo(sql, "outbox", onQueued);
 }

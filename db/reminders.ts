@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import type { Db } from "./client.ts";
+import { listenTo } from "./listen.ts";
 
 /** A reminder that is due, with what deciding about it needs. */
 export interface DueReminder {
@@ -49,12 +50,11 @@ export async function nextReminderDue(db: Db): Promise<Date | null> {
  * on any instance, and when the listening connection (re)connects (a notification may have
  * been missed meanwhile).
  */
-export async function listenForMovedReminders(
+export function listenForMovedReminders(
   sql: Sql,
   onMoved: () => void,
 ): Promise<() => Promise<void>> {
-  const { unlisten } = await sql.listen("reminders_due", onMoved, onMoved);
-  return unlisten;
+  return listenTo(sql, "reminders_due", onMoved);
 }
 
 export type ReminderOutcome = "sent" | "dropped" | "skipped";

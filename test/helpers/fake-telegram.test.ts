@@ -5,6 +5,7 @@ import {
   startFakeTelegram,
   TEST_BOT_INFO,
   TEST_BOT_TOKEN,
+  tooManyRequests,
   visibleText,
 } from "#test/helpers/fake-telegram";
 import { alice, bob, makeUpdates, otherTeam, team } from "#test/helpers/updates";
@@ -69,11 +70,7 @@ describe("the fake Bot API", () => {
   });
 
   it("fails the next matching call with the planned error and status, then recovers", async () => {
-    fake.failNext("sendMessage", {
-      error_code: 429,
-      description: "Too Many Requests: retry after 1",
-      parameters: { retry_after: 1 },
-    });
+    fake.failNext("sendMessage", tooManyRequests(1));
 
     const error = await grammyErrorOf(bot.api.sendMessage(alice.id, "Hello"));
     expect(error.error_code).toBe(429);

@@ -105,6 +105,15 @@ export interface FakeTelegram {
   close(): Promise<void>;
 }
 
+/** Telegram's 429: the chat (or the bot) must wait `seconds` before its next call. */
+export function tooManyRequests(seconds: number): ApiError {
+  return {
+    error_code: 429,
+    description: `Too Many Requests: retry after ${seconds}`,
+    parameters: { retry_after: seconds },
+  };
+}
+
 export type ChatMemberStatus = "creator" | "administrator" | "member" | "left" | "kicked";
 
 /** The text a person reads: HTML entities and tags of a sent text resolved, as Telegram shows it. */

@@ -7,7 +7,12 @@ import { type OutgoingCall, queueCalls, queuedCount } from "#db/outbox";
 import { createVault } from "#db/vault";
 import { FakeClock } from "#test/helpers/clock";
 import { emptyTables, useTestDatabase } from "#test/helpers/db";
-import { type ApiCall, type FakeTelegram, startFakeTelegram } from "#test/helpers/fake-telegram";
+import {
+  type ApiCall,
+  type FakeTelegram,
+  startFakeTelegram,
+  tooManyRequests,
+} from "#test/helpers/fake-telegram";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { nextTaskId, sealedTaskText } from "#test/helpers/tasks";
 
@@ -177,15 +182,7 @@ describe("the outbox across crashes (SIGKILL)", () => {
 
   it("sends, each once, the calls of a chat the killed instance held but had not sent", async () => {
     const waiting = person(3);
-    fake.failNext(
-      "sendMessage",
-      {
-        error_code: 429,
-        description: "Too Many Requests: retry after 60",
-        parameters: { retry_after: 60 },
-      },
-      { chatId: waiting },
-    );
+    fake.failNext("sendMessage", tooManyRequests(60), { chatId: waiting });
     const first = await startSenderProcess();
     await commit([...messages(waiting, "later", 3), ...messages(person(4), "now", 2)]);
     // Refused with a wait (its clock never gets there): the instance holds the chat, sends nothing.

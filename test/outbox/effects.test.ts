@@ -4,7 +4,7 @@ import { createIdHasher } from "#bot/lib/logger";
 import { createOutboxSender, type OutboxSender } from "#bot/outbox/sender";
 import { createVault } from "#db/vault";
 import { useBotHarness } from "#test/helpers/bot";
-import { TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { TEST_BOT_TOKEN, tooManyRequests } from "#test/helpers/fake-telegram";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { alice, bob, carol, type TestChat } from "#test/helpers/updates";
 
@@ -82,15 +82,7 @@ describe("retention notices through the outbox", () => {
     await h.bot.send(h.updates.groupText(team, bob, "hi"));
     h.telegram.clear();
     for (const group of groups) {
-      h.telegram.failNext(
-        "sendMessage",
-        {
-          error_code: 429,
-          description: "Too Many Requests: retry after 6",
-          parameters: { retry_after: 6 },
-        },
-        { chatId: group.id },
-      );
+      h.telegram.failNext("sendMessage", tooManyRequests(6), { chatId: group.id });
     }
     const sender = await serviceSender();
 

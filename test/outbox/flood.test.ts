@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TELEGRAM_LIMITS } from "#bot/outbox/budgets";
 import { createTestBot, giveConsent, type TestBot, useBotHarness } from "#test/helpers/bot";
+import { tooManyRequests } from "#test/helpers/fake-telegram";
 import { alice, carol, type TestUser, team } from "#test/helpers/updates";
 
 /**
@@ -42,15 +43,7 @@ describe("a flood of 429s", () => {
     const bot = service;
     await bot.app.outbox.start();
     for (const user of waiting) {
-      h.telegram.failNext(
-        "sendMessage",
-        {
-          error_code: 429,
-          description: "Too Many Requests: retry after 6",
-          parameters: { retry_after: 6 },
-        },
-        { chatId: user.id },
-      );
+      h.telegram.failNext("sendMessage", tooManyRequests(6), { chatId: user.id });
     }
 
     for (const user of waiting) {

@@ -11,6 +11,7 @@ import {
   type FakeTelegram,
   startFakeTelegram,
   TEST_BOT_TOKEN,
+  tooManyRequests,
 } from "#test/helpers/fake-telegram";
 import { captureLogs } from "#test/helpers/logs";
 import { TEST_SECRETS } from "#test/helpers/secrets";
@@ -131,15 +132,7 @@ describe("the outbox sender", () => {
     freshClock();
     const flooded = Array.from({ length: 30 }, (_, i) => person(100 + i));
     for (const chatId of flooded) {
-      fake.failNext(
-        "sendMessage",
-        {
-          error_code: 429,
-          description: "Too Many Requests: retry after 6",
-          parameters: { retry_after: 6 },
-        },
-        { chatId },
-      );
+      fake.failNext("sendMessage", tooManyRequests(6), { chatId });
     }
     const sender = await startSender();
     await queue(

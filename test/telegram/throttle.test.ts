@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { TELEGRAM_LIMITS } from "#bot/outbox/budgets";
 import { createTestBot, type TestBot, useBotHarness } from "#test/helpers/bot";
+import { tooManyRequests } from "#test/helpers/fake-telegram";
 import { alice } from "#test/helpers/updates";
 
 const h = useBotHarness();
@@ -21,11 +22,7 @@ describe("with the outgoing throttle and Telegram's limits on, as in production"
       outboxLimits: TELEGRAM_LIMITS,
     });
     started = bot;
-    h.telegram.failNext("sendMessage", {
-      error_code: 429,
-      description: "Too Many Requests: retry after 1",
-      parameters: { retry_after: 1 },
-    });
+    h.telegram.failNext("sendMessage", tooManyRequests(1));
     // Handled as the webhook does: each update is done once committed, not once answered.
     for (const text of ["/newtask Buy milk", "/newtask Call the plumber", "/tasks"]) {
       await bot.app.bot.handleUpdate(h.updates.privateText(alice, text));

@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { createTestBot, useBotHarness } from "#test/helpers/bot";
 import { pressOn } from "#test/helpers/buttons";
+import { tooManyRequests } from "#test/helpers/fake-telegram";
 import { storedTasks } from "#test/helpers/tasks";
 import { alice, bob, team } from "#test/helpers/updates";
 
@@ -191,11 +192,7 @@ describe("outgoing calls", () => {
 
   it("answers a button once the update has committed, retried after Telegram's 429", async () => {
     await h.bot.send(h.updates.privateText(alice, "/newtask Patient task"));
-    h.telegram.failNext("answerCallbackQuery", {
-      error_code: 429,
-      description: "Too Many Requests: retry after 1",
-      parameters: { retry_after: 1 },
-    });
+    h.telegram.failNext("answerCallbackQuery", tooManyRequests(1));
     await h.bot.send(pressOn(h.telegram, h.updates, alice, alice.id, "Done"));
     const answers = h.telegram.callsOf("answerCallbackQuery");
     expect(answers.map((call) => call.response?.ok)).toEqual([false, true]);
