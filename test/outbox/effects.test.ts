@@ -148,3 +148,22 @@ describe("privacy answers through the outbox", () => {
     );
   });
 });
+
+describe("a form through the outbox", () => {
+  it("asks each question once its answer has committed; Telegram hears nothing while a step is handled", async () => {
+    await handle(h.updates.privateText(alice, "/newtask"));
+    expect(h.telegram.calls).toEqual([]);
+    expect((await queued()).map((row) => row.chatId)).toEqual([alice.id]);
+    await h.bot.drain();
+    expect(h.telegram.textsTo(alice.id)).toEqual([
+      "What is the task? Send a title (up to 200 characters), or /cancel.",
+    ]);
+
+    await handle(h.updates.privateText(alice, "Book the room"));
+    expect(h.telegram.textsTo(alice.id)).toHaveLength(1);
+    await h.bot.drain();
+    expect(h.telegram.textsTo(alice.id).at(-1)).toBe(
+      "Add a description (up to 4000 characters), or /skip.",
+    );
+  });
+});
