@@ -51,6 +51,7 @@ async function drainOutbox(options: {
 }): Promise<void> {
   const { sql, secrets } = options;
   if ((await queuedCount(sql)) === 0) return;
+  const callsBefore = options.telegram.calls.length;
   const sender = createOutboxSender({
     sql,
     vault: createVault(secrets.encryptionKeys, secrets.hashSecret),
@@ -70,6 +71,24 @@ async function drainOutbox(options: {
     );
   } finally {
     await sender.stop();
+  }
+  // The sender logs a refusal and goes on, as it must in production; in a test, a message
+  // Telegram would refuse (too long, bad HTML, a bad keyboard, an unknown message to edit)
+  // is a failure of the test, unless the test asked the fake for it (failNext).
+  const refused = options.telegram.calls
+    .slice(callsBefore)
+    .filter((call) => call.response?.ok === false && call.response.error_code === 400)
+    .filter((call) => !call.injected)
+    // An edit that changes nothing is done for the sender too (a double tap redraws the same).
+    .filter(
+      (call) =>
+        !(call.response?.ok === false && call.response.description.includes("not modified")),
+    );
+  if (refused.length > 0) {
+    const reasons = refused.map((call) =>
+      call.response?.ok === false ? `${call.method}: ${call.response.description}` : "",
+    );
+    throw new Error(`Telegram refused what the bot queued:\n${reasons.join("\n")}`);
   }
 }
 

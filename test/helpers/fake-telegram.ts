@@ -31,6 +31,8 @@ export interface ApiCall {
   method: string;
   payload: Record<string, unknown>;
   token: string;
+  /** The answer is a failure a test asked for (failNext), not one the fake's rules gave. */
+  injected?: boolean;
   /**
    * What the fake answered; undefined only while a getUpdates long poll is still open. Set on
    * arrival also for a call whose answer a gate holds back (Telegram has carried it out).
@@ -182,7 +184,11 @@ export async function startFakeTelegram(
   let queuedUpdates: unknown[] = [];
   let webhookUrl = "";
 
+  /** Answers made by failNext, so the call they answer can say so. */
+  const injectedAnswers = new WeakSet<ApiResponse>();
+
   function record(call: ApiCall): void {
+    if (call.response && injectedAnswers.has(call.response)) call.injected = true;
     calls.push(call);
     notify();
   }
@@ -203,7 +209,9 @@ export async function startFakeTelegram(
     if (failure) {
       failure.remaining--;
       failures = failures.filter((f) => f.remaining > 0);
-      return { ok: false, ...failure.error };
+      const injected: ApiResponse = { ok: false, ...failure.error };
+      injectedAnswers.add(injected);
+      return injected;
     }
     if (chatId !== undefined && blocked.has(chatId) && !method.startsWith("get")) {
       return { ok: false, error_code: 403, description: "Forbidden: bot was blocked by the user" };
