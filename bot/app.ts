@@ -57,6 +57,8 @@ export interface AppDeps {
   maxUpdatesInFlight?: number;
   /** Waits between attempts to reach the Bot API at start; tests decide when it ends. */
   wait?: (ms: number) => Promise<void>;
+  /** The built Mini App served at / (default miniapp/dist); tests serve a build of their own. */
+  miniAppDist?: string;
 }
 
 export interface App {
@@ -174,7 +176,10 @@ export function createApp(deps: AppDeps): App {
     [
       privacyRoutes(sql, config.retention),
       api,
-      miniAppRoutes({ botUsername: () => (bot.isInited() ? bot.botInfo.username : null) }),
+      miniAppRoutes({
+        botUsername: () => (bot.isInited() ? bot.botInfo.username : null),
+        ...(deps.miniAppDist ? { dist: deps.miniAppDist } : {}),
+      }),
       ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
     ],
     {

@@ -3,11 +3,14 @@ import type { Api, Me } from "./api.ts";
 import { AppContext, type AppState, type Screen } from "./context.ts";
 import { humanError } from "./errors.ts";
 import type { Platform } from "./platform.ts";
-import { Privacy } from "./screens/Privacy.tsx";
-import { TaskForm } from "./screens/TaskForm.tsx";
 import { type Prefetched, TaskList } from "./screens/TaskList.tsx";
 import { t } from "./strings.ts";
+import { lazyScreen } from "./ui/lazy.tsx";
 import { ErrorView, Skeleton } from "./ui/states.tsx";
+
+// Only the task list is in the first screen's bundle; the others come when first needed.
+const TaskForm = lazyScreen(() => import("./screens/TaskForm.tsx").then((m) => m.TaskForm));
+const Privacy = lazyScreen(() => import("./screens/Privacy.tsx").then((m) => m.Privacy));
 
 export interface AppProps {
   api: Api;
@@ -60,6 +63,14 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
   useEffect(() => {
     void loadMe();
   }, [loadMe]);
+
+  // Once the app is up, so that a tap on a task or a tab does not wait for the network.
+  const started = me !== null;
+  useEffect(() => {
+    if (!started) return;
+    TaskForm.preload().catch(() => {});
+    Privacy.preload().catch(() => {});
+  }, [started]);
 
   const open = useCallback((screen: Screen) => {
     setStack((current) => [...current, screen]);

@@ -1,8 +1,7 @@
-import { isTMA } from "@telegram-apps/sdk";
 import { render } from "preact";
 import { createApi } from "./api.ts";
 import { App } from "./app.tsx";
-import { telegramPlatform } from "./platform-telegram.ts";
+import { telegramLaunch, telegramPlatform } from "./platform-telegram.ts";
 import { t } from "./strings.ts";
 
 async function botUsername(): Promise<string | null> {
@@ -31,10 +30,11 @@ function OutsideTelegram({ username }: { username: string | null }) {
 const root = document.getElementById("app");
 if (root) {
   const username = botUsername();
-  if (!isTMA()) {
+  const launch = telegramLaunch();
+  if (!launch) {
     void username.then((name) => render(<OutsideTelegram username={name} />, root));
   } else {
-    const platform = telegramPlatform();
+    const platform = telegramPlatform(launch);
     const api = createApi(platform.initDataRaw);
     // The app starts at once; the bot's name (for the export fallback) arrives when it does.
     render(<App api={api} platform={platform} botUsername={null} />, root);

@@ -1,94 +1,154 @@
+// Only the SDK's bridge functions: its components (mainButton, themeParams, viewport …) pull
+// in ~55 kB of signals and schemas, whichever of them is imported (docs/benchmarks.md).
 import {
-  backButton,
-  closingBehavior,
-  hapticFeedback,
-  init,
-  mainButton,
-  miniApp,
-  openTelegramLink,
+  createPostEvent,
+  off,
+  on,
+  type RetrieveLPResult,
   retrieveLaunchParams,
   retrieveRawInitData,
-  themeParams,
-  viewport,
+  supports,
 } from "@telegram-apps/sdk";
 import type { Platform } from "./platform.ts";
 
 const TEAM_START = /^team_(-\d{1,16})$/;
+/** Clients that size the page themselves and never answer a viewport request. */
+const DESKTOP = ["macos", "tdesktop", "unigram", "webk", "weba", "web"];
+const MOBILE = ["ios", "android", "android_x"];
 
-/** Sets the SDK up (theme as CSS variables, live; full height; safe areas) and wraps it. */
-export function telegramPlatform(): Platform {
-  init();
-  if (miniApp.mountSync.isAvailable()) miniApp.mountSync();
-  if (themeParams.mountSync.isAvailable()) themeParams.mountSync();
-  if (themeParams.bindCssVars.isAvailable()) themeParams.bindCssVars();
-  if (miniApp.bindCssVars.isAvailable()) miniApp.bindCssVars();
-  if (backButton.mount.isAvailable()) backButton.mount();
-  if (mainButton.mount.isAvailable()) mainButton.mount();
-  if (closingBehavior.mount.isAvailable()) closingBehavior.mount();
-  if (viewport.mount.isAvailable()) {
-    viewport
-      .mount()
-      .then(() => {
-        if (viewport.bindCssVars.isAvailable()) viewport.bindCssVars();
-        if (viewport.expand.isAvailable()) viewport.expand();
-      })
-      .catch(() => {});
+type LaunchParams = RetrieveLPResult;
+type Theme = LaunchParams["tgWebAppThemeParams"];
+
+/** The launch parameters Telegram opened the page with; null in a plain browser. */
+export function telegramLaunch(): LaunchParams | null {
+  try {
+    return retrieveLaunchParams();
+  } catch {
+    return null;
   }
-  if (miniApp.ready.isAvailable()) miniApp.ready();
+}
 
-  const launch = retrieveLaunchParams();
+/** Sets the page up inside Telegram (theme as CSS variables, live; full height) and wraps it. */
+export function telegramPlatform(launch: LaunchParams): Platform {
+  const version = launch.tgWebAppVersion;
+  // A method this client's version lacks is skipped, as the SDK's isAvailable() checks did.
+  const postEvent = createPostEvent(version, () => {});
+
+  // Telegram's web clients open the app in an iframe and may ask it to reload.
+  on("reload_iframe", () => {
+    postEvent("iframe_will_reload");
+    window.location.reload();
+  });
+  postEvent("iframe_ready", { reload_supported: true });
+
+  let theme: Theme = launch.tgWebAppThemeParams;
+  bindThemeVars(theme);
+  on("theme_changed", ({ theme_params }) => {
+    theme = theme_params;
+    bindThemeVars(theme);
+  });
+
+  if (!DESKTOP.includes(launch.tgWebAppPlatform)) {
+    on("viewport_changed", ({ height, is_state_stable }) => {
+      if (is_state_stable) setCssVar("--tg-viewport-stable-height", `${height}px`);
+    });
+    postEvent("web_app_request_viewport");
+  }
+  postEvent("web_app_expand");
+  postEvent("web_app_ready");
+
   const start = TEAM_START.exec(launch.tgWebAppStartParam ?? "");
+  const main = { text: "", visible: false, enabled: true, loading: false };
+  const setupMainButton = (change: Partial<typeof main>) => {
+    Object.assign(main, change);
+    // As the SDK did: Telegram shows no button without a text, so nothing to set up yet.
+    if (!main.text) return;
+    postEvent("web_app_setup_main_button", {
+      text: main.text,
+      is_visible: main.visible,
+      is_active: main.enabled,
+      is_progress_visible: main.loading,
+      has_shine_effect: false,
+      color: theme.button_color ?? "#2481cc",
+      text_color: theme.button_text_color ?? "#ffffff",
+    });
+  };
   let clickHandler: (() => void) | undefined;
   let backHandler: (() => void) | undefined;
+  let backVisible: boolean | undefined;
+  const setupBackButton = (visible: boolean) => {
+    if (visible === backVisible) return;
+    backVisible = visible;
+    postEvent("web_app_setup_back_button", { is_visible: visible });
+  };
+  let confirmingClose = false;
+
   return {
     initDataRaw: retrieveRawInitData() ?? "",
     startTeamId: start?.[1] ? Number(start[1]) : null,
-    canDownloadFiles: !["ios", "android", "android_x"].includes(launch.tgWebAppPlatform),
+    canDownloadFiles: !MOBILE.includes(launch.tgWebAppPlatform),
     mainButton: {
       show(text, onClick) {
-        if (clickHandler) mainButton.offClick(clickHandler);
+        if (clickHandler) off("main_button_pressed", clickHandler);
         clickHandler = onClick;
-        mainButton.onClick(onClick);
-        mainButton.setParams({ text, isVisible: true, isEnabled: true });
+        on("main_button_pressed", onClick);
+        setupMainButton({ text, visible: true, enabled: true });
       },
       setLoading(loading) {
-        mainButton.setParams({ isLoaderVisible: loading, isEnabled: !loading });
+        setupMainButton({ loading, enabled: !loading });
       },
       hide() {
-        if (clickHandler) mainButton.offClick(clickHandler);
+        if (clickHandler) off("main_button_pressed", clickHandler);
         clickHandler = undefined;
-        mainButton.setParams({ isVisible: false, isLoaderVisible: false });
+        setupMainButton({ visible: false, loading: false });
       },
     },
     backButton: {
       show(onClick) {
-        if (backHandler) backButton.offClick(backHandler);
+        if (backHandler) off("back_button_pressed", backHandler);
         backHandler = onClick;
-        backButton.onClick(onClick);
-        backButton.show();
+        on("back_button_pressed", onClick);
+        setupBackButton(true);
       },
       hide() {
-        if (backHandler) backButton.offClick(backHandler);
+        if (backHandler) off("back_button_pressed", backHandler);
         backHandler = undefined;
-        backButton.hide();
+        setupBackButton(false);
       },
     },
     haptic(kind) {
       if (kind === "selection") {
-        if (hapticFeedback.selectionChanged.isAvailable()) hapticFeedback.selectionChanged();
-      } else if (hapticFeedback.notificationOccurred.isAvailable()) {
-        hapticFeedback.notificationOccurred(kind);
+        postEvent("web_app_trigger_haptic_feedback", { type: "selection_change" });
+      } else {
+        postEvent("web_app_trigger_haptic_feedback", {
+          type: "notification",
+          notification_type: kind,
+        });
       }
     },
     confirmClosing(enabled) {
-      if (enabled && closingBehavior.enableConfirmation.isAvailable()) {
-        closingBehavior.enableConfirmation();
-      } else if (!enabled && closingBehavior.disableConfirmation.isAvailable()) {
-        closingBehavior.disableConfirmation();
-      }
+      if (enabled === confirmingClose) return;
+      confirmingClose = enabled;
+      postEvent("web_app_setup_closing_behavior", { need_confirmation: enabled });
     },
     openTelegramLink(url) {
-      if (openTelegramLink.isAvailable()) openTelegramLink(url);
+      if (!supports("web_app_open_tg_link", version)) {
+        window.location.href = url;
+        return;
+      }
+      const link = new URL(url);
+      postEvent("web_app_open_tg_link", { path_full: link.pathname + link.search });
     },
   };
+}
+
+/** The theme as --tg-theme-bg-color and so on, the names the SDK's bindCssVars used. */
+function bindThemeVars(theme: Theme): void {
+  for (const [key, color] of Object.entries(theme)) {
+    if (color) setCssVar(`--tg-theme-${key.replaceAll("_", "-")}`, color);
+  }
+}
+
+function setCssVar(name: string, value: string): void {
+  document.documentElement.style.setProperty(name, value);
 }

@@ -1,7 +1,7 @@
 import { Api } from "grammy";
 import type { Update } from "grammy/types";
 import type { Sql } from "postgres";
-import { afterAll, afterEach, beforeAll, beforeEach, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, inject, vi } from "vitest";
 import { type App, createApp } from "#bot/app";
 import { loadConfig } from "#bot/config";
 import { createIdHasher, type Logger } from "#bot/lib/logger";
@@ -136,6 +136,8 @@ export function createTestBot(options: {
     // A started service's own sender, on a clock that stands still, sends without pacing.
     outboxLimits: options.outboxLimits ?? UNPACED,
     ...(options.wait ? { wait: options.wait } : {}),
+    // This run's build, made by global-setup.ts; miniapp/dist is the developer's.
+    miniAppDist: inject("miniAppDist"),
   });
   const drain = () =>
     drainOutbox({

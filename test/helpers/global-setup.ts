@@ -1,20 +1,22 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
-import { build } from "vite";
 import type { TestProject } from "vitest/node";
 import { createSql, whyUnreachable } from "#db/client";
 import { DataDirectoryInUseError, type EmbeddedServer, startEmbeddedPostgres } from "#db/embedded";
 import { migrate, migrationsChecksum } from "#db/migrate";
 import { databaseUrl, isStaleTestDatabase, withAdmin } from "#test/helpers/db";
+import { buildMiniApp } from "#test/helpers/miniapp-build";
+import { changedBetween, trackedChanges } from "#test/helpers/tracked-files";
 import { realNow } from "#test/helpers/wall-clock";
 
 /**
- * Once per `vitest run`: build the Mini App, find a PostgreSQL server (TEST_DATABASE_URL, the local one, or an
- * embedded one started here), make sure a migrated template database exists for the current
- * migrations, and hand both to the test files through `inject`.
+ * Once per `vitest run`: build the Mini App into a temporary folder, find a PostgreSQL server
+ * (TEST_DATABASE_URL, the local one, or an embedded one started here), make sure a migrated
+ * template database exists for the current migrations, and hand them to the test files
+ * through `inject`. At the end, fail the run if it changed a tracked file.
  */
 
 declare module "vitest" {
@@ -23,6 +25,8 @@ declare module "vitest" {
     testDatabaseAdminUrl: string;
     /** The migrated template that each test database is cloned from. */
     testDatabaseTemplate: string;
+    /** This run's production build of the Mini App, which the test services serve. */
+    miniAppDist: string;
   }
 }
 
@@ -31,25 +35,58 @@ const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/postgres";
 const TEMPLATE_LOCK_KEY = 7_461_329_810_022;
 const STALE_AFTER_MS = 60 * 60 * 1000;
 const EMBEDDED_DIR = join(tmpdir(), "task-tracker-test-pg");
+const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // The served Mini App is built from the current sources once, before any test serves it.
-  await build({
-    configFile: fileURLToPath(new URL("../../vite.config.ts", import.meta.url)),
-    logLevel: "warn",
-  });
-  const server = await findServer();
+  const trackedBefore = trackedChanges(REPO);
+  // Built from the current sources once, before any test serves it; never into miniapp/dist,
+  // which `npm start` serves.
+  const miniAppDist = await mkdtemp(join(tmpdir(), "task-tracker-miniapp-"));
+  const removeMiniApp = () => rm(miniAppDist, { recursive: true, force: true });
+  let server: TestServer | undefined;
   try {
+    await buildMiniApp(miniAppDist);
+    server = await findServer();
     const template = `tt_tpl_${migrationsChecksum().slice(0, 12)}`;
     await prepareTemplate(server.adminUrl, template);
     await dropStaleTestDatabases(server.adminUrl);
     project.provide("testDatabaseAdminUrl", server.adminUrl);
     project.provide("testDatabaseTemplate", template);
+    project.provide("miniAppDist", miniAppDist);
   } catch (error) {
-    await server.stop();
+    await server?.stop();
+    await removeMiniApp();
     throw error;
   }
-  return server.stop;
+  const started = server;
+  return async () => {
+    await started.stop();
+    await removeMiniApp();
+    failIfTrackedFilesChanged(trackedBefore);
+  };
+}
+
+/**
+ * Tests write only to temporary folders: a run that changed a tracked file (as the e2e test
+ * once rewrote docs/screenshots) fails, except in SCREENSHOTS_DIR when that is set. Compared with the state before the run, so a
+ * developer's own uncommitted edits are not counted.
+ */
+function failIfTrackedFilesChanged(before: ReturnType<typeof trackedChanges>): void {
+  const after = trackedChanges(REPO);
+  if (!before || !after) return;
+  // `npm run screenshots` is the one run meant to write into the repository.
+  const screenshots = process.env.SCREENSHOTS_DIR;
+  const allowed = screenshots ? `${relative(REPO, resolve(REPO, screenshots))}/` : undefined;
+  const changed = changedBetween(before, after).filter(
+    (path) => !(allowed && path.startsWith(allowed)),
+  );
+  if (changed.length === 0) return;
+  // Vitest only logs an error thrown here ("error during close") and still exits with 0.
+  process.exitCode = 1;
+  throw new Error(
+    `the test run changed tracked files (tests must write only to temporary folders; ` +
+      `if you edited these yourself during the run, run again):\n  ${changed.join("\n  ")}`,
+  );
 }
 
 interface TestServer {

@@ -1,6 +1,5 @@
 import { readdirSync } from "node:fs";
-import { describe, expect, it } from "vitest";
-import { MINIAPP_DIST } from "#bot/http/mini-app-static";
+import { describe, expect, inject, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
@@ -24,7 +23,9 @@ describe("serving the Mini App", () => {
   });
 
   it("serves hashed assets for a year", async () => {
-    const [asset] = readdirSync(`${MINIAPP_DIST}/assets`).filter((name) => name.endsWith(".js"));
+    const [asset] = readdirSync(`${inject("miniAppDist")}/assets`).filter((name) =>
+      name.endsWith(".js"),
+    );
     const response = await h.bot.app.http.request(`/assets/${asset}`);
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
