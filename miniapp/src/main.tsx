@@ -1,7 +1,7 @@
 import { isTMA } from "@telegram-apps/sdk";
 import { render } from "preact";
-import { createApi } from "./api.ts";
 import { App } from "./app.tsx";
+import { openSession } from "./opening.ts";
 import { telegramPlatform } from "./platform-telegram.ts";
 import { t } from "./strings.ts";
 
@@ -35,11 +35,12 @@ if (root) {
     void username.then((name) => render(<OutsideTelegram username={name} />, root));
   } else {
     const platform = telegramPlatform();
-    const api = createApi(platform.initDataRaw);
+    // /api/me and the first list leave now, before the first render, and together.
+    const { api, opening } = openSession(platform);
     // The app starts at once; the bot's name (for the export fallback) arrives when it does.
-    render(<App api={api} platform={platform} botUsername={null} />, root);
+    render(<App api={api} platform={platform} botUsername={null} opening={opening} />, root);
     void username.then((name) =>
-      render(<App api={api} platform={platform} botUsername={name} />, root),
+      render(<App api={api} platform={platform} botUsername={name} opening={opening} />, root),
     );
   }
 }
