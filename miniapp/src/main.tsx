@@ -30,16 +30,16 @@ function OutsideTelegram({ username }: { username: string | null }) {
 
 const root = document.getElementById("app");
 if (root) {
-  const username = botUsername();
   if (!isTMA()) {
-    void username.then((name) => render(<OutsideTelegram username={name} />, root));
+    void botUsername().then((name) => render(<OutsideTelegram username={name} />, root));
   } else {
     const platform = telegramPlatform();
     // /api/me and the first list leave now, before the first render, and together.
     const { api, opening } = openSession(platform);
     // The app starts at once; the bot's name (for the export fallback) arrives when it does.
     render(<App api={api} platform={platform} botUsername={null} opening={opening} />, root);
-    void username.then((name) =>
+    // Asked after the opening requests, which the first screen waits for; this one it does not.
+    void botUsername().then((name) =>
       render(<App api={api} platform={platform} botUsername={name} opening={opening} />, root),
     );
   }
