@@ -7,6 +7,8 @@ import { escapeHtml } from "#bot/lib/html";
  */
 // 2: tasks made from a member's message keep their author; task texts are sealed; an admin's
 // retention records outlive their /delete.
+// The app's device-only copy of the last list (miniapp/src/device-cache.ts) is stated in the
+// notice without a new version: the service stores nothing new, so no consent changes.
 export const PRIVACY_POLICY_VERSION = 2;
 
 export interface NoticeSection {
@@ -37,6 +39,7 @@ export function privacyNotice(retentionDays: number): PrivacyNotice {
           "• Your settings and unfinished steps: timezone, quiet hours, your daily digest, a task form you have started (for 7 days) and a confirmation button waiting for your press (until it expires).",
           "• Only if you agree (/consent): your messages in those groups, encrypted (text, group, date, what they reply to), so your team can turn a message into a task later and tasks keep their context.",
           "• Your consent choices, and an audit trail of privacy actions that names people only by a keyed hash.",
+          "• On your device only, the app keeps the last task list it showed you (titles included), so it opens at once: it is replaced whenever the app loads the list, removed when you delete your data in the app or your session is refused, and never put in Telegram's cloud storage. After /delete in the chat it goes the next time you open the app.",
         ],
       },
       {

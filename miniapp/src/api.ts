@@ -37,7 +37,15 @@ export class ApiError extends Error {
 
 export type Fetch = typeof fetch;
 
-export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => fetch(...args)) {
+/** One page of a task list, as GET /api/tasks answers it. */
+export type TaskPage = { tasks: Task[]; nextCursor: string | null };
+
+/** `onUnauthorized`: told of every 401, so the app can forget what it kept on the device. */
+export function createApi(
+  initDataRaw: string,
+  fetchImpl: Fetch = (...args) => fetch(...args),
+  onUnauthorized: () => void = () => {},
+) {
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `tma ${initDataRaw}` };
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -51,6 +59,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
     } catch {
       throw new ApiError(0, "offline", "offline", null);
     }
+    if (response.status === 401) onUnauthorized();
     if (response.status === 204) return undefined as T;
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
@@ -82,11 +91,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       status: "open" | "done";
       assignee?: "me" | "any";
       cursor?: string;
-    }) =>
-      call<{ tasks: Task[]; nextCursor: string | null }>(
-        "GET",
-        `/api/tasks${query({ ...params, limit: 50 })}`,
-      ),
+    }) => call<TaskPage>("GET", `/api/tasks${query({ ...params, limit: 50 })}`),
     task: (id: number) => call<Task>("GET", `/api/tasks/${id}`),
     /** `sourceMessage`: the team's stored message it is made from, so its author stays known. */
     createTask: (input: NewTaskBody) => call<Task>("POST", "/api/tasks", input),
@@ -103,6 +108,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       const response = await fetchImpl("/api/me/export", {
         headers: { authorization: `tma ${initDataRaw}` },
       });
+      if (response.status === 401) onUnauthorized();
       if (!response.ok) {
         const retry = Number(response.headers.get("retry-after"));
         throw new ApiError(response.status, "export", "export", retry > 0 ? retry : null);

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Api, Me } from "./api.ts";
 import { AppContext, type AppState, type Screen } from "./context.ts";
 import { humanError } from "./errors.ts";
+import { type Opening, startOpening } from "./opening.ts";
 import type { Platform } from "./platform.ts";
 import { type Prefetched, TaskList } from "./screens/TaskList.tsx";
+import { assigneeLabel, TaskRows } from "./screens/TaskRows.tsx";
 import { t } from "./strings.ts";
 import { lazyScreen } from "./ui/lazy.tsx";
 import { ErrorView, Skeleton } from "./ui/states.tsx";
@@ -17,6 +19,8 @@ export interface AppProps {
   platform: Platform;
   botUsername: string | null;
   now?: () => Date;
+  /** The first requests, already sent by the entry module; started here when absent. */
+  opening?: Opening;
 }
 
 function useOnline(): boolean {
@@ -33,28 +37,30 @@ function useOnline(): boolean {
   return online;
 }
 
-export function App({ api, platform, botUsername, now = () => new Date() }: AppProps) {
+export function App({ api, platform, botUsername, now = () => new Date(), opening }: AppProps) {
   const [me, setMe] = useState<Me | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [stack, setStack] = useState<Screen[]>([{ name: "tasks" }]);
   const online = useOnline();
 
   // The opening list is asked for alongside /api/me rather than after it, and used once.
-  const [opening] = useState(() => {
-    const page: Prefetched = api.tasks({ status: "open", assignee: "me" });
-    page.catch(() => {});
-    return { page: page as Prefetched | undefined };
-  });
+  const [first] = useState(() => opening ?? startOpening(api, platform, null));
+  const firstMe = useRef<Promise<Me> | undefined>(first.me);
+  const firstPage = useRef<Prefetched | undefined>(first.page);
   const takePrefetched = useCallback(() => {
-    const page = opening.page;
-    opening.page = undefined;
+    const page = firstPage.current;
+    firstPage.current = undefined;
     return page;
-  }, [opening]);
+  }, []);
+  // Until the person is known, the list kept on the device stands in for the first screen.
+  const [kept] = useState(() => first.cache?.read(first.list) ?? null);
 
   const loadMe = useCallback(async () => {
     setError(null);
+    const pending = firstMe.current ?? api.me();
+    firstMe.current = undefined;
     try {
-      setMe(await api.me());
+      setMe(await pending);
     } catch (failure) {
       setError(humanError(failure));
     }
@@ -86,12 +92,28 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
   }, [platform, stack.length, back]);
 
   const state = useMemo<AppState | null>(
-    () => (me ? { api, platform, me, reloadMe: loadMe, open, back, now } : null),
-    [api, platform, me, loadMe, open, back, now],
+    () =>
+      me ? { api, platform, me, reloadMe: loadMe, open, back, now, cache: first.cache } : null,
+    [api, platform, me, loadMe, open, back, now, first.cache],
   );
 
   if (error) return <ErrorView message={error} onRetry={() => void loadMe()} />;
-  if (!state) return <Skeleton />;
+  if (!state) {
+    const userId = first.cache ? first.cache.userId : null;
+    if (!kept?.length || userId === null) return <Skeleton />;
+    return (
+      <main>
+        <section class="screen" aria-label={t.list.label}>
+          <TaskRows
+            tasks={kept}
+            assigneeName={(task) => assigneeLabel(task, userId, [])}
+            now={now()}
+            stale
+          />
+        </section>
+      </main>
+    );
+  }
 
   const team = platform.startTeamId;
   const teamId = team !== null && state.me.teams.some((t) => t.id === team) ? team : null;
@@ -109,7 +131,11 @@ export function App({ api, platform, botUsername, now = () => new Date() }: AppP
       )}
       <main>
         {current.name === "tasks" && (
-          <TaskList key="tasks" teamId={teamId} {...(teamId === null ? { takePrefetched } : {})} />
+          <TaskList
+            key="tasks"
+            teamId={teamId}
+            {...(teamId === first.teamId ? { takePrefetched } : {})}
+          />
         )}
         {current.name === "task" && (
           <TaskForm key={`task-${current.id}`} id={current.id} teamId={null} />

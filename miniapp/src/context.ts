@@ -1,6 +1,7 @@
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 import type { Api, Me } from "./api.ts";
+import type { DeviceCache } from "./device-cache.ts";
 import type { Platform } from "./platform.ts";
 
 export type Screen =
@@ -17,6 +18,8 @@ export interface AppState {
   reloadMe(): Promise<void>;
   open(screen: Screen): void;
   back(): void;
+  /** The person's lists kept on this device; null where there is no storage. */
+  cache: DeviceCache | null;
   /** Clock for "tomorrow" and "overdue"; tests pass a fixed one. */
   now(): Date;
 }

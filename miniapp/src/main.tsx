@@ -1,6 +1,6 @@
 import { render } from "preact";
-import { createApi } from "./api.ts";
 import { App } from "./app.tsx";
+import { openSession } from "./opening.ts";
 import { telegramLaunch, telegramPlatform } from "./platform-telegram.ts";
 import { t } from "./strings.ts";
 
@@ -29,17 +29,18 @@ function OutsideTelegram({ username }: { username: string | null }) {
 
 const root = document.getElementById("app");
 if (root) {
-  const username = botUsername();
   const launch = telegramLaunch();
   if (!launch) {
-    void username.then((name) => render(<OutsideTelegram username={name} />, root));
+    void botUsername().then((name) => render(<OutsideTelegram username={name} />, root));
   } else {
     const platform = telegramPlatform(launch);
-    const api = createApi(platform.initDataRaw);
+    // /api/me and the first list leave now, before the first render, and together.
+    const { api, opening } = openSession(platform);
     // The app starts at once; the bot's name (for the export fallback) arrives when it does.
-    render(<App api={api} platform={platform} botUsername={null} />, root);
-    void username.then((name) =>
-      render(<App api={api} platform={platform} botUsername={name} />, root),
+    render(<App api={api} platform={platform} botUsername={null} opening={opening} />, root);
+    // Asked after the opening requests, which the first screen waits for; this one it does not.
+    void botUsername().then((name) =>
+      render(<App api={api} platform={platform} botUsername={name} opening={opening} />, root),
     );
   }
 }

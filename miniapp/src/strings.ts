@@ -33,6 +33,7 @@ export const t = {
     create: "New task",
     refresh: "Refresh",
     loadingMore: "Loading more…",
+    stale: "Your list from last time — updating…",
     unassigned: "Unassigned",
   },
   due: {

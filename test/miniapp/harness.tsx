@@ -2,6 +2,7 @@ import { render } from "@testing-library/preact";
 import type { ComponentChildren } from "preact";
 import { createApi, type Me } from "../../miniapp/src/api.ts";
 import { AppContext, type AppState, type Screen } from "../../miniapp/src/context.ts";
+import type { DeviceCache } from "../../miniapp/src/device-cache.ts";
 import type { Platform } from "../../miniapp/src/platform.ts";
 
 /** A request the app made through fetch. */
@@ -15,9 +16,12 @@ type Reply = { status?: number; json?: unknown; headers?: Record<string, string>
 
 /**
  * The network, faked at fetch: `routes` maps "METHOD /path" (query included) to a reply,
- * or to a function of the request. Unknown requests fail the test loudly.
+ * or to a function of the request (which may hold its answer back: a promise). Unknown
+ * requests fail the test loudly.
  */
-export function fakeFetch(routes: Record<string, Reply | ((sent: Sent) => Reply)>) {
+export function fakeFetch(
+  routes: Record<string, Reply | ((sent: Sent) => Reply | Promise<Reply>)>,
+) {
   const sent: Sent[] = [];
   const impl = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const path = String(input);
@@ -27,7 +31,7 @@ export function fakeFetch(routes: Record<string, Reply | ((sent: Sent) => Reply)
     sent.push(request);
     const route = routes[`${method} ${path}`];
     if (!route) throw new Error(`unexpected request ${method} ${path}`);
-    const reply = typeof route === "function" ? route(request) : route;
+    const reply = typeof route === "function" ? await route(request) : route;
     const status = reply.status ?? 200;
     return new Response(status === 204 ? null : JSON.stringify(reply.json ?? {}), {
       status,
@@ -35,6 +39,15 @@ export function fakeFetch(routes: Record<string, Reply | ((sent: Sent) => Reply)
     });
   };
   return { fetch: impl as typeof fetch, sent };
+}
+
+/** An answer held back until the test releases it. */
+export function held(reply: Reply) {
+  let release = () => {};
+  const answered = new Promise<Reply>((resolve) => {
+    release = () => resolve(reply);
+  });
+  return { route: () => answered, release };
 }
 
 /** A Platform that records what the app asked of Telegram. */
@@ -94,7 +107,13 @@ export const ME: Me = {
 /** Renders a screen inside the app's context, with the network and Telegram faked. */
 export function renderScreen(
   screen: ComponentChildren,
-  options: { fetch: typeof fetch; platform: Platform; me?: Me; now?: Date },
+  options: {
+    fetch: typeof fetch;
+    platform: Platform;
+    me?: Me;
+    now?: Date;
+    cache?: DeviceCache | null;
+  },
 ) {
   const opened: Screen[] = [];
   let wentBack = 0;
@@ -108,6 +127,7 @@ export function renderScreen(
       wentBack++;
     },
     now: () => options.now ?? new Date("2026-11-28T10:00:00Z"),
+    cache: options.cache ?? null,
   };
   const view = render(<AppContext.Provider value={state}>{screen}</AppContext.Provider>);
   return { ...view, opened, wentBack: () => wentBack };
@@ -128,7 +148,7 @@ export function task(
     createdAt: "2026-11-27T10:00:00Z",
     updatedAt: "2026-11-27T10:00:00Z",
     sourceMessage: null,
-    reminders: [] as number[],
+    reminders: [] as import("../../miniapp/src/api.ts").Task["reminders"],
     repeat: null,
     seriesId: null,
     nextId: null,

@@ -35,6 +35,16 @@ describe("/privacy", () => {
     );
   });
 
+  it("says what the Mini App keeps on the device, as the app does it", async () => {
+    await h.bot.send(h.updates.privateText(bob, "/privacy"));
+    const text = h.telegram.lastMessageTo(bob.id).text ?? "";
+    // test/miniapp/first-screen.test.tsx and test/e2e/miniapp.test.ts hold the code to it.
+    expect(text).toContain("On your device only, the app keeps the last task list it showed you");
+    expect(text).toContain(
+      "removed when you delete your data in the app or your session is refused, and never put in Telegram's cloud storage",
+    );
+  });
+
   it("is answered in a group too: it holds nothing personal", async () => {
     await h.bot.send(h.updates.groupText(team, bob, "/privacy"));
     expect(h.telegram.textsTo(team.id)[0]).toContain("What I keep, and why");

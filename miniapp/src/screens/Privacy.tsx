@@ -29,7 +29,7 @@ function zoneChoices(current: string): string[] {
 }
 
 export function Privacy({ botUsername }: { botUsername: string | null }) {
-  const { api, platform, me, reloadMe } = useApp();
+  const { api, platform, me, reloadMe, cache } = useApp();
   const [consent, setConsent] = useState(me.consent.granted);
   // The service stores UTC until a person picks a zone.
   const [zone, setZone] = useState(me.user.timezone);
@@ -101,6 +101,8 @@ export function Privacy({ botUsername }: { botUsername: string | null }) {
   const erase = () =>
     run(async () => {
       await api.eraseMe();
+      // The lists kept on this device hold task titles: they go with the rest.
+      cache?.forget();
       setErased(true);
     });
 

@@ -1,31 +1,45 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import type { Member, Task } from "../api.ts";
+import { ApiError, type Member, type Task, type TaskPage } from "../api.ts";
 import { useApp } from "../context.ts";
-import { describeDue } from "../due.ts";
+import type { CachedList } from "../device-cache.ts";
 import { humanError } from "../errors.ts";
 import { t } from "../strings.ts";
 import { Empty, ErrorView, Skeleton } from "../ui/states.tsx";
+import { assigneeLabel, TaskRows } from "./TaskRows.tsx";
 
 type Filter = "assigned" | "created" | "team";
 
-const PRIORITY_MARK: Record<Task["priority"], string> = { low: "↓", normal: "", high: "‼" };
 const PULL_TO_REFRESH_PX = 70;
 
 /** A first page asked for while /api/me was still loading, for the list's opening view. */
-export type Prefetched = Promise<{ tasks: Task[]; nextCursor: string | null }>;
+export type Prefetched = Promise<TaskPage>;
+
+/** The lists kept on the device: the first page of the open ones a person opens on. */
+function cachedListOf(filter: Filter, status: "open" | "done", teamId: number | null) {
+  if (status !== "open") return null;
+  if (filter === "assigned") return "assigned" satisfies CachedList;
+  if (filter === "team" && teamId !== null) return `team:${teamId}` satisfies CachedList;
+  return null;
+}
 
 export function TaskList({
   teamId,
   takePrefetched,
 }: {
   teamId: number | null;
-  /** The opening page (Assigned to me, open) if it was asked for early; once. */
+  /** The opening page (the first filter, open) if it was asked for early; once. */
   takePrefetched?: () => Prefetched | undefined;
 }) {
-  const { api, platform, me, open, now } = useApp();
-  const [filter, setFilter] = useState<Filter>(teamId !== null ? "team" : "assigned");
+  const { api, platform, me, open, now, cache } = useApp();
+  const firstFilter: Filter = teamId !== null ? "team" : "assigned";
+  const [filter, setFilter] = useState<Filter>(firstFilter);
   const [status, setStatus] = useState<"open" | "done">("open");
-  const [tasks, setTasks] = useState<Task[] | null>(null);
+  // What the device kept is shown from the first render, marked, until the fresh list is in.
+  const [tasks, setTasks] = useState<Task[] | null>(() => {
+    const list = cachedListOf(firstFilter, "open", teamId);
+    return list ? (cache?.read(list) ?? null) : null;
+  });
+  const [stale, setStale] = useState(tasks !== null);
   const [cursor, setCursor] = useState<string | null>(null);
   const [members, setMembers] = useState<Member[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -54,18 +68,25 @@ export function TaskList({
 
   const load = useCallback(async () => {
     setError(null);
-    setTasks(null);
+    const list = cachedListOf(filter, status, teamId);
+    const shown = list ? (cache?.read(list) ?? null) : null;
+    setTasks(shown);
+    setStale(shown !== null);
     // The prefetched page serves the first load only; a failure there is asked again.
-    const early = filter === "assigned" && status === "open" ? takePrefetched?.() : undefined;
+    const early = filter === firstFilter && status === "open" ? takePrefetched?.() : undefined;
     try {
       const page = (early && (await early.catch(() => undefined))) || (await fetchPage());
       setTasks(page.tasks);
+      setStale(false);
       setCursor(page.nextCursor);
+      if (list) cache?.write(list, page.tasks);
     } catch (failure) {
+      // A refused session has just forgotten the kept lists; they leave the screen too.
+      if (failure instanceof ApiError && failure.status === 401) setTasks(null);
       setError(humanError(failure));
       platform.haptic("error");
     }
-  }, [fetchPage, platform, filter, status, takePrefetched]);
+  }, [fetchPage, platform, filter, firstFilter, status, teamId, cache, takePrefetched]);
 
   useEffect(() => {
     void load();
@@ -111,12 +132,6 @@ export function TaskList({
   const choose = (next: Filter) => {
     platform.haptic("selection");
     setFilter(next);
-  };
-
-  const assigneeName = (task: Task) => {
-    if (task.assigneeId === null) return t.list.unassigned;
-    if (task.assigneeId === me.user.id) return t.form.me;
-    return members.find((m) => m.id === task.assigneeId)?.firstName ?? "";
   };
 
   return (
@@ -177,51 +192,13 @@ export function TaskList({
         />
       )}
       {tasks !== null && tasks.length > 0 && (
-        <ul class="list">
-          {tasks.map((task) => {
-            const due = task.dueAt ? describeDue(task.dueAt, now()) : null;
-            return (
-              <li key={task.id}>
-                <button
-                  type="button"
-                  class="row"
-                  data-task-id={task.id}
-                  onClick={() => open({ name: "task", id: task.id })}
-                >
-                  <span class="row-title">
-                    {PRIORITY_MARK[task.priority] && (
-                      <span
-                        class={`priority ${task.priority}`}
-                        role="img"
-                        aria-label={t.priority[task.priority]}
-                      >
-                        {PRIORITY_MARK[task.priority]}{" "}
-                      </span>
-                    )}
-                    {task.title}
-                  </span>
-                  <span class="row-meta">
-                    {assigneeName(task)}
-                    {due && (
-                      <span class={due.overdue && task.status === "open" ? "due overdue" : "due"}>
-                        {" · "}
-                        {due.text}
-                      </span>
-                    )}
-                  </span>
-                  {task.repeat && (
-                    <span class="row-meta">
-                      <span role="img" aria-label={t.repeat.mark}>
-                        ↻
-                      </span>{" "}
-                      {t.repeat.describe(task.repeat)}
-                    </span>
-                  )}
-                </button>
-              </li>
-            );
-          })}
-        </ul>
+        <TaskRows
+          tasks={tasks}
+          assigneeName={(task) => assigneeLabel(task, me.user.id, members)}
+          now={now()}
+          stale={stale}
+          onOpen={(id) => open({ name: "task", id })}
+        />
       )}
       <div ref={sentinel} class="sentinel">
         {loadingMore && t.list.loadingMore}
