@@ -37,10 +37,19 @@ export class ApiError extends Error {
 
 export type Fetch = typeof fetch;
 
+/** Answers remembered for conditional GETs: enough for every screen and its filters. */
+const REMEMBERED_ANSWERS = 32;
+
 export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => fetch(...args)) {
+  // Per path, the last answer with its ETag: a refresh or a return to a screen asks with
+  // If-None-Match and reuses it on 304. Memory only; it goes with the page.
+  const remembered = new Map<string, { etag: string; data: unknown }>();
+
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `tma ${initDataRaw}` };
     if (body !== undefined) headers["content-type"] = "application/json";
+    const known = method === "GET" ? remembered.get(path) : undefined;
+    if (known) headers["if-none-match"] = known.etag;
     let response: Response;
     try {
       response = await fetchImpl(path, {
@@ -52,6 +61,7 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       throw new ApiError(0, "offline", "offline", null);
     }
     if (response.status === 204) return undefined as T;
+    if (response.status === 304 && known) return known.data as T;
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
@@ -63,7 +73,16 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
         Number.isFinite(retry) && retry > 0 ? retry : null,
       );
     }
+    const etag = response.headers.get("etag");
+    if (method === "GET" && etag) remember(path, etag, data);
     return data as T;
+  }
+
+  function remember(path: string, etag: string, data: unknown) {
+    remembered.delete(path);
+    remembered.set(path, { etag, data });
+    const [oldest] = remembered.keys();
+    if (remembered.size > REMEMBERED_ANSWERS && oldest !== undefined) remembered.delete(oldest);
   }
 
   const query = (params: Record<string, string | number | undefined>) => {
@@ -109,7 +128,11 @@ export function createApi(initDataRaw: string, fetchImpl: Fetch = (...args) => f
       }
       return response.blob();
     },
-    eraseMe: () => call<ErasedJson>("DELETE", "/api/me", { confirm: "DELETE" }),
+    eraseMe: async () => {
+      const erased = await call<ErasedJson>("DELETE", "/api/me", { confirm: "DELETE" });
+      remembered.clear();
+      return erased;
+    },
     retention: () => call<Retention>("GET", "/api/admin/retention"),
     setRetention: (days: number) => call<Retention>("PUT", "/api/admin/retention", { days }),
   };

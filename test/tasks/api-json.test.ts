@@ -4,6 +4,7 @@ import { createSql } from "#db/client";
 import { apiClient, initDataFor, taskCreator } from "#test/helpers/api";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
+import { createApi } from "../../miniapp/src/api.ts";
 
 /**
  * GET /api/tasks is written by PostgreSQL (db/task-list-json.ts): its bytes must stay what
@@ -153,6 +154,29 @@ describe("conditional requests", () => {
     });
     expect(changed.status).toBe(200);
     expect(changed.body).toMatchObject({ priority: "high" });
+  });
+});
+
+describe("the Mini App's client", () => {
+  it("asks again with If-None-Match and shows the remembered list on 304, the new one after a change", async () => {
+    const task = await created(alice, { title: "Book the room", teamId: team.id });
+    const statuses: number[] = [];
+    const initData = initDataFor(alice, new Date(h.bot.clock.now().getTime() - 60_000));
+    const api = createApi(initData, async (input, init) => {
+      const response = await h.bot.app.http.request(String(input), init);
+      statuses.push(response.status);
+      return response;
+    });
+    const first = await api.tasks({ teamId: team.id, status: "open" });
+    const returned = await api.tasks({ teamId: team.id, status: "open" });
+    expect(statuses).toEqual([200, 304]);
+    expect(returned).toEqual(first);
+    expect(returned.tasks.map((t) => t.title)).toEqual(["Book the room"]);
+
+    await call(bob, "PATCH", `/api/tasks/${task.id}`, { json: { title: "Book the big room" } });
+    const changed = await api.tasks({ teamId: team.id, status: "open" });
+    expect(statuses).toEqual([200, 304, 200]);
+    expect(changed.tasks.map((t) => t.title)).toEqual(["Book the big room"]);
   });
 });
 
