@@ -1,19 +1,14 @@
 import type { Db } from "./client.ts";
+import { isoTimeSql, PLACEHOLDER, spliceOpened } from "./json-text.ts";
 import { keptSql, type RetentionRules } from "./retention.ts";
 import type { TaskQuery } from "./tasks.ts";
 import type { Vault } from "./vault.ts";
 
 /**
- * The API's task list as JSON text built by PostgreSQL (PostgREST's way): the service never
- * parses the rows into objects to serialise them again. The database cannot write the texts
- * it holds sealed (titles, descriptions, source messages), so it writes a placeholder for each
- * and returns the sealed values beside the text, in the same order; only those are opened
- * and spliced in. Every other value in the text is a number, a date, an enum or a fixed key,
- * so the placeholder character cannot occur in it.
+ * The API's task list as JSON text built by PostgreSQL (json-text.ts): the service never
+ * parses the rows into objects to serialise them again. Titles, descriptions and source
+ * messages are sealed: placeholders in the text, opened and spliced in when it is sent.
  */
-
-/** Stands where an opened text goes; no value the database writes into the text holds it. */
-const PLACEHOLDER = "\u0001";
 
 export interface TaskListJsonQuery extends TaskQuery {
   /** Reminder offsets the API shows (the core's list). */
@@ -67,9 +62,7 @@ export async function taskListJson(
       : db`exists (select 1 from team_members m where m.team_id = ${query.teamId} and m.user_id = ${me})`;
   const { rules, now, policyVersion } = query.reading;
   const hole = PLACEHOLDER;
-  // As Date.prototype.toISOString writes a time: UTC, milliseconds, Z.
-  const iso = (column: string) =>
-    db`to_char(${db(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+  const iso = (column: string) => isoTimeSql(db, column);
   const [row] = await db<ListRow[]>`
     with allowed as (select ${member} as member),
     page as (
@@ -154,16 +147,5 @@ export async function taskListJson(
 /** The rows' text with each placeholder replaced by its opened text as a JSON string. */
 function splice(vault: Vault, row: ListRow): string {
   if (row.tasks === null) return "";
-  const pieces = row.tasks.split(PLACEHOLDER);
-  const sealed = row.sealed ?? [];
-  const identities = row.identities ?? [];
-  if (pieces.length !== sealed.length + 1 || identities.length !== sealed.length) {
-    throw new Error("the task list's placeholders and sealed values do not match");
-  }
-  let out = pieces[0] ?? "";
-  for (let i = 0; i < sealed.length; i++) {
-    out += JSON.stringify(vault.open(sealed[i] as Buffer, identities[i] as string));
-    out += pieces[i + 1];
-  }
-  return out;
+  return spliceOpened(vault, row.tasks, row.sealed ?? [], row.identities ?? []);
 }
