@@ -120,17 +120,19 @@ export async function taskListJson(
     flat as (
       select v, i, r.n, u.k from rows r,
         unnest(r.sealed, r.identities) with ordinality as u(v, i, k)
-    )
-    select allowed.member,
-      (select string_agg(json, ',' order by n) from rows) as tasks,
-      (select array_agg(v order by n, k) from flat) as sealed,
-      (select array_agg(i order by n, k) from flat) as identities,
-      (select count(*) from page) > ${query.limit} as more,
-      (select id from rows order by n desc limit 1) as last_id,
-      md5(convert_to(coalesce((select string_agg(json, ',' order by n) from rows), ''), 'UTF8')
-          || coalesce((select string_agg(v, ''::bytea order by n, k) from flat), ''::bytea)
-          || convert_to(((select count(*) from page) > ${query.limit})::text, 'UTF8')) as digest
-    from allowed
+    ),
+    texts as (select string_agg(json, ',' order by n) as tasks, max(id) filter (where n = ${query.limit}) as last_id from rows),
+    opened as (
+      select array_agg(v order by n, k) as sealed, array_agg(i order by n, k) as identities,
+        string_agg(v, ''::bytea order by n, k) as sealed_bytes
+      from flat
+    ),
+    counted as (select count(*) > ${query.limit} as more from page)
+    select allowed.member, texts.tasks, opened.sealed, opened.identities, counted.more,
+      texts.last_id,
+      md5(convert_to(coalesce(texts.tasks, '') || counted.more::text, 'UTF8')
+          || coalesce(opened.sealed_bytes, ''::bytea)) as digest
+    from allowed, texts, opened, counted
   `;
   if (!row) throw new Error("the task list query returned no row");
   return {
