@@ -100,8 +100,8 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler {
   const withHeaders = cors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE"],
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "If-None-Match"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition", "ETag"],
     maxAge: 600,
   });
   return async (c, next) => {
