@@ -1,4 +1,5 @@
 import type { Db } from "./client.ts";
+import { isoTimeSql } from "./json-text.ts";
 
 /**
  * The audit trail. Rows hold no personal data: actor and target are keyed hashes of user
@@ -62,4 +63,33 @@ export async function anonymiseKeptActions(db: Db, personHash: string): Promise<
     where actor = ${personHash} and action in ${db(KEPT_AFTER_ERASURE)}
   `;
   return result.count;
+}
+
+/**
+ * The latest entries as the API's JSON (AuditJson's keys and order, as JSON.stringify writes
+ * them), written by PostgreSQL (json-text.ts): nothing in the trail is sealed. `counts` keeps
+ * jsonb's key order, the order postgres.js hands an object over in; its values are whole numbers.
+ */
+export async function recentAuditJson(
+  db: Db,
+  limit: number,
+): Promise<{ body: string; etag: string }> {
+  const [row] = await db<{ body: string; digest: string }[]>`
+    with entries as (
+      select id, '{"at":"' || ${isoTimeSql(db, "at")} || '","action":' || to_json(action)::text
+        || ',"actor":' || coalesce(to_json(actor)::text, 'null')
+        || ',"target":' || coalesce(to_json(target)::text, 'null')
+        || ',"counts":{' || coalesce((
+             select string_agg(to_json(e.key)::text || ':' || e.value::text, ',' order by e.n)
+             from jsonb_each(counts) with ordinality as e(key, value, n)), '') || '}}' as json
+      from audit_log order by id desc limit ${limit}
+    ),
+    body as (
+      select '{"entries":[' || coalesce(string_agg(json, ',' order by id desc), '') || ']}' as body
+      from entries
+    )
+    select body, md5(body) as digest from body
+  `;
+  if (!row) throw new Error("the audit query returned no row");
+  return { body: row.body, etag: `W/"${row.digest}"` };
 }

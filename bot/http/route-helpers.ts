@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { Hono } from "hono";
 import { cors } from "hono/cors";
@@ -99,8 +100,8 @@ export function corsFor(origins: readonly string[]): MiddlewareHandler {
   const withHeaders = cors({
     origin: (origin) => (allowed.has(origin) ? origin : null),
     allowMethods: ["GET", "POST", "PATCH", "PUT", "DELETE"],
-    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition"],
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id", "If-None-Match"],
+    exposeHeaders: ["X-Request-Id", "Retry-After", "Content-Disposition", "ETag"],
     maxAge: 600,
   });
   return async (c, next) => {
@@ -146,4 +147,27 @@ export const idParam = z.coerce
 
 export function apiRouter(): Hono<ApiEnv> {
   return new Hono<ApiEnv>();
+}
+
+/** A weak validator of an answer's exact bytes. */
+export function etagOf(body: string): string {
+  return `W/"${createHash("sha1").update(body).digest("base64url")}"`;
+}
+
+/** If-None-Match names `etag` (weak comparison, as RFC 9110 asks for this header), or is `*`. */
+export function matchesEtag(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, "");
+  const wanted = opaque(etag);
+  return ifNoneMatch.split(",").some((tag) => tag.trim() === "*" || opaque(tag) === wanted);
+}
+
+/**
+ * A JSON answer that may be conditional: with its ETag, and 304 without a body when the
+ * client already holds it. `body` is called only for a 200.
+ */
+export function conditionalJson(c: ApiContext, etag: string, body: () => string): Response {
+  c.header("ETag", etag);
+  if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
+  return c.body(body(), 200, { "Content-Type": "application/json" });
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   type ApiContext,
   apiRouter,
+  conditionalJson,
   limitParam,
   parseWith,
   readBody,
@@ -12,7 +13,6 @@ import { Invalid } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
 import type { Services } from "#bot/telegram/context";
 import {
-  type AuditJson,
   type ConsentJson,
   consentBody,
   type ErasedJson,
@@ -20,7 +20,7 @@ import {
   type MeJson,
   profileBody,
 } from "./contract.ts";
-import { auditLog } from "./core/audit.ts";
+import { auditLogAsJson } from "./core/audit.ts";
 import { consent, consentCounts } from "./core/consent.ts";
 import { erase } from "./core/erase.ts";
 import { exportData } from "./core/export.ts";
@@ -129,16 +129,8 @@ export function auditRoutes(app: Services) {
   const routes = apiRouter();
   routes.get("/admin/audit", async (c) => {
     const { limit } = parseWith(auditQuery, c.req.query());
-    const entries = await auditLog(privacyOperation(c.get("unit"), app.people), { limit });
-    return c.json({
-      entries: entries.map((entry) => ({
-        at: entry.at.toISOString(),
-        action: entry.action,
-        actor: entry.actor,
-        target: entry.target,
-        counts: entry.counts,
-      })),
-    } satisfies AuditJson);
+    const entries = await auditLogAsJson(privacyOperation(c.get("unit"), app.people), { limit });
+    return conditionalJson(c, entries.etag, () => entries.body);
   });
   return routes;
 }

@@ -2,8 +2,10 @@ import { z } from "zod";
 import {
   type ApiContext,
   apiRouter,
+  conditionalJson,
   decodeCursor,
   encodeCursor,
+  etagOf,
   idParam,
   limitParam,
   parseWith,
@@ -12,10 +14,10 @@ import {
 } from "#bot/http/route-helpers";
 import { Invalid } from "#bot/lib/errors";
 import type { Services } from "#bot/telegram/context";
-import { newTaskBody, type TaskJson, type TaskListJson, taskChangesBody } from "./contract.ts";
+import { newTaskBody, type TaskJson, taskChangesBody } from "./contract.ts";
 import { changeTask, removeTask, skipOccurrence } from "./core/change.ts";
 import { createTask } from "./core/create.ts";
-import { listTasks, type TaskSource, taskSources } from "./core/list.ts";
+import { listTasksAsJson, type TaskSource, taskSources } from "./core/list.ts";
 import { InvalidField, type TaskOperation, type TaskRecord } from "./core/operation.ts";
 import { visibleTask } from "./core/visibility.ts";
 import { taskEffects } from "./effects.ts";
@@ -91,19 +93,18 @@ export function taskRoutes(services: Services) {
 
   routes.get("/tasks", async (c) => {
     const query = parseWith(listQuery, c.req.query());
-    const page = await listTasks(operation(c), {
-      teamId: query.teamId ?? null,
-      status: query.status,
-      assignedToMe: query.assignee === "me",
-      beforeId: query.cursor === undefined ? null : decodeCursor(query.cursor, taskCursor).id,
-      limit: query.limit,
-    });
-    const last = page.tasks.at(-1);
-    const body: TaskListJson = {
-      tasks: page.tasks.map((task) => taskJson(task, page.sourceOf(task))),
-      nextCursor: page.more && last ? encodeCursor({ id: last.id }) : null,
-    };
-    return c.json(body);
+    const list = await listTasksAsJson(
+      operation(c),
+      {
+        teamId: query.teamId ?? null,
+        status: query.status,
+        assignedToMe: query.assignee === "me",
+        beforeId: query.cursor === undefined ? null : decodeCursor(query.cursor, taskCursor).id,
+        limit: query.limit,
+      },
+      (lastId) => encodeCursor({ id: lastId }),
+    );
+    return conditionalJson(c, list.etag, list.body);
   });
 
   routes.post("/tasks", async (c) => {
@@ -128,7 +129,8 @@ export function taskRoutes(services: Services) {
   routes.get("/tasks/:id", async (c) => {
     const id = parseWith(idParam, c.req.param("id"));
     const op = operation(c);
-    return c.json(await asJson(op, await visibleTask(op, id)));
+    const body = JSON.stringify(await asJson(op, await visibleTask(op, id)));
+    return conditionalJson(c, etagOf(body), () => body);
   });
 
   routes.patch("/tasks/:id", async (c) => {

@@ -2,7 +2,9 @@ import { NotFound } from "#bot/lib/errors";
 import type { Operation } from "#bot/lib/operation";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import type { RetentionRules } from "#bot/retention/core/types";
+import { teamMembersJson } from "#db/members-json";
 import { type StoredMessage, teamMessages } from "#db/messages";
+import { teamMessagesJson } from "#db/messages-json";
 import {
   addMember,
   isMember,
@@ -122,4 +124,37 @@ export async function teamStoredMessages(
     messages: page.messages,
     next: page.more && last ? { date: last.date, id: last.id } : null,
   };
+}
+
+/**
+ * The same page as the API's JSON, written by PostgreSQL in one statement with the
+ * membership check; the texts are opened only when the body is sent (not for a 304).
+ */
+export async function teamStoredMessagesAsJson(
+  op: TeamsOperation,
+  deps: TeamsDeps,
+  input: { teamId: number; limit: number; before: { date: Date; id: number } | null },
+  cursorOf: (last: { date: string; id: number }) => string,
+): Promise<{ etag: string; body: () => string }> {
+  const page = await teamMessagesJson(
+    op.db,
+    { rules: deps.retention.rules, now: op.now, policyVersion: PRIVACY_POLICY_VERSION },
+    input.teamId,
+    op.actor.userId,
+    { limit: input.limit, before: input.before },
+    cursorOf,
+  );
+  if (!page.member) throw new NotFound("No such team.");
+  return { etag: page.etag, body: () => page.body(deps.vault) };
+}
+
+/** The team's members as the API's JSON, in one statement with the membership check. */
+export async function teamMembersAsJson(
+  op: TeamsOperation,
+  deps: Pick<TeamsDeps, "vault">,
+  teamId: number,
+): Promise<{ etag: string; body: () => string }> {
+  const members = await teamMembersJson(op.db, teamId, op.actor.userId);
+  if (!members.member) throw new NotFound("No such team.");
+  return { etag: members.etag, body: () => members.body(deps.vault) };
 }

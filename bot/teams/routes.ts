@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   type ApiContext,
   apiRouter,
+  conditionalJson,
   decodeCursor,
   encodeCursor,
   limitParam,
@@ -9,8 +10,7 @@ import {
   teamIdParam,
 } from "#bot/http/route-helpers";
 import type { Services } from "#bot/telegram/context";
-import type { MembersJson, MessagesJson } from "./contract.ts";
-import { type TeamsOperation, teamMembers, teamStoredMessages } from "./core.ts";
+import { type TeamsOperation, teamMembersAsJson, teamStoredMessagesAsJson } from "./core.ts";
 
 /** The parameters contract.ts's MessagesQuery describes. */
 const messagesQuery = z.strictObject({
@@ -26,33 +26,25 @@ export function teamRoutes(services: Services) {
 
   routes.get("/teams/:id/members", async (c) => {
     const teamId = parseWith(teamIdParam, c.req.param("id"));
-    const members = await teamMembers(op(c), services, teamId);
-    return c.json({
-      members: members.map((m) => ({ id: m.id, firstName: m.firstName, username: m.username })),
-    } satisfies MembersJson);
+    const members = await teamMembersAsJson(op(c), services, teamId);
+    return conditionalJson(c, members.etag, members.body);
   });
 
   routes.get("/teams/:id/messages", async (c) => {
     const teamId = parseWith(teamIdParam, c.req.param("id"));
     const query = parseWith(messagesQuery, c.req.query());
     const before = query.cursor === undefined ? null : decodeCursor(query.cursor, messageCursor);
-    const page = await teamStoredMessages(op(c), services, {
-      teamId,
-      limit: query.limit,
-      before: before ? { date: new Date(before.date), id: before.id } : null,
-    });
-    return c.json({
-      messages: page.messages.map((m) => ({
-        chatId: m.chatId,
-        messageId: m.messageId,
-        authorId: m.authorId,
-        text: m.text,
-        date: m.date.toISOString(),
-      })),
-      nextCursor: page.next
-        ? encodeCursor({ date: page.next.date.toISOString(), id: page.next.id })
-        : null,
-    } satisfies MessagesJson);
+    const page = await teamStoredMessagesAsJson(
+      op(c),
+      services,
+      {
+        teamId,
+        limit: query.limit,
+        before: before ? { date: new Date(before.date), id: before.id } : null,
+      },
+      (last) => encodeCursor(last),
+    );
+    return conditionalJson(c, page.etag, page.body);
   });
 
   return routes;

@@ -40,15 +40,24 @@ export type Fetch = typeof fetch;
 /** One page of a task list, as GET /api/tasks answers it. */
 export type TaskPage = { tasks: Task[]; nextCursor: string | null };
 
+/** Answers remembered for conditional GETs: enough for every screen and its filters. */
+const REMEMBERED_ANSWERS = 32;
+
 /** `onUnauthorized`: told of every 401, so the app can forget what it kept on the device. */
 export function createApi(
   initDataRaw: string,
   fetchImpl: Fetch = (...args) => fetch(...args),
   onUnauthorized: () => void = () => {},
 ) {
+  // Per path, the last answer with its ETag: a refresh or a return to a screen asks with
+  // If-None-Match and reuses it on 304. Memory only; it goes with the page.
+  const remembered = new Map<string, { etag: string; data: unknown }>();
+
   async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `tma ${initDataRaw}` };
     if (body !== undefined) headers["content-type"] = "application/json";
+    const known = method === "GET" ? remembered.get(path) : undefined;
+    if (known) headers["if-none-match"] = known.etag;
     let response: Response;
     try {
       response = await fetchImpl(path, {
@@ -61,6 +70,7 @@ export function createApi(
     }
     if (response.status === 401) onUnauthorized();
     if (response.status === 204) return undefined as T;
+    if (response.status === 304 && known) return known.data as T;
     const data: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
@@ -72,7 +82,16 @@ export function createApi(
         Number.isFinite(retry) && retry > 0 ? retry : null,
       );
     }
+    const etag = response.headers.get("etag");
+    if (method === "GET" && etag) remember(path, etag, data);
     return data as T;
+  }
+
+  function remember(path: string, etag: string, data: unknown) {
+    remembered.delete(path);
+    remembered.set(path, { etag, data });
+    const [oldest] = remembered.keys();
+    if (remembered.size > REMEMBERED_ANSWERS && oldest !== undefined) remembered.delete(oldest);
   }
 
   const query = (params: Record<string, string | number | undefined>) => {
@@ -115,7 +134,11 @@ export function createApi(
       }
       return response.blob();
     },
-    eraseMe: () => call<ErasedJson>("DELETE", "/api/me", { confirm: "DELETE" }),
+    eraseMe: async () => {
+      const erased = await call<ErasedJson>("DELETE", "/api/me", { confirm: "DELETE" });
+      remembered.clear();
+      return erased;
+    },
     retention: () => call<Retention>("GET", "/api/admin/retention"),
     setRetention: (days: number) => call<Retention>("PUT", "/api/admin/retention", { days }),
   };

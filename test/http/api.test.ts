@@ -218,7 +218,7 @@ describe("CORS", () => {
     expect(response.headers.get("access-control-allow-origin")).toBe("https://tasks.example.org");
     expect(response.headers.get("access-control-allow-methods")).toBe("GET,POST,PATCH,PUT,DELETE");
     expect(response.headers.get("access-control-allow-headers")).toBe(
-      "Authorization,Content-Type,X-Request-Id",
+      "Authorization,Content-Type,X-Request-Id,If-None-Match",
     );
   });
 

@@ -1,5 +1,5 @@
 import { Forbidden, Invalid } from "#bot/lib/errors";
-import { type AuditEntry, recentAudit } from "#db/audit";
+import { type AuditEntry, recentAudit, recentAuditJson } from "#db/audit";
 import type { PrivacyOperation } from "./types.ts";
 
 /** Stands in for an erased admin on the records of what they did to everyone's data. */
@@ -12,9 +12,22 @@ export async function auditLog(
   op: PrivacyOperation,
   input: { limit: number },
 ): Promise<AuditEntry[]> {
+  checkAuditRead(op, input.limit);
+  return recentAudit(op.db, input.limit);
+}
+
+/** The same entries as the API's JSON, written by PostgreSQL, with its ETag. */
+export function auditLogAsJson(
+  op: PrivacyOperation,
+  input: { limit: number },
+): Promise<{ body: string; etag: string }> {
+  checkAuditRead(op, input.limit);
+  return recentAuditJson(op.db, input.limit);
+}
+
+function checkAuditRead(op: PrivacyOperation, limit: number): void {
   if (!op.actor.isAdmin) throw new Forbidden("Admins only.");
-  if (!Number.isInteger(input.limit) || input.limit < 1 || input.limit > AUDIT_LIMIT_MAX) {
+  if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT_MAX) {
     throw new Invalid(`limit: must be a whole number from 1 to ${AUDIT_LIMIT_MAX}`);
   }
-  return recentAudit(op.db, input.limit);
 }

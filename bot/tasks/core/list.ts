@@ -1,6 +1,7 @@
 import { notFound } from "#bot/lib/errors";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { storedMessagesByKey } from "#db/messages";
+import { taskListJson } from "#db/task-list-json";
 import {
   listTasks as listPage,
   queryTasks,
@@ -10,6 +11,7 @@ import {
   type TaskStatus,
 } from "#db/tasks";
 import { isMember } from "#db/teams";
+import { REMINDER_OFFSETS } from "../limits.ts";
 import type { TaskOperation } from "./operation.ts";
 import type { ChatScope } from "./rules.ts";
 
@@ -97,4 +99,31 @@ export async function listTasks(
   }
   const page = await queryTasks(op.db, op.reader.vault, { viewerId: op.actor.userId, ...request });
   return { ...page, sourceOf: await taskSources(op, page.tasks) };
+}
+
+/**
+ * The same list as the API's JSON, written by PostgreSQL in one statement with the
+ * membership check; the texts are opened only when the body is sent (not for a 304).
+ */
+export async function listTasksAsJson(
+  op: Pick<TaskOperation, "db" | "now" | "actor" | "reader">,
+  request: TaskListRequest,
+  cursorOf: (lastId: number) => string,
+): Promise<{ etag: string; body: () => string }> {
+  const list = await taskListJson(
+    op.db,
+    {
+      viewerId: op.actor.userId,
+      ...request,
+      shownOffsets: REMINDER_OFFSETS,
+      reading: {
+        rules: op.reader.retention.rules,
+        now: op.now,
+        policyVersion: PRIVACY_POLICY_VERSION,
+      },
+    },
+    cursorOf,
+  );
+  if (!list.member) throw notFound("No such team.");
+  return { etag: list.etag, body: () => list.body(op.reader.vault) };
 }

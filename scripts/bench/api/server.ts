@@ -1,8 +1,11 @@
 /**
  * The server under measurement, in a process of its own: `plain` is a bare node:http
- * answer (the ceiling), `service` the real HTTP app (createApp, no bot polling). Prints
+ * server answering each team's list with the service's own bytes from memory (the ceiling;
+ * BENCH_ANSWERS names a JSON file of `{ teamId: { body, etag } }`), 304 when If-None-Match
+ * names the ETag; `service` the real HTTP app (createApp, no bot polling). Prints
  * "ready <port>" once listening; ends on SIGTERM.
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { serve } from "@hono/node-server";
 import { createApp } from "#bot/app";
@@ -16,10 +19,23 @@ const mode = process.argv[2];
 const ready = (port: number) => process.stdout.write(`ready ${port}\n`);
 
 if (mode === "plain") {
-  const body = JSON.stringify({ tasks: [], nextCursor: null });
-  const server = createServer((_request, response) => {
-    response.writeHead(200, { "content-type": "application/json" });
-    response.end(body);
+  const answers = JSON.parse(readFileSync(String(process.env.BENCH_ANSWERS), "utf8")) as Record<
+    string,
+    { body: string; etag: string }
+  >;
+  const server = createServer((request, response) => {
+    const teamId = /teamId=(-?\d+)/.exec(request.url ?? "")?.[1] ?? "";
+    const answer = answers[teamId];
+    if (!answer) {
+      response.writeHead(404).end();
+      return;
+    }
+    if (request.headers["if-none-match"] === answer.etag) {
+      response.writeHead(304, { etag: answer.etag }).end();
+      return;
+    }
+    response.writeHead(200, { "content-type": "application/json", etag: answer.etag });
+    response.end(answer.body);
   });
   server.listen(0, "127.0.0.1", () => {
     const address = server.address();

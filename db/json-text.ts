@@ -1,0 +1,45 @@
+import type { Db } from "./client.ts";
+import type { Vault } from "./vault.ts";
+
+/**
+ * Answers written as JSON text by PostgreSQL (PostgREST's way), for values the database may
+ * write itself: numbers, dates, enum words, fixed keys, and plain text through `to_json`
+ * (PostgreSQL escapes exactly what JSON.stringify escapes). It cannot write what it holds
+ * sealed, so a query writes PLACEHOLDER for each sealed value and returns the values beside
+ * the text, in the same order, with the identity each was sealed under; `spliceOpened` opens
+ * only those and puts them in as JSON strings. No value the database writes holds the
+ * placeholder: plain text goes through to_json, which escapes it as \u0001.
+ */
+export const PLACEHOLDER = "\u0001";
+
+/** A time as Date.prototype.toISOString writes it: UTC, milliseconds (cut, as Date does), Z. */
+export function isoTimeSql(db: Db, column: string) {
+  return db`to_char(${db(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+/** The text with each placeholder replaced by its opened value as a JSON string. */
+export function spliceOpened(
+  vault: Vault,
+  text: string,
+  sealed: readonly Buffer[],
+  identities: readonly string[],
+): string {
+  if (identities.length !== sealed.length) {
+    throw new Error("the sealed values and their identities do not match");
+  }
+  return spliceTexts(
+    text,
+    sealed.map((value, i) => vault.open(value, identities[i] as string)),
+  );
+}
+
+/** The text with each placeholder replaced by the next of `texts`, as a JSON string. */
+export function spliceTexts(text: string, texts: readonly string[]): string {
+  const pieces = text.split(PLACEHOLDER);
+  if (pieces.length !== texts.length + 1) {
+    throw new Error("the JSON text's placeholders and values do not match");
+  }
+  let out = pieces[0] ?? "";
+  for (let i = 0; i < texts.length; i++) out += JSON.stringify(texts[i]) + pieces[i + 1];
+  return out;
+}
