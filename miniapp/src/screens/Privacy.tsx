@@ -2,7 +2,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { Retention } from "../api.ts";
 import { useApp } from "../context.ts";
 import { humanError } from "../errors.ts";
-import { t } from "../strings.ts";
+import { t } from "../strings-screens.ts";
 import { ErrorView } from "../ui/states.tsx";
 
 /** The zone's canonical id, so Europe/Kyiv and Europe/Kiev count as one; null if unknown here. */

@@ -11,7 +11,7 @@ import {
 import { useApp } from "../context.ts";
 import { formatDue, fromLocalInput, toLocalInput } from "../due.ts";
 import { humanError } from "../errors.ts";
-import { t } from "../strings.ts";
+import { t } from "../strings-screens.ts";
 import { ErrorView, Skeleton } from "../ui/states.tsx";
 
 interface Draft {

@@ -85,6 +85,6 @@ export function assigneeLabel(
   members: ReadonlyArray<{ id: number; firstName: string }>,
 ): string {
   if (task.assigneeId === null) return t.list.unassigned;
-  if (task.assigneeId === myId) return t.form.me;
+  if (task.assigneeId === myId) return t.list.me;
   return members.find((m) => m.id === task.assigneeId)?.firstName ?? "";
 }
