@@ -7,7 +7,7 @@ export interface SqlOptions {
   /** Pool size; the update pipeline holds one connection per chat in flight. */
   max?: number;
   /** Called for every statement sent: how tests and benchmarks count round trips. */
-  onStatement?: () => void;
+  onStatement?: (query: string) => void;
 }
 
 /**
@@ -23,7 +23,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     // which corrupts stored Telegram updates (callback_query → callbackQuery).
     transform: { column: { from: postgres.toCamel, to: postgres.fromCamel } },
     connection: { application_name: "task-tracker" },
-    ...(options.onStatement ? { debug: options.onStatement } : {}),
+    ...(options.onStatement ? { debug: debugHook(options.onStatement) } : {}),
     types: {
       bigint: {
         to: 20,
@@ -33,6 +33,10 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
       },
     },
   });
+}
+
+function debugHook(onStatement: (query: string) => void) {
+  return (_connection: number, query: string) => onStatement(query);
 }
 
 /** Why no PostgreSQL answers at `url` within 2 s, or undefined when one does. */

@@ -1,5 +1,8 @@
+import type { Fragment } from "postgres";
 import type { Db } from "./client.ts";
+import { messageIdentity } from "./messages.ts";
 import type { RepeatRule } from "./repeat.ts";
+import { keptSql, type RetentionRules } from "./retention.ts";
 import { openTaskTexts } from "./task-texts.ts";
 import { openName, type SealedUserRow } from "./users.ts";
 import type { Vault } from "./vault.ts";
@@ -321,4 +324,99 @@ export async function exportTasksFromMessages(
     from tasks where source_author_id = ${userId} order by id
   `;
   return rows.map((sealed) => taskHead(vault, sealed));
+}
+
+/** Where a batch's skeleton leaves room for each message's text (PostgreSQL escapes \u0001). */
+export const TEXT_SLOT = "\u0001";
+
+/**
+ * One batch of a person's messages as PostgreSQL wrote it: the export's JSON for each
+ * message with its text left out (a TEXT_SLOT where the text goes), the sealed texts in
+ * one bytea, and what it takes to open each of them.
+ */
+export interface SealedMessageBatch {
+  /** The messages, oldest first, joined by ",\n  ", each text a TEXT_SLOT. */
+  skeleton: string;
+  /** The sealed texts, one after another, in the skeleton's order. */
+  sealed: Buffer;
+  /** Per message, in that order: `chat id:message id:sealed length`, joined by commas. */
+  layout: string;
+  rows: number;
+}
+
+/**
+ * A person's messages still within their retention period at `now`, oldest first, a batch
+ * per statement (keyset on messages_author_idx, so each batch costs the same however far
+ * in). The service never parses a row: a batch is three values. Read inside one
+ * repeatable-read transaction, the batches share its snapshot. While the caller works on a
+ * batch the next one is being read, and no further: a slow caller holds the reads back.
+ */
+export async function* exportMessageBatches(
+  db: Db,
+  authorId: number,
+  kept: { rules: RetentionRules; now: Date },
+  batchSize: number,
+): AsyncGenerator<SealedMessageBatch> {
+  const read = async (after: number) => {
+    const [batch] = await db<(SealedMessageBatch & { lastId: number | null })[]>`
+      select count(*)::int as rows, max(b.id) as last_id,
+             coalesce(string_agg(b.head || ${TEXT_SLOT}::text || b.tail, ${",\n  "}::text
+                                 order by b.id), '') as skeleton,
+             coalesce(string_agg(b.text, ''::bytea order by b.id), ''::bytea) as sealed,
+             coalesce(string_agg(b.chat_id || ':' || b.message_id || ':' || octet_length(b.text),
+                                 ',' order by b.id), '') as layout
+      from (
+        select m.id, m.chat_id, m.message_id, m.text,
+               '{"chat_id":' || m.chat_id || ',"team_id":' || m.team_id ||
+               ',"message_id":' || m.message_id || ',"date":' || ${isoSql(db, db`m.date`)} ||
+               ',"text":' as head,
+               ',"reply_to_message_id":' || coalesce(m.reply_to_message_id::text, 'null') ||
+               ',"edited_at":' || coalesce(${isoSql(db, db`m.edited_at`)}, 'null') || '}' as tail
+        from messages m join teams t on t.id = m.team_id
+        where m.author_id = ${authorId} and m.id > ${after} and ${keptSql(db, kept.rules, kept.now)}
+        order by m.id
+        limit ${batchSize}
+      ) b
+    `;
+    if (!batch || batch.rows === 0 || batch.lastId === null) return undefined;
+    return { ...batch, lastId: batch.lastId };
+  };
+  let pending = read(0);
+  for (;;) {
+    const batch = await pending;
+    if (!batch) return;
+    // One batch ahead at most: the database writes the next while the caller opens this one.
+    pending = batch.rows < batchSize ? Promise.resolve(undefined) : read(batch.lastId);
+    // Awaited above, unless the caller stops early; then its failure has nobody to tell.
+    pending.catch(() => {});
+    yield batch;
+  }
+}
+
+/** A timestamptz as JSON.stringify writes a Date: "2026-11-28T10:00:00.000Z" (null stays null). */
+function isoSql(db: Db, column: Fragment): Fragment {
+  return db`('"' || to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') || '"')`;
+}
+
+/**
+ * A batch's texts, opened in its order: each sealed value is a view into the batch's one
+ * buffer, bound to its row.
+ */
+export function openBatchTexts(vault: Vault, batch: SealedMessageBatch): string[] {
+  const texts = new Array<string>(batch.rows);
+  let offset = 0;
+  let row = 0;
+  for (const entry of batch.layout.split(",")) {
+    const [chatId, messageId, size] = entry.split(":");
+    const end = offset + Number(size);
+    texts[row++] = vault.open(
+      batch.sealed.subarray(offset, end),
+      messageIdentity(Number(chatId), Number(messageId)),
+    );
+    offset = end;
+  }
+  if (row !== batch.rows || offset !== batch.sealed.length) {
+    throw new Error("A batch of sealed texts does not match its layout.");
+  }
+  return texts;
 }

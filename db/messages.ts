@@ -95,30 +95,6 @@ export function openMessage(vault: Vault, row: SealedMessageRow): StoredMessage 
   return { ...row, text: vault.open(row.text, messageIdentity(row.chatId, row.messageId)) };
 }
 
-/**
- * A person's messages still within their retention period at `now`, in batches, oldest
- * first, decrypted batch by batch. Expired ones are left out even before the purge has
- * removed them.
- */
-export async function* messagesBy(
-  db: Db,
-  vault: Vault,
-  authorId: number,
-  kept: { rules: RetentionRules; now: Date },
-  batchSize = 1000,
-): AsyncGenerator<Array<StoredMessage & { teamId: number }>> {
-  const cursor = db<Array<SealedMessageRow & { teamId: number }>>`
-    select m.chat_id, m.message_id, m.team_id, m.author_id, m.text, m.date,
-           m.reply_to_message_id, m.edited_at
-    from messages m join teams t on t.id = m.team_id
-    where m.author_id = ${authorId} and ${keptSql(db, kept.rules, kept.now)}
-    order by m.id
-  `.cursor(batchSize);
-  for await (const rows of cursor) {
-    yield rows.map((row) => ({ ...openMessage(vault, row), teamId: row.teamId }));
-  }
-}
-
 /** What reads of other people's messages need: the retention rules and the notice version. */
 export interface MessageReading {
   rules: RetentionRules;

@@ -89,7 +89,9 @@ export function createVault(keys: readonly Buffer[], hashSecret: Buffer): Vault 
       decipher.setAuthTag(value.subarray(value.length - TAG_BYTES));
       try {
         const body = decipher.update(value.subarray(HEADER_BYTES, value.length - TAG_BYTES));
-        return Buffer.concat([body, decipher.final()]).toString("utf8");
+        // GCM is a stream mode: final() only checks the tag, it holds back no bytes.
+        decipher.final();
+        return body.toString("utf8");
       } catch {
         throw new VaultError(
           `A stored value sealed with key ${describeKeyId(keyId)} failed authentication (tampered, or moved from another row).`,

@@ -8,13 +8,17 @@ import {
   claimExportSlot,
   exportConfirmations,
   exportDigest,
+  exportMessageBatches,
   exportProfile,
   exportTasks,
   exportTasksFromMessages,
   exportTeams,
+  openBatchTexts,
   releaseExportSlot,
+  type SealedMessageBatch,
+  TEXT_SLOT,
 } from "#db/export";
-import { countMessagesBy, messagesBy } from "#db/messages";
+import { countMessagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
 import type { PrivacyDeps, PrivacyOperation } from "./types.ts";
@@ -35,7 +39,15 @@ export interface ExportSources {
   hashId: IdHasher;
   /** Messages past their retention period are left out. */
   rules: RetentionRules;
+  /** Messages per statement; tests make it small to cross batch boundaries. */
+  batchSize?: number;
 }
+
+/**
+ * Messages per statement: a batch is about 250 kB of JSON, which keeps the statements few
+ * and the memory low (measured in scripts/bench/privacy.ts).
+ */
+export const EXPORT_BATCH_SIZE = 1000;
 
 /** What an export reads besides the unit: the pool, for the document read after the commit. */
 export type ExportDeps = PrivacyDeps & { sql: Sql };
@@ -145,12 +157,28 @@ export function formAnswers(
 }
 
 /**
- * A person's data as a JSON document, produced piece by piece: messages are read with a
- * cursor and decrypted a batch at a time, so 100,000 of them never sit in memory at once.
- * One read-only repeatable-read transaction gives the whole document one point in time.
+ * A batch's JSON as PostgreSQL wrote it, each text put in its slot as JSON.stringify
+ * escapes it (the texts are the only values that need escaping, and only the service can
+ * open them).
+ */
+export function fillTexts(batch: SealedMessageBatch, texts: readonly string[]): string {
+  const parts = batch.skeleton.split(TEXT_SLOT);
+  if (parts.length !== texts.length + 1) {
+    throw new Error("A batch's JSON does not have a slot for each of its texts.");
+  }
+  let json = parts[0] ?? "";
+  for (let i = 0; i < texts.length; i++) json += JSON.stringify(texts[i]) + parts[i + 1];
+  return json;
+}
+
+/**
+ * A person's data as a JSON document, produced piece by piece: the messages come a batch
+ * per statement as JSON that PostgreSQL built, with only their texts opened and spliced in
+ * here, so however many there are, about one batch is in memory at a time. One read-only
+ * repeatable-read transaction gives the whole document one point in time.
  */
 export async function* exportDocument(
-  { sql, vault, hashId, rules }: ExportSources,
+  { sql, vault, hashId, rules, batchSize = EXPORT_BATCH_SIZE }: ExportSources,
   userId: number,
   now: Date,
 ): AsyncGenerator<Uint8Array> {
@@ -188,19 +216,12 @@ export async function* exportDocument(
     // The head's closing brace is replaced by the streamed sections.
     yield encoder.encode(`${opening.slice(0, -2)},\n "messages": [`);
     let first = true;
-    for await (const batch of messagesBy(db, vault, userId, { rules, now })) {
-      const items = batch.map((m) =>
-        JSON.stringify({
-          chat_id: m.chatId,
-          team_id: m.teamId,
-          message_id: m.messageId,
-          date: m.date,
-          text: m.text,
-          reply_to_message_id: m.replyToMessageId,
-          edited_at: m.editedAt,
-        }),
+    // A generator: the next batch is read only once the reader has taken this one, so a
+    // slow upload holds back the database reads and memory stays at about a batch.
+    for await (const batch of exportMessageBatches(db, userId, { rules, now }, batchSize)) {
+      yield encoder.encode(
+        `${first ? "\n  " : ",\n  "}${fillTexts(batch, openBatchTexts(vault, batch))}`,
       );
-      yield encoder.encode(`${first ? "\n  " : ",\n  "}${items.join(",\n  ")}`);
       first = false;
     }
     const audit = (await auditAbout(db, hashId(userId))).map((entry) => ({

@@ -112,9 +112,11 @@ async function erase(
   expected: number,
 ): Promise<Timing> {
   await service.post(privateCommand(person, "/delete"));
-  const offer = fake.calls.find(
-    (c) => c.method === "sendMessage" && c.payload.chat_id === person.id && c.response?.ok,
-  );
+  // Replies leave through the outbox after the update's commit, not before the webhook answers.
+  const isOffer = (c: ApiCall) =>
+    c.method === "sendMessage" && c.payload.chat_id === person.id && c.response?.ok === true;
+  await fake.waitForCalls((calls) => calls.some(isOffer), 10_000).catch(() => {});
+  const offer = fake.calls.find(isOffer);
   const buttons = keyboard.safeParse(offer?.payload.reply_markup);
   const confirm = buttons.success
     ? buttons.data.inline_keyboard.flat().find((b) => b.callback_data?.startsWith("er:y:"))
@@ -133,13 +135,13 @@ async function erase(
   const from = performance.now();
   await service.post(privateButtonPress(person, message.data.message_id, confirm.callback_data));
   const to = performance.now();
-  const confirmed = fake.calls.some(
-    (c) =>
-      c.method === "editMessageText" &&
-      c.payload.chat_id === person.id &&
-      typeof c.payload.text === "string" &&
-      c.payload.text.startsWith("Done. Your data is deleted"),
-  );
+  const isDone = (c: ApiCall) =>
+    c.method === "editMessageText" &&
+    c.payload.chat_id === person.id &&
+    typeof c.payload.text === "string" &&
+    c.payload.text.startsWith("Done. Your data is deleted");
+  await fake.waitForCalls((calls) => calls.some(isDone), 10_000).catch(() => {});
+  const confirmed = fake.calls.some(isDone);
   if (!confirmed) problems.push('the bot did not answer "Done. Your data is deleted"');
   return { ms: to - from, from, to, problems };
 }

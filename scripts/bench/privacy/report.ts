@@ -19,8 +19,9 @@ import { type Answer, type LoadRun, overlapping, percentile } from "./load.ts";
 
 /** The targets of the issue, each against its baseline from the same run. */
 
-const TARGET_EXPORT_MS = 3000;
-const TARGET_EXPORT_GROWTH_MB = 64;
+const TARGET_EXPORT_MS = 2000;
+/** For every size: memory stays flat however many messages there are. */
+const TARGET_EXPORT_GROWTH_MB = 32;
 const TARGET_ERASURE_MS = 5000;
 const TARGET_TASKS_P99_MS = 100;
 const TARGET_INGESTION_RATIO = 0.85;
@@ -32,6 +33,8 @@ const MB = 2 ** 20;
 export interface Results {
   messages: number;
   exported: ExportResult;
+  /** The export of a second, larger person (BENCH_EXPORT_MESSAGES), if asked for. */
+  large: { messages: number; exported: ExportResult } | undefined;
   erased: ErasureResult;
   ingested: IngestionRun[];
   /** The log of the service that exported and erased (the ingestion runs carry their own). */
@@ -40,7 +43,7 @@ export interface Results {
 
 /** Prints the details, then the table; returns whether every measurement measured real work. */
 export function report(results: Results): { valid: boolean } {
-  const { exported, erased, ingested, messages } = results;
+  const { exported, large, erased, ingested, messages } = results;
   const sealed = ingested.find((r) => r.mode === "sealed");
   const plain = ingested.find((r) => r.mode === "plain");
   if (!sealed || !plain) throw new Error("an ingestion run is missing");
@@ -50,18 +53,13 @@ export function report(results: Results): { valid: boolean } {
     window: percentile(windowAnswers, 0.99),
     baseline: percentile(erased.baseline.answers, 0.99),
   };
-  const { before, after } = exported;
-  const growthMb = (after.peakRssBytes - before.rssBytes) / MB;
   const sealedTotal = sumOf(sealed.slices);
   const plainTotal = sumOf(plain.slices);
   const ratio = sealedTotal.rps / plainTotal.rps;
 
   const problems = {
-    export: [
-      ...exported.problems,
-      ...(Number.isNaN(exported.ms) ? ["the upload was never seen arriving"] : []),
-      ...logProblems("export/erasure service", results.log),
-    ],
+    export: [...exportProblems(exported), ...logProblems("export/erasure service", results.log)],
+    large: large ? exportProblems(large.exported) : [],
     erasure: [
       ...erased.problems,
       ...tasksProblems("baseline", erased.baseline),
@@ -78,15 +76,7 @@ export function report(results: Results): { valid: boolean } {
 
   print("");
   print("details (CPU in cores of this 2-core machine: service / postgres / benchmark / other)");
-  print(
-    `  1. export: ${fmt(exported.fileBytes / MB, 1)} MB of JSON; the webhook answered after ${seconds(exported.webhookMs)}` +
-      ` (it waits for the upload); cursor read ${fmt(exported.cursorRows, 0)} rows; CPU ${cpu(exported.cpu)}`,
-  );
-  print(
-    `     service RSS ${mb(before.rssBytes)} before, peak ${mb(after.peakRssBytes)} (the kernel's high-water mark),` +
-      ` ${mb(after.rssBytes)} after; of it V8 heap ${mb(before.heapBytes)} → ${mb(after.heapBytes)},` +
-      ` buffers outside it ${mb(before.externalBytes)} → ${mb(after.externalBytes)}`,
-  );
+  printExportDetails("1. export", exported);
   print(
     `  2. erasure: ${fmt(messages, 0)} stored messages → ${erased.messagesLeft}; under /tasks from ${TASKS_CONNECTIONS}` +
       ` connections (closed loop), ${TASKS_SECONDS} s per run, erasure started ${ERASURE_OFFSET_MS / 1000} s in`,
@@ -138,28 +128,14 @@ export function report(results: Results): { valid: boolean } {
       ingestionRow("plain, both slices", plainTotal, ""),
     ],
   );
+  if (large) printExportDetails(`4. export of ${fmt(large.messages, 0)}`, large.exported);
 
   print("");
   print("results (every baseline measured in this run)");
   printTable(
     ["measurement", "result", "target", "", "baseline", "ratio"],
     [
-      [
-        `1. export of ${fmt(messages, 0)} messages, time`,
-        seconds(exported.ms),
-        `< ${seconds(TARGET_EXPORT_MS)}`,
-        verdict(problems.export, exported.ms < TARGET_EXPORT_MS),
-        `cursor read of the rows ${seconds(exported.cursorMs)}`,
-        `${fmt(exported.ms / exported.cursorMs, 1)}×`,
-      ],
-      [
-        "   export, peak RSS growth",
-        `${fmt(growthMb, 0)} MB`,
-        `< ${TARGET_EXPORT_GROWTH_MB} MB`,
-        verdict(problems.export, growthMb < TARGET_EXPORT_GROWTH_MB),
-        `RSS before ${mb(before.rssBytes)}`,
-        `${fmt(after.peakRssBytes / before.rssBytes, 2)}×`,
-      ],
+      ...exportRows(`1. export of ${fmt(messages, 0)} messages`, exported, problems.export),
       [
         `2. erasure of ${fmt(messages, 0)} messages, time`,
         seconds(erased.ms),
@@ -184,12 +160,21 @@ export function report(results: Results): { valid: boolean } {
         `no-op vault ${fmt(plainTotal.rps, 0)} req/s`,
         `${fmt(ratio, 2)}×`,
       ],
+      ...(large
+        ? exportRows(
+            `4. export of ${fmt(large.messages, 0)} messages`,
+            large.exported,
+            problems.large,
+            false,
+          )
+        : []),
     ],
     [3, 4],
   );
 
   const busiest = Math.max(
     exported.cpu.other,
+    large?.exported.cpu.other ?? 0,
     erased.baseline.resources.cpu.other,
     erased.during.resources.cpu.other,
     ...ingested.flatMap((r) => r.slices.map((s) => s.resources.cpu.other)),
@@ -206,6 +191,62 @@ export function report(results: Results): { valid: boolean } {
     for (const problem of all) print(`  - ${problem}`);
   }
   return { valid: all.length === 0 };
+}
+
+function exportProblems(exported: ExportResult): string[] {
+  return [
+    ...exported.problems,
+    ...(Number.isNaN(exported.ms) ? ["the upload was never seen arriving"] : []),
+  ];
+}
+
+function exportGrowthMb({ before, after }: ExportResult): number {
+  return (after.peakRssBytes - before.rssBytes) / MB;
+}
+
+function printExportDetails(label: string, exported: ExportResult): void {
+  const { before, after } = exported;
+  print(
+    `  ${label}: ${fmt(exported.fileBytes / MB, 1)} MB of JSON; the webhook answered after ${seconds(exported.webhookMs)}` +
+      ` (before the upload ended); cursor read ${fmt(exported.cursorRows, 0)} rows; CPU ${cpu(exported.cpu)}`,
+  );
+  print(
+    `     service RSS ${mb(before.rssBytes)} before, peak ${mb(after.peakRssBytes)} (the kernel's high-water mark),` +
+      ` ${mb(after.rssBytes)} after; of it V8 heap ${mb(before.heapBytes)} → ${mb(after.heapBytes)},` +
+      ` buffers outside it ${mb(before.externalBytes)} → ${mb(after.externalBytes)}`,
+  );
+}
+
+/**
+ * Time against a cursor read of the same rows; peak RSS growth against the RSS before. The
+ * time target is for 100,000 messages; a larger export is held to the memory target only.
+ */
+function exportRows(
+  label: string,
+  exported: ExportResult,
+  problems: string[],
+  timeTarget = true,
+): string[][] {
+  const { before, after } = exported;
+  const growthMb = exportGrowthMb(exported);
+  return [
+    [
+      `${label}, time`,
+      seconds(exported.ms),
+      timeTarget ? `< ${seconds(TARGET_EXPORT_MS)}` : "",
+      timeTarget ? verdict(problems, exported.ms < TARGET_EXPORT_MS) : "",
+      `cursor read of the rows ${seconds(exported.cursorMs)}`,
+      `${fmt(exported.ms / exported.cursorMs, 1)}×`,
+    ],
+    [
+      "   export, peak RSS growth",
+      `${fmt(growthMb, 0)} MB`,
+      `< ${TARGET_EXPORT_GROWTH_MB} MB`,
+      verdict(problems, growthMb < TARGET_EXPORT_GROWTH_MB),
+      `RSS before ${mb(before.rssBytes)}`,
+      `${fmt(after.peakRssBytes / before.rssBytes, 2)}×`,
+    ],
+  ];
 }
 
 function verdict(problems: string[], met: boolean): string {

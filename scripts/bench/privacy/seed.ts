@@ -10,7 +10,8 @@ import { chatText } from "./updates.ts";
 
 /**
  * Teams whose members all consent to the current notice (their group messages are stored)
- * and one person, the exporter, whose 100,000 stored messages are exported and erased.
+ * and one person, the exporter, whose 100,000 stored messages are exported and erased (and,
+ * with BENCH_EXPORT_MESSAGES, a second exporter with that many messages).
  * Everything personal goes through the same functions and vault the service uses, so the
  * service can open what was seeded.
  */
@@ -63,33 +64,9 @@ export async function seedPeople(sql: Sql, vault: Vault): Promise<Seed> {
       if (!person.chats.includes(chat)) person.chats.push(chat);
     }
   }
-  const exporterChat: Chat = { id: -1_001_200_000_001, title: "Exporter's team" };
-  const exporter: Person = {
-    id: 720_000_001,
-    firstName: "Exporter",
-    username: "privacy_exporter",
-    chats: [exporterChat],
-  };
-
-  for (const chat of [...chats, exporterChat]) await upsertTeam(sql, chat, now);
-  await inParallel([...members, exporter], async (person) => {
-    const profile = {
-      id: person.id,
-      firstName: person.firstName,
-      lastName: null,
-      username: person.username,
-      languageCode: "en",
-    };
-    // The exporter has started the bot in private, so the export may be sent to them.
-    await upsertUser(sql, vault, profile, person === exporter, now);
-    await recordConsent(
-      sql,
-      person.id,
-      { granted: true, policyVersion: PRIVACY_POLICY_VERSION, source: "bot" },
-      now,
-    );
-    for (const chat of person.chats) await addMember(sql, chat.id, person.id, now);
-  });
+  for (const chat of chats) await upsertTeam(sql, chat, now);
+  await inParallel(members, (person) => seedPerson(sql, vault, person, false, now));
+  const exporter = await seedExporter(sql, vault, 1);
 
   const taskRows = chats.flatMap((chat) => {
     const inChat = members.filter((m) => m.chats.includes(chat));
@@ -112,6 +89,48 @@ export async function seedPeople(sql: Sql, vault: Vault): Promise<Seed> {
   };
 }
 
+/**
+ * Exporter number `n` (the first is measured by every run, a second only on request), in
+ * a team of their own, having started the bot in private so an export may be sent to them.
+ */
+export async function seedExporter(sql: Sql, vault: Vault, n: number): Promise<Person> {
+  const chat: Chat = { id: -1_001_200_000_000 - n, title: `Exporter ${n}'s team` };
+  const exporter: Person = {
+    id: 720_000_000 + n,
+    firstName: `Exporter${n}`,
+    username: `privacy_exporter_${n}`,
+    chats: [chat],
+  };
+  const now = new Date();
+  await upsertTeam(sql, chat, now);
+  await seedPerson(sql, vault, exporter, true, now);
+  return exporter;
+}
+
+async function seedPerson(
+  sql: Sql,
+  vault: Vault,
+  person: Person,
+  startedPrivately: boolean,
+  now: Date,
+): Promise<void> {
+  const profile = {
+    id: person.id,
+    firstName: person.firstName,
+    lastName: null,
+    username: person.username,
+    languageCode: "en",
+  };
+  await upsertUser(sql, vault, profile, startedPrivately, now);
+  await recordConsent(
+    sql,
+    person.id,
+    { granted: true, policyVersion: PRIVACY_POLICY_VERSION, source: "bot" },
+    now,
+  );
+  for (const chat of person.chats) await addMember(sql, chat.id, person.id, now);
+}
+
 /** The text of the exporter's message number `n`: the export is checked against it. */
 export function storedText(n: number): string {
   return chatText(mulberry32(n));
@@ -119,7 +138,7 @@ export function storedText(n: number): string {
 
 /**
  * `count` group messages by `person` in their team, sealed as the recorder seals them,
- * one a minute back from now, inserted a few thousand per statement.
+ * up to now and all within the last 60 days, inserted a few thousand per statement.
  */
 export async function seedMessages(
   sql: Sql,
@@ -129,7 +148,9 @@ export async function seedMessages(
 ): Promise<void> {
   const chat = person.chats[0];
   if (!chat) throw new Error("the exporter belongs to no team");
-  const start = Date.now() - count * 60_000;
+  // A minute apart, closer for a million: all of them within the default 90-day retention.
+  const step = Math.min(60_000, Math.floor((60 * 86_400_000) / count));
+  const start = Date.now() - (count + 1) * step;
   const CHUNK = 5000;
   for (let first = 1; first <= count; first += CHUNK) {
     const rows = [];
@@ -140,7 +161,7 @@ export async function seedMessages(
         teamId: chat.id,
         authorId: person.id,
         text: vault.seal(storedText(n), messageIdentity(chat.id, n)),
-        date: new Date(start + n * 60_000),
+        date: new Date(start + n * step),
       });
     }
     await sql`insert into messages ${sql(rows, "chatId", "messageId", "teamId", "authorId", "text", "date")}`;
