@@ -1,7 +1,7 @@
 import type { Db } from "./client.ts";
 import { isoTimeSql, PLACEHOLDER, spliceOpened } from "./json-text.ts";
 import { keptSql, type RetentionRules } from "./retention.ts";
-import type { TaskQuery } from "./tasks.ts";
+import { type TaskQuery, taskListFilter } from "./tasks.ts";
 import type { Vault } from "./vault.ts";
 
 /**
@@ -47,15 +47,7 @@ export async function taskListJson(
   cursorOf: (lastId: number) => string,
 ): Promise<TaskListJson> {
   const me = query.viewerId;
-  const scope =
-    query.teamId !== null
-      ? db`t.team_id = ${query.teamId}`
-      : db`((t.team_id is null and (t.creator_id = ${me} or t.assignee_id = ${me}))
-            or (t.assignee_id = ${me} and t.team_id is not null and exists (
-              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${me})))`;
-  const status = query.status === "all" ? db`` : db`and t.status = ${query.status}`;
-  const assignee = query.assignedToMe ? db`and t.assignee_id = ${me}` : db``;
-  const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
+  const { scope, status, assignee, before } = taskListFilter(db, query);
   const member =
     query.teamId === null
       ? db`true`

@@ -264,22 +264,33 @@ export type TaskRecord = Pick<
   | "nextId"
 >;
 
+/**
+ * Which tasks a list shows (`t` is tasks): a team's, or the viewer's own private ones and
+ * those assigned to them in teams they are still in; then the status, the assignee and the
+ * page's keyset. Shared by the row query below and the JSON one (task-list-json.ts).
+ */
+export function taskListFilter(db: Db, query: TaskQuery) {
+  const me = query.viewerId;
+  return {
+    scope:
+      query.teamId !== null
+        ? db`t.team_id = ${query.teamId}`
+        : db`((t.team_id is null and (t.creator_id = ${me} or t.assignee_id = ${me}))
+            or (t.assignee_id = ${me} and t.team_id is not null and exists (
+              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${me})))`,
+    status: query.status === "all" ? db`` : db`and t.status = ${query.status}`,
+    assignee: query.assignedToMe ? db`and t.assignee_id = ${me}` : db``,
+    before: query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`,
+  };
+}
+
 /** One page of tasks, newest first, and whether more follow. */
 export async function queryTasks(
   db: Db,
   vault: Vault,
   query: TaskQuery,
 ): Promise<{ tasks: TaskRecord[]; more: boolean }> {
-  const me = query.viewerId;
-  const scope =
-    query.teamId !== null
-      ? db`t.team_id = ${query.teamId}`
-      : db`((t.team_id is null and (t.creator_id = ${me} or t.assignee_id = ${me}))
-            or (t.assignee_id = ${me} and t.team_id is not null and exists (
-              select 1 from team_members m where m.team_id = t.team_id and m.user_id = ${me})))`;
-  const status = query.status === "all" ? db`` : db`and t.status = ${query.status}`;
-  const assignee = query.assignedToMe ? db`and t.assignee_id = ${me}` : db``;
-  const before = query.beforeId === null ? db`` : db`and t.id < ${query.beforeId}`;
+  const { scope, status, assignee, before } = taskListFilter(db, query);
   const rows = await db<SealedTextRow<TaskRecord>[]>`
     select t.id, t.team_id, t.title, t.description, t.status, t.priority, t.creator_id,
            t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.created_at, t.updated_at, t.source_chat_id,

@@ -1,7 +1,6 @@
-import type { Sql } from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSql } from "#db/client";
+import { describe, expect, it } from "vitest";
 import { createTestBot, giveConsent, type TestBot, useBotHarness } from "#test/helpers/bot";
+import { useCountedSql } from "#test/helpers/counted-sql";
 import { alice, bob, team } from "#test/helpers/updates";
 
 /**
@@ -10,36 +9,25 @@ import { alice, bob, team } from "#test/helpers/updates";
  * counts reached; a change that adds a round trip fails here.
  */
 const h = useBotHarness();
-let statements = 0;
-let counted: Sql;
-
-beforeAll(() => {
-  counted = createSql(h.url, {
-    max: 4,
-    onStatement: () => {
-      statements += 1;
-    },
-  });
-});
-afterAll(() => counted.end());
+const counted = useCountedSql(() => h.url);
 
 async function countedBot(): Promise<TestBot> {
   // The harness's own outbox delivery after each update is not the update's work.
   const bot = createTestBot({
-    sql: counted,
+    sql: counted.sql,
     telegram: h.telegram,
     clock: h.bot.clock,
     outboxSql: h.sql,
   });
   // The first connection reads PostgreSQL's array types once: not an update's work.
-  await counted`select 1`;
+  await counted.sql`select 1`;
   return bot;
 }
 
 async function cost(bot: TestBot, update: Parameters<TestBot["send"]>[0]): Promise<number> {
-  const before = statements;
+  const before = counted.count();
   await bot.send(update);
-  return statements - before;
+  return counted.count() - before;
 }
 
 describe("statements per update", () => {
@@ -61,13 +49,13 @@ describe("statements per update", () => {
     const [task] = await h.sql<{ id: number }[]>`select id from tasks`;
     const card = h.telegram.lastMessageTo(team.id);
     counts.done = await cost(bot, h.updates.callback(bob, `t:s:${task?.id}:d`, card));
-    const before = statements;
+    const before = counted.count();
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         bot.send(h.updates.groupText(team, i % 2 === 0 ? alice : bob, `note ${i}`)),
       ),
     );
-    counts.tenChatterTogether = statements - before;
+    counts.tenChatterTogether = counted.count() - before;
     console.info("statements per update", counts);
 
     expect(counts.chatter).toBeLessThanOrEqual(5);

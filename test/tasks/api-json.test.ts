@@ -1,8 +1,7 @@
-import type { Sql } from "postgres";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createSql } from "#db/client";
+import { beforeEach, describe, expect, it } from "vitest";
 import { apiClient, initDataFor, taskCreator } from "#test/helpers/api";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
+import { useCountedSql } from "#test/helpers/counted-sql";
 import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 import { createApi } from "../../miniapp/src/api.ts";
 
@@ -181,22 +180,12 @@ describe("the Mini App's client", () => {
 });
 
 describe("statements per list request", () => {
-  let statements = 0;
-  let counted: Sql;
-  beforeAll(() => {
-    counted = createSql(h.url, {
-      max: 4,
-      onStatement: () => {
-        statements += 1;
-      },
-    });
-  });
-  afterAll(() => counted.end());
+  const counted = useCountedSql(() => h.url);
 
   it("an authenticated list with a known profile costs exactly the list query", async () => {
     await created(alice, { title: "Counted", teamId: team.id });
     const service = createTestBot({
-      sql: counted,
+      sql: counted.sql,
       telegram: h.telegram,
       clock: h.bot.clock,
       outboxSql: h.sql,
@@ -207,10 +196,10 @@ describe("statements per list request", () => {
     // The first request writes the profile (and the pool reads its types once).
     expect((await list()).status).toBe(200);
 
-    const before = statements;
+    const before = counted.count();
     const response = await list();
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ tasks: [{ title: "Counted" }] });
-    expect(statements - before).toBe(1);
+    expect(counted.count() - before).toBe(1);
   });
 });
