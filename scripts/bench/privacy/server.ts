@@ -131,6 +131,13 @@ const app = createApp({
   // On purpose far beyond Telegram's real limits: we measure our code, not theirs.
   throttle: false,
   rateLimit: { limit: 1_000_000, windowMs: 1000 },
+  // The replies are sent, as in production, only not paced: a reply waiting for its chat's
+  // turn would not count as a list sent, and its cost belongs to the run.
+  outboxLimits: {
+    perChatIntervalMs: 0,
+    perGroupPerMinute: Number.POSITIVE_INFINITY,
+    overallPerSecond: Number.POSITIVE_INFINITY,
+  },
 });
 // Before start(): it hands http.fetch to the server.
 const drain = countInFlight(app.http);
