@@ -43,3 +43,13 @@ export function spliceTexts(text: string, texts: readonly string[]): string {
   for (let i = 0; i < texts.length; i++) out += JSON.stringify(texts[i]) + pieces[i + 1];
   return out;
 }
+
+/** A list answer written by PostgreSQL, its sealed texts still sealed. */
+export interface JsonAnswer {
+  /** False when a team was asked for and the viewer is not its member: nothing else was read. */
+  member: boolean;
+  /** A weak validator of exactly what the answer shows (texts as their sealed bytes). */
+  etag: string;
+  /** The answer's body, opened: call only when it is sent. */
+  body(vault: Vault): string;
+}

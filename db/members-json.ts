@@ -1,5 +1,5 @@
 import type { Db } from "./client.ts";
-import { PLACEHOLDER, spliceTexts } from "./json-text.ts";
+import { type JsonAnswer, PLACEHOLDER, spliceTexts } from "./json-text.ts";
 import { openName } from "./users.ts";
 import type { Vault } from "./vault.ts";
 
@@ -9,13 +9,7 @@ import type { Vault } from "./vault.ts";
  * writes each member's JSON, and the opened first names order those texts here (first name,
  * then id, as listMembers orders members).
  */
-export interface MembersJson {
-  /** False when the viewer is not a member of the team: nothing else was read. */
-  member: boolean;
-  /** A weak validator of what the answer shows (names as their sealed bytes). */
-  etag: string;
-  body(vault: Vault): string;
-}
+export type MembersJson = JsonAnswer;
 
 interface Row {
   member: boolean;

@@ -1,21 +1,14 @@
 import type { Db } from "./client.ts";
-import { isoTimeSql, PLACEHOLDER, spliceOpened } from "./json-text.ts";
+import { isoTimeSql, type JsonAnswer, PLACEHOLDER, spliceOpened } from "./json-text.ts";
 import type { MessageReading } from "./messages.ts";
 import { keptSql } from "./retention.ts";
-import type { Vault } from "./vault.ts";
 
 /**
  * A team's stored messages as the API's JSON, written by PostgreSQL (json-text.ts) in one
  * statement with the viewer's membership: the same messages teamMessages reads, each text a
  * placeholder opened only when the body is sent.
  */
-export interface TeamMessagesJson {
-  /** False when the viewer is not a member of the team: nothing else was read. */
-  member: boolean;
-  /** A weak validator of what the answer shows (texts as their sealed bytes). */
-  etag: string;
-  body(vault: Vault): string;
-}
+export type TeamMessagesJson = JsonAnswer;
 
 interface Row {
   member: boolean;

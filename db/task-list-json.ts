@@ -1,5 +1,5 @@
 import type { Db } from "./client.ts";
-import { isoTimeSql, PLACEHOLDER, spliceOpened } from "./json-text.ts";
+import { isoTimeSql, type JsonAnswer, PLACEHOLDER, spliceOpened } from "./json-text.ts";
 import { keptSql, type RetentionRules } from "./retention.ts";
 import { type TaskQuery, taskListFilter } from "./tasks.ts";
 import type { Vault } from "./vault.ts";
@@ -17,14 +17,7 @@ export interface TaskListJsonQuery extends TaskQuery {
   reading: { rules: RetentionRules; now: Date; policyVersion: number };
 }
 
-export interface TaskListJson {
-  /** False when a team was asked for and the viewer is not its member: nothing else was read. */
-  member: boolean;
-  /** A weak validator of exactly what the answer shows (texts as their sealed bytes). */
-  etag: string;
-  /** The answer's body, opened: call only when it is sent. */
-  body(vault: Vault): string;
-}
+export type TaskListJson = JsonAnswer;
 
 interface ListRow {
   member: boolean;

@@ -9,6 +9,7 @@ import { createOutboxSender } from "#bot/outbox/sender";
 import { type OutgoingCall, queueCalls, queuedCount } from "#db/outbox";
 import { createVault, type Vault } from "#db/vault";
 import { type FakeTelegram, startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { UNPACED } from "#test/helpers/limits";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
@@ -31,11 +32,6 @@ const env = z
   })
   .parse(process.env);
 
-const UNPACED: SendLimits = {
-  perChatIntervalMs: 0,
-  perGroupPerMinute: Number.POSITIVE_INFINITY,
-  overallPerSecond: Number.POSITIVE_INFINITY,
-};
 const FIRST_CHAT = 900_000_001;
 
 /** Message n (from 0) goes to chat n mod chats, so every chat's queue interleaves with the others. */

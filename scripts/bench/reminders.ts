@@ -11,6 +11,7 @@ import { queuedCount } from "#db/outbox";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault } from "#db/vault";
 import { startFakeTelegram, TEST_BOT_INFO, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
+import { UNPACED } from "#test/helpers/limits";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print, seconds } from "./webhook/print.ts";
@@ -32,12 +33,6 @@ const env = z
 
 const DUE = new Date("2026-11-29T15:00:00Z");
 const TELEGRAM_LIMIT_PER_SECOND = 30;
-/** The outbox without pacing: how fast reminders can be claimed, queued and handed over. */
-const UNPACED: SendLimits = {
-  perChatIntervalMs: 0,
-  perGroupPerMinute: Number.POSITIVE_INFINITY,
-  overallPerSecond: Number.POSITIVE_INFINITY,
-};
 
 /** People who started the bot, each with one task due at DUE (its trigger adds the reminder). */
 async function seed(sql: Sql, count: number): Promise<void> {

@@ -12,6 +12,7 @@ import { createLogger } from "#bot/lib/logger";
 import type { BotContext } from "#bot/telegram/context";
 import { createSql } from "#db/client";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { UNPACED } from "#test/helpers/limits";
 
 /**
  * The service under test for scripts/bench/webhook.ts, in a process of its own so that its
@@ -162,11 +163,7 @@ async function startApp(): Promise<Running> {
     throttle: false,
     rateLimit: { limit: 1_000_000, windowMs: 1000 },
     // The replies are sent, as in production, only not paced: their cost is part of the run.
-    outboxLimits: {
-      perChatIntervalMs: 0,
-      perGroupPerMinute: Number.POSITIVE_INFINITY,
-      overallPerSecond: Number.POSITIVE_INFINITY,
-    },
+    outboxLimits: UNPACED,
   });
   // Before start(): it hands http.fetch to the server.
   requests = countInFlight(app.http);

@@ -8,6 +8,7 @@ import { createLogger } from "#bot/lib/logger";
 import { createSql } from "#db/client";
 import { createVault, type Vault } from "#db/vault";
 import { TEST_BOT_INFO } from "#test/helpers/fake-telegram";
+import { UNPACED } from "#test/helpers/limits";
 
 /**
  * The service under test for scripts/bench/privacy.ts, in a process of its own so that its
@@ -133,11 +134,7 @@ const app = createApp({
   rateLimit: { limit: 1_000_000, windowMs: 1000 },
   // The replies are sent, as in production, only not paced: a reply waiting for its chat's
   // turn would not count as a list sent, and its cost belongs to the run.
-  outboxLimits: {
-    perChatIntervalMs: 0,
-    perGroupPerMinute: Number.POSITIVE_INFINITY,
-    overallPerSecond: Number.POSITIVE_INFINITY,
-  },
+  outboxLimits: UNPACED,
 });
 // Before start(): it hands http.fetch to the server.
 const drain = countInFlight(app.http);
