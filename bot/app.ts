@@ -33,6 +33,7 @@ import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderWork } from "./reminders/deliver.ts";
 import { purgeJob } from "./retention/purge.ts";
+import { type TaskListCache, taskListCache } from "./tasks/core/list-cache.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
 import { untilTelegramReached } from "./telegram/reach.ts";
@@ -66,6 +67,8 @@ export interface App {
   http: Hono;
   /** Per-process caches of people; start() listens for changes made on other instances. */
   people: PeopleChanges;
+  /** The API's task lists as answered; start() listens for what changes them. */
+  taskLists: TaskListCache;
   /** Delivers the outbox (messages written in the transactions that caused them); start() starts it. */
   outbox: OutboxSender;
   /** After-commit work of updates (callback answers, uploads, purges): tests wait for it. */
@@ -130,6 +133,7 @@ export function createApp(deps: AppDeps): App {
     retention,
     miniAppUrl: config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null,
     people: peopleChanges(sql, log),
+    taskLists: taskListCache(sql, log),
     background: new BackgroundWork(log),
   };
   const bot = createBot({
@@ -209,6 +213,7 @@ export function createApp(deps: AppDeps): App {
     bot,
     http,
     people: services.people,
+    taskLists: services.taskLists,
     outbox,
     background: services.background,
     deliverReminders: () => deliverDueReminders(reminders),
@@ -227,6 +232,7 @@ export function createApp(deps: AppDeps): App {
       }
       // Before the first update or request: what is cached about people is kept true from here.
       await services.people.listen();
+      await services.taskLists.listen();
       // Listen first: /healthz answers while the bot introduces itself to Telegram.
       const port = await new Promise<number>((resolve) => {
         server = serve({ fetch: http.fetch, hostname: config.host, port: config.port }, (info) =>
@@ -301,6 +307,7 @@ export function createApp(deps: AppDeps): App {
       await Promise.all([reminderTimer.stop(), digestTimer.stop()]);
       await outbox.stop();
       await services.people.stop();
+      await services.taskLists.stop();
       redis?.disconnect();
     },
   };

@@ -1,6 +1,6 @@
 import type { Db } from "./client.ts";
 import { isoTimeSql, type JsonAnswer, PLACEHOLDER, spliceOpened } from "./json-text.ts";
-import { keptSql, type RetentionRules } from "./retention.ts";
+import { keptSql, type RetentionRules, teamDaysSql } from "./retention.ts";
 import { type TaskQuery, taskListFilter } from "./tasks.ts";
 import type { Vault } from "./vault.ts";
 
@@ -10,6 +10,12 @@ import type { Vault } from "./vault.ts";
  * messages are sealed: placeholders in the text, opened and spliced in when it is sent.
  */
 
+/**
+ * The channel on which the database announces changes to what task lists show (migration
+ * 0013): comma-separated team ids (negative) and person ids, or "*" for every list.
+ */
+export const LISTS_CHANNEL = "lists_changed";
+
 export interface TaskListJsonQuery extends TaskQuery {
   /** Reminder offsets the API shows (the core's list). */
   shownOffsets: readonly number[];
@@ -17,7 +23,12 @@ export interface TaskListJsonQuery extends TaskQuery {
   reading: { rules: RetentionRules; now: Date; policyVersion: number };
 }
 
-export type TaskListJson = JsonAnswer;
+export interface TaskListJson extends JsonAnswer {
+  /** The teams of the tasks shown. */
+  teamIds: number[];
+  /** When the first source message shown leaves its retention period; null: none shown. */
+  validUntil: Date | null;
+}
 
 interface ListRow {
   member: boolean;
@@ -27,6 +38,8 @@ interface ListRow {
   more: boolean;
   lastId: number | null;
   digest: string;
+  teamIds: string[] | null;
+  validUntil: Date | null;
 }
 
 /**
@@ -60,7 +73,7 @@ export async function taskListJson(
       order by p.id desc limit ${query.limit}
     ),
     rows as (
-      select s.n, s.id,
+      select s.n, s.id, s.team_id, src.expires_at,
         '{"id":' || s.id || ',"teamId":' || coalesce(s.team_id::text, 'null')
         || ',"title":' || ${hole}::text
         || ',"description":' || case when s.description is null then 'null' else ${hole}::text end
@@ -94,7 +107,8 @@ export async function taskListJson(
         ], null) as identities
       from shown s
       left join lateral (
-        select m.chat_id, m.message_id, m.text
+        select m.chat_id, m.message_id, m.text,
+          m.date + make_interval(days => ${teamDaysSql(db, rules, db`t.retention_days`)}) as expires_at
         from messages m
         join teams t on t.id = m.team_id
         join users u on u.id = m.author_id and u.consent_version = ${policyVersion}
@@ -106,7 +120,13 @@ export async function taskListJson(
       select v, i, r.n, u.k from rows r,
         unnest(r.sealed, r.identities) with ordinality as u(v, i, k)
     ),
-    texts as (select string_agg(json, ',' order by n) as tasks, max(id) filter (where n = ${query.limit}) as last_id from rows),
+    texts as (
+      select string_agg(json, ',' order by n) as tasks,
+        max(id) filter (where n = ${query.limit}) as last_id,
+        array_agg(distinct team_id) filter (where team_id is not null) as team_ids,
+        min(expires_at) as valid_until
+      from rows
+    ),
     opened as (
       select array_agg(v order by n, k) as sealed, array_agg(i order by n, k) as identities,
         string_agg(v, ''::bytea order by n, k) as sealed_bytes
@@ -114,7 +134,7 @@ export async function taskListJson(
     ),
     counted as (select count(*) > ${query.limit} as more from page)
     select allowed.member, texts.tasks, opened.sealed, opened.identities, counted.more,
-      texts.last_id,
+      texts.last_id, texts.team_ids, texts.valid_until,
       md5(convert_to(coalesce(texts.tasks, '') || counted.more::text, 'UTF8')
           || coalesce(opened.sealed_bytes, ''::bytea)) as digest
     from allowed, texts, opened, counted
@@ -123,6 +143,8 @@ export async function taskListJson(
   return {
     member: row.member,
     etag: `W/"${row.digest}"`,
+    teamIds: (row.teamIds ?? []).map(Number),
+    validUntil: row.validUntil,
     body: (vault) => {
       const cursor =
         row.more && row.lastId !== null ? JSON.stringify(cursorOf(Number(row.lastId))) : "null";

@@ -3,6 +3,7 @@ import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import { describeError, type Logger } from "#bot/lib/logger";
 import type { Unit } from "#bot/lib/operation";
+import type { TaskListCache } from "#bot/tasks/core/list-cache";
 import type { ApiEnv } from "./route-helpers.ts";
 
 /**
@@ -55,8 +56,9 @@ export function unitPerRequest(services: {
   sql: Sql;
   clock: Clock;
   log: Logger;
+  taskLists: Pick<TaskListCache, "keeping" | "caughtUp">;
 }): MiddlewareHandler<ApiEnv> {
-  const { sql, clock, log } = services;
+  const { sql, clock, log, taskLists } = services;
   return async (c, next) => {
     const caller = c.get("caller");
     const effects: Array<() => Promise<unknown>> = [];
@@ -73,6 +75,10 @@ export function unitPerRequest(services: {
       await next();
     } else if (!(await inTransaction(sql, c, next, unit))) {
       return;
+    } else if (taskLists.keeping()) {
+      // The caller's next read must show what it just changed: the lists kept here hear of
+      // the change by notification, so the answer waits until it has arrived.
+      await taskLists.caughtUp();
     }
     const requestId = c.get("requestId");
     void (async () => {

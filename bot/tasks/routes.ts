@@ -95,6 +95,7 @@ export function taskRoutes(services: Services) {
     const query = parseWith(listQuery, c.req.query());
     const list = await listTasksAsJson(
       operation(c),
+      services.taskLists,
       {
         teamId: query.teamId ?? null,
         status: query.status,

@@ -8,6 +8,7 @@ import type { IdHasher, Logger } from "#bot/lib/logger";
 import type { RetentionSettings } from "#bot/lib/retention-settings";
 import type { OutgoingCall } from "#bot/outbox/queue";
 import type { PeopleChanges } from "#bot/people/changes";
+import type { TaskListCache } from "#bot/tasks/core/list-cache";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
 
@@ -28,6 +29,8 @@ export interface Services {
   miniAppUrl: string | null;
   /** Per-process caches of people, forgotten when a person changes on any instance. */
   people: PeopleChanges;
+  /** The API's task lists as answered, kept while nothing they show changes. */
+  taskLists: TaskListCache;
   /** After-commit work nobody waits for; stop() waits for it. */
   background: BackgroundWork;
 }

@@ -217,6 +217,7 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     updates = makeUpdates({ now: () => clock.now() });
     // As start() does: the bot's caches of people hear of changes made elsewhere.
     await bot.app.people.listen();
+    await bot.app.taskLists.listen();
   });
   afterEach(async () => {
     // What a test started of the service's own (timers, the outbox sender) stops with it.
@@ -224,6 +225,7 @@ export function useBotHarness(options: { env?: Record<string, string> } = {}): B
     await bot?.app.digestTimer.stop();
     await bot?.app.outbox.stop();
     await bot?.app.people.stop();
+    await bot?.app.taskLists.stop();
   });
   return {
     get sql() {

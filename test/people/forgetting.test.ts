@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Forgetting } from "#bot/people/changes";
+import { Forgetting } from "#bot/lib/changes";
+import { listKeysOf } from "#bot/tasks/core/list-cache";
 
 describe("a cache of people", () => {
   it("remembers what was read while nothing changed, in every cache", () => {
@@ -35,7 +36,7 @@ describe("a cache of people", () => {
     const profiles = forgetting.cache<string>(10);
     profiles.set(2, "Bob", profiles.readAt());
     const readBefore = profiles.readAt();
-    forgetting.forgetEveryone();
+    forgetting.forgetEverything();
     expect(profiles.get(2)).toBeUndefined();
     profiles.set(1, "stale Alice", readBefore);
     expect(profiles.get(1)).toBeUndefined();
@@ -56,5 +57,35 @@ describe("a cache of people", () => {
     expect(profiles.get(4)).toBeUndefined();
     profiles.set(1, "Alice", profiles.readAt());
     expect(profiles.get(1)).toBe("Alice");
+  });
+});
+
+describe("a cache of values that depend on several keys", () => {
+  it("forgets a value when any one of its keys changes, and never keeps one read before", () => {
+    const forgetting = new Forgetting();
+    const lists = forgetting.dependentCache<string>(10);
+    lists.set("team list", "three tasks", [-100, 1], lists.readAt());
+    lists.set("other team", "one task", [-200], lists.readAt());
+    expect(lists.get("team list")).toBe("three tasks");
+
+    const readBefore = lists.readAt();
+    forgetting.forget(1);
+    expect(lists.get("team list")).toBeUndefined();
+    expect(lists.get("other team")).toBe("one task");
+    lists.set("team list", "stale", [-100, 1], readBefore);
+    expect(lists.get("team list")).toBeUndefined();
+
+    forgetting.forgetEverything();
+    expect(lists.get("other team")).toBeUndefined();
+  });
+});
+
+describe("the keys a list change announces", () => {
+  it("reads team and person ids, '*' as every list, and nothing else", () => {
+    expect(listKeysOf("-1001234567890,1001,1002")).toEqual([-1001234567890, 1001, 1002]);
+    expect(listKeysOf("*")).toBe("everything");
+    for (const payload of ["", "1,,2", "abc", "1;2", "01", "12345678901234567"]) {
+      expect(listKeysOf(payload)).toBeNull();
+    }
   });
 });

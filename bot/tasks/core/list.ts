@@ -12,6 +12,7 @@ import {
 } from "#db/tasks";
 import { isMember } from "#db/teams";
 import { REMINDER_OFFSETS } from "../limits.ts";
+import { type KeptList, MAX_AGE_MS, type TaskListCache } from "./list-cache.ts";
 import type { TaskOperation } from "./operation.ts";
 import type { ChatScope } from "./rules.ts";
 
@@ -103,17 +104,40 @@ export async function listTasks(
 
 /**
  * The same list as the API's JSON, written by PostgreSQL in one statement with the
- * membership check; the texts are opened only when the body is sent (not for a 304).
+ * membership check; the texts are opened only when the body is sent (not for a 304). Kept
+ * in `kept` (list-cache.ts) while nothing it shows changes: then it costs no statement.
+ * A team's list is the same for every member, so it is kept once per team; whether the
+ * viewer is a member is kept beside it.
  */
 export async function listTasksAsJson(
   op: Pick<TaskOperation, "db" | "now" | "actor" | "reader">,
+  kept: TaskListCache,
   request: TaskListRequest,
   cursorOf: (lastId: number) => string,
 ): Promise<{ etag: string; body: () => string }> {
+  const me = op.actor.userId;
+  const nowMs = op.now.getTime();
+  const { teamId } = request;
+  const membership = teamId === null ? null : `${teamId}:${me}`;
+  const name = [
+    teamId === null ? `mine:${me}` : `team:${teamId}`,
+    request.status,
+    request.assignedToMe ? `assigned:${me}` : "anyone",
+    request.beforeId ?? "",
+    request.limit,
+  ].join(":");
+  if (kept.keeping()) {
+    const member = membership === null ? true : kept.membership.get(membership);
+    if (member === false) throw notFound("No such team.");
+    const list = member ? kept.lists.get(name) : undefined;
+    if (list && nowMs <= list.validUntilMs) return list;
+  }
+
+  const readAt = kept.readAt();
   const list = await taskListJson(
     op.db,
     {
-      viewerId: op.actor.userId,
+      viewerId: me,
       ...request,
       shownOffsets: REMINDER_OFFSETS,
       reading: {
@@ -124,6 +148,19 @@ export async function listTasksAsJson(
     },
     cursorOf,
   );
+  if (membership !== null && teamId !== null && kept.keeping()) {
+    kept.membership.set(membership, list.member, [teamId, me], readAt);
+  }
   if (!list.member) throw notFound("No such team.");
-  return { etag: list.etag, body: () => list.body(op.reader.vault) };
+  let opened: string | undefined;
+  const answer: KeptList = {
+    etag: list.etag,
+    body: () => {
+      opened ??= list.body(op.reader.vault);
+      return opened;
+    },
+    validUntilMs: Math.min(nowMs + MAX_AGE_MS, list.validUntil?.getTime() ?? Infinity),
+  };
+  if (kept.keeping()) kept.lists.set(name, answer, [teamId ?? me, ...list.teamIds], readAt);
+  return answer;
 }

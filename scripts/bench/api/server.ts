@@ -2,7 +2,9 @@
  * The server under measurement, in a process of its own: `plain` is a bare node:http
  * server answering each team's list with the service's own bytes from memory (the ceiling;
  * BENCH_ANSWERS names a JSON file of `{ teamId: { body, etag } }`), 304 when If-None-Match
- * names the ETag; `service` the real HTTP app (createApp, no bot polling). Prints
+ * names the ETag; `service` the real HTTP app (createApp, no bot polling), listening for
+ * changes as start() does, so it keeps the lists it answered (BENCH_KEEP_LISTS=0: it does
+ * not listen, and every list is read from the database). Prints
  * "ready <port>" once listening; ends on SIGTERM.
  */
 import { readFileSync } from "node:fs";
@@ -56,6 +58,8 @@ if (mode === "plain") {
     secrets: { encryptionKeys: config.encryptionKeys, hashSecret: config.hashSecret },
     botInfo: TEST_BOT_INFO,
   });
+  await app.people.listen();
+  if (process.env.BENCH_KEEP_LISTS !== "0") await app.taskLists.listen();
   const server = serve({ fetch: app.http.fetch, hostname: "127.0.0.1", port: 0 }, (info) =>
     ready(info.port),
   );
