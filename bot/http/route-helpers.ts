@@ -166,7 +166,11 @@ export function matchesEtag(ifNoneMatch: string | undefined, etag: string): bool
  * A JSON answer that may be conditional: with its ETag, and 304 without a body when the
  * client already holds it. `body` is called only for a 200.
  */
-export function conditionalJson(c: ApiContext, etag: string, body: () => string): Response {
+export function conditionalJson(
+  c: ApiContext,
+  etag: string,
+  body: () => string | Uint8Array<ArrayBuffer>,
+): Response {
   c.header("ETag", etag);
   if (matchesEtag(c.req.header("if-none-match"), etag)) return c.body(null, 304);
   return c.body(body(), 200, { "Content-Type": "application/json" });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Hono } from "hono";
 import { requestId } from "hono/request-id";
 import type { Sql } from "postgres";
@@ -37,8 +38,17 @@ export function createHttpApp(
   options: HttpOptions = { https: false },
 ): Hono {
   const app = new Hono();
-  // Taken from the request when well-formed (letters, digits, - _ =, up to 64), else new.
-  app.use(requestId({ headerName: "X-Request-Id", limitLength: 64 }));
+  // Taken from the request when well-formed (letters, digits, - _ =, up to 64), else new:
+  // this process's random prefix and a counter, unique without a random UUID per request.
+  const prefix = randomBytes(9).toString("base64url");
+  let requests = 0;
+  app.use(
+    requestId({
+      headerName: "X-Request-Id",
+      limitLength: 64,
+      generator: () => `${prefix}-${(++requests).toString(36)}`,
+    }),
+  );
   app.use(async (c, next) => {
     await next();
     const headers = c.res.headers;

@@ -1,5 +1,6 @@
 import { createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { LruCache } from "#bot/lib/lru";
 
 // Telegram Mini App init data, validated as
 // https://core.telegram.org/bots/webapps#validating-data-received-via-the-mini-app specifies.
@@ -37,6 +38,15 @@ const MISSING: InitDataCheck = Object.freeze({ ok: false, reason: "missing" });
 const INVALID: InitDataCheck = Object.freeze({ ok: false, reason: "invalid" });
 const EXPIRED: InitDataCheck = Object.freeze({ ok: false, reason: "expired" });
 
+/**
+ * Init data strings whose signature held, remembered: a Mini App sends the same string with
+ * every request of a session, and checking it again costs more than the rest of an
+ * unchanged list's answer. Only the signature is remembered; the age is checked each time.
+ */
+const REMEMBERED_VALID = 4096;
+
+type Signed = Extract<InitDataCheck, { ok: true }>;
+
 /** Builds a validator for one bot token; the secret key HMAC_SHA256(key="WebAppData", msg=token) is computed once. */
 export function createInitDataValidator(
   botToken: string,
@@ -44,10 +54,27 @@ export function createInitDataValidator(
 ): (raw: string | undefined, now: Date) => InitDataCheck {
   const secretKey = createSecretKey(createHmac("sha256", "WebAppData").update(botToken).digest());
   const maxAgeMs = options.maxAgeSeconds * 1000;
+  const signedBefore = new LruCache<string, Signed>(REMEMBERED_VALID);
+
+  const fresh = (check: Signed, now: Date): InitDataCheck => {
+    const ageMs = now.getTime() - check.authDate.getTime();
+    if (ageMs < -MAX_FUTURE_MS) return INVALID;
+    if (ageMs > maxAgeMs) return EXPIRED;
+    return check;
+  };
 
   return (raw, now) => {
     if (!raw) return MISSING;
+    const remembered = signedBefore.get(raw);
+    if (remembered) return fresh(remembered, now);
+    const check = checkSignature(raw);
+    if (!check.ok) return check;
+    // Frozen: every later request with this string gets this object.
+    signedBefore.set(raw, Object.freeze({ ...check, user: Object.freeze(check.user) }));
+    return fresh(check, now);
+  };
 
+  function checkSignature(raw: string): InitDataCheck {
     // A repeated key would make the signed string ambiguous: which value did Telegram sign?
     const fields = new Map<string, string>();
     for (const [key, value] of new URLSearchParams(raw)) {
@@ -71,9 +98,6 @@ export function createInitDataValidator(
     const authDateText = fields.get("auth_date");
     if (authDateText === undefined || !AUTH_DATE_PATTERN.test(authDateText)) return INVALID;
     const authDateMs = Number(authDateText) * 1000;
-    const ageMs = now.getTime() - authDateMs;
-    if (ageMs < -MAX_FUTURE_MS) return INVALID;
-    if (ageMs > maxAgeMs) return EXPIRED;
 
     const userText = fields.get("user");
     if (userText === undefined) return INVALID;
@@ -100,5 +124,5 @@ export function createInitDataValidator(
       // An empty start_param carries nothing a caller could act on.
       startParam: fields.get("start_param") || null,
     };
-  };
+  }
 }

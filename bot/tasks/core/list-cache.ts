@@ -31,8 +31,8 @@ export interface TaskListCache {
 
 export interface KeptList {
   etag: string;
-  /** The answer's body, opened once, when first sent. */
-  body: () => string;
+  /** The answer's body in UTF-8, opened once, when first sent. */
+  body: () => Uint8Array<ArrayBuffer>;
   /** Clock time (ms) after which the entry no longer holds. */
   validUntilMs: number;
 }

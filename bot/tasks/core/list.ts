@@ -109,12 +109,14 @@ export async function listTasks(
  * A team's list is the same for every member, so it is kept once per team; whether the
  * viewer is a member is kept beside it.
  */
+const UTF8 = new TextEncoder();
+
 export async function listTasksAsJson(
   op: Pick<TaskOperation, "db" | "now" | "actor" | "reader">,
   kept: TaskListCache,
   request: TaskListRequest,
   cursorOf: (lastId: number) => string,
-): Promise<{ etag: string; body: () => string }> {
+): Promise<{ etag: string; body: () => Uint8Array<ArrayBuffer> }> {
   const me = op.actor.userId;
   const nowMs = op.now.getTime();
   const { teamId } = request;
@@ -127,10 +129,21 @@ export async function listTasksAsJson(
     request.limit,
   ].join(":");
   if (kept.keeping()) {
-    const member = membership === null ? true : kept.membership.get(membership);
+    const current = () => {
+      const list = kept.lists.get(name);
+      return list && nowMs <= list.validUntilMs ? list : undefined;
+    };
+    let member = membership === null ? true : kept.membership.get(membership);
+    if (member === undefined && teamId !== null && current()) {
+      // The team's list is kept: whether this viewer may see it is all there is to read.
+      const readAt = kept.readAt();
+      member = await isMember(op.db, teamId, me);
+      kept.membership.set(`${teamId}:${me}`, member, [teamId, me], readAt);
+    }
     if (member === false) throw notFound("No such team.");
-    const list = member ? kept.lists.get(name) : undefined;
-    if (list && nowMs <= list.validUntilMs) return list;
+    // Read again: the list may have changed while the membership was read.
+    const list = member ? current() : undefined;
+    if (list) return list;
   }
 
   const readAt = kept.readAt();
@@ -152,11 +165,13 @@ export async function listTasksAsJson(
     kept.membership.set(membership, list.member, [teamId, me], readAt);
   }
   if (!list.member) throw notFound("No such team.");
-  let opened: string | undefined;
+  let opened: Uint8Array<ArrayBuffer> | undefined;
   const answer: KeptList = {
     etag: list.etag,
     body: () => {
-      opened ??= list.body(op.reader.vault);
+      // Encoded once: a kept list is sent many times. (A Buffer of a short text would be a
+      // view into Node's shared pool; an encoder's array is its own.)
+      opened ??= UTF8.encode(list.body(op.reader.vault));
       return opened;
     },
     validUntilMs: Math.min(nowMs + MAX_AGE_MS, list.validUntil?.getTime() ?? Infinity),

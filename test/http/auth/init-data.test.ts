@@ -232,3 +232,38 @@ describe("createInitDataValidator", () => {
     expect(validate(raw, now)).toEqual({ ok: false, reason: "invalid" });
   });
 });
+
+describe("a signature checked before", () => {
+  it("is not checked again, but its age is, on every request", () => {
+    const check = createInitDataValidator(token, { maxAgeSeconds });
+    const raw = signByHand(fields(), token);
+    expect(check(raw, now)).toMatchObject({ ok: true, user: { id: 42 } });
+    const later = new Date(now.getTime() + maxAgeSeconds * 1000);
+    expect(check(raw, later)).toEqual({ ok: false, reason: "expired" });
+    expect(check(raw, now)).toMatchObject({ ok: true, user: { id: 42 } });
+  });
+
+  it("does not let a changed string through, nor one that failed", () => {
+    const check = createInitDataValidator(token, { maxAgeSeconds });
+    const raw = signByHand(fields(), token);
+    expect(check(raw, now).ok).toBe(true);
+    const otherUser = raw.replace(encodeURIComponent('"id":42'), encodeURIComponent('"id":43'));
+    expect(otherUser).not.toBe(raw);
+    expect(check(otherUser, now)).toEqual({ ok: false, reason: "invalid" });
+    const forged = withHash(raw, "0".repeat(64));
+    expect(check(forged, now)).toEqual({ ok: false, reason: "invalid" });
+    expect(check(forged, now)).toEqual({ ok: false, reason: "invalid" });
+  });
+
+  it("is shared frozen: one request cannot change what the next one is told", () => {
+    const check = createInitDataValidator(token, { maxAgeSeconds });
+    const raw = signByHand(fields(), token);
+    check(raw, now);
+    const again = check(raw, now);
+    if (!again.ok) throw new Error("not valid");
+    expect(() => {
+      (again.user as { id: number }).id = 1;
+    }).toThrow(TypeError);
+    expect(check(raw, now)).toMatchObject({ ok: true, user: { id: 42 } });
+  });
+});
