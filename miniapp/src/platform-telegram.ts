@@ -30,10 +30,10 @@ export function telegramLaunch(): LaunchParams | null {
 
 /**
  * Sets the page up inside Telegram (theme as CSS variables, live) and wraps it. `ready()`
- * tells Telegram the first screen is drawn (and asks for the full height): called after the
- * first render, as Telegram advises, and so its messages (each checked against the bridge's
- * schemas: 18 ms of the entry's 102 ms in a traced open, docs/benchmarks.md) do not hold up
- * the first rows.
+ * tells Telegram, once the first screen is painted, that it is (and asks for the full
+ * height), as Telegram advises; and so its first messages, checked against the bridge's
+ * schemas (18–61 ms of the entry's 102–160 ms in traced opens, docs/benchmarks.md), do not
+ * hold up the first rows.
  */
 export function telegramPlatform(launch: LaunchParams): Platform & { ready(): void } {
   const version = launch.tgWebAppVersion;
@@ -88,10 +88,19 @@ export function telegramPlatform(launch: LaunchParams): Platform & { ready(): vo
 
   return {
     ready() {
-      postEvent("iframe_ready", { reload_supported: true });
-      if (!sizedByClient) postEvent("web_app_request_viewport");
-      postEvent("web_app_expand");
-      postEvent("web_app_ready");
+      let told = false;
+      const tell = () => {
+        if (told) return;
+        told = true;
+        postEvent("iframe_ready", { reload_supported: true });
+        if (!sizedByClient) postEvent("web_app_request_viewport");
+        postEvent("web_app_expand");
+        postEvent("web_app_ready");
+      };
+      // After the frame that paints the first screen; a hidden page paints no frames, hence
+      // the timer as well.
+      requestAnimationFrame(() => setTimeout(tell, 0));
+      setTimeout(tell, 250);
     },
     initDataRaw: retrieveRawInitData() ?? "",
     startTeamId: start?.[1] ? Number(start[1]) : null,
