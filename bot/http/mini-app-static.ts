@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono, type MiddlewareHandler } from "hono";
+import { compressedAssets } from "./mini-app-assets.ts";
 
 /** Where `npm run build` puts the Mini App. */
 export const MINIAPP_DIST = fileURLToPath(new URL("../../miniapp/dist", import.meta.url));
@@ -12,8 +13,8 @@ export function miniAppBuilt(dist = MINIAPP_DIST): boolean {
 }
 
 /**
- * The built Mini App at /: hashed assets cached for a year, the page itself revalidated
- * on every open so a new version shows at once. /bot.json tells the page (even outside
+ * The built Mini App at /: hashed assets cached for a year and sent compressed, the page
+ * itself revalidated on every open so a new version shows at once. /bot.json tells the page (even outside
  * Telegram) which bot to link to.
  */
 export function miniAppRoutes(options: { botUsername: () => string | null; dist?: string }): Hono {
@@ -31,7 +32,12 @@ export function miniAppRoutes(options: { botUsername: () => string | null; dist?
       await next();
       if (c.res.status === 200) c.res.headers.set("Cache-Control", policy);
     };
-  routes.use("/assets/*", cacheFor("public, max-age=31536000, immutable"), serveStatic({ root }));
+  routes.get(
+    "/assets/*",
+    compressedAssets(`${dist}/assets`),
+    cacheFor("public, max-age=31536000, immutable"),
+    serveStatic({ root }),
+  );
   routes.get("/", cacheFor("no-cache"), serveStatic({ root, path: "index.html" }));
   return routes;
 }

@@ -4,7 +4,7 @@ import { AppContext, type AppState, type Screen } from "./context.ts";
 import { humanError } from "./errors.ts";
 import { type Opening, startOpening } from "./opening.ts";
 import type { Platform } from "./platform.ts";
-import { type Prefetched, TaskList } from "./screens/TaskList.tsx";
+import { ListControls, type Prefetched, TaskList } from "./screens/TaskList.tsx";
 import { assigneeLabel, TaskRows } from "./screens/TaskRows.tsx";
 import { t } from "./strings.ts";
 import { lazyScreen } from "./ui/lazy.tsx";
@@ -104,6 +104,11 @@ export function App({ api, platform, botUsername, now = () => new Date(), openin
     return (
       <main>
         <section class="screen" aria-label={t.list.label}>
+          <ListControls
+            filter={first.teamId !== null ? "team" : "assigned"}
+            teamId={first.teamId}
+            status="open"
+          />
           <TaskRows
             tasks={kept}
             assigneeName={(task) => assigneeLabel(task, userId, [])}

@@ -38,6 +38,7 @@ if (root) {
     const { api, opening } = openSession(platform);
     // The app starts at once; the bot's name (for the export fallback) arrives when it does.
     render(<App api={api} platform={platform} botUsername={null} opening={opening} />, root);
+    platform.ready();
     // Asked after the opening requests, which the first screen waits for; this one it does not.
     void botUsername().then((name) =>
       render(<App api={api} platform={platform} botUsername={name} opening={opening} />, root),

@@ -6,7 +6,7 @@ import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { sign } from "@telegram-apps/init-data-node";
-import { type Browser, type BrowserContext, chromium } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import type { Sql } from "postgres";
 import { build } from "vite";
 import { z } from "zod";
@@ -14,7 +14,7 @@ import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
 import { startFakeTelegram, TEST_BOT_TOKEN } from "#test/helpers/fake-telegram";
 import { preparePage } from "../../test/e2e/telegram-env.ts";
-import { median, staticListPage, timeFirstRow } from "./miniapp/first-row.ts";
+import { type FirstRowSplit, median, staticListPage, timeFirstRow } from "./miniapp/first-row.ts";
 import { onCleanUp, runBenchmark } from "./webhook/cleanup.ts";
 import { openBenchDatabase } from "./webhook/database.ts";
 import { fmt, print } from "./webhook/print.ts";
@@ -37,6 +37,8 @@ const env = z
   .object({
     BENCH_RUNS: z.coerce.number().int().min(3).max(100).default(15),
     BENCH_DATABASE_URL: z.string().min(1).optional(),
+    /** Where to write a Chromium trace of one more return with the kept list (chrome://tracing). */
+    BENCH_TRACE: z.string().min(1).optional(),
   })
   .parse(process.env);
 
@@ -117,6 +119,32 @@ async function wipeKeptLists(context: BrowserContext, url: string): Promise<void
   await page.close();
 }
 
+/** One return with the kept list, traced: the renderer's main thread says what the time is. */
+async function traceReturn(
+  browser: Browser,
+  url: string,
+  prepare: (context: BrowserContext) => Promise<Page>,
+  path: string,
+): Promise<void> {
+  const context = await newContext(browser);
+  await timeFirstRow(context, url, prepare);
+  await browser.startTracing(undefined, {
+    path,
+    categories: [
+      "devtools.timeline",
+      "v8",
+      "v8.execute",
+      "blink",
+      "loading",
+      "disabled-by-default-v8.cpu_profiler",
+    ],
+  });
+  await timeFirstRow(context, url, prepare);
+  await browser.stopTracing();
+  await context.close();
+  print(`  trace of a return with the kept list: ${path}`);
+}
+
 async function main(): Promise<number> {
   print("Task Tracker Mini App first-screen benchmark");
   const database = await openBenchDatabase(env.BENCH_DATABASE_URL);
@@ -154,22 +182,22 @@ async function main(): Promise<number> {
   const inTelegram = (context: BrowserContext) => preparePage(context, { initData });
 
   const firstVisits = async (url: string) => {
-    const times: number[] = [];
+    const times: FirstRowSplit[] = [];
     for (let run = -1; run < env.BENCH_RUNS; run++) {
       const context = await newContext(browser);
-      const ms = await timeFirstRow(context, url, inTelegram);
+      const split = await timeFirstRow(context, url, inTelegram);
       await context.close();
-      if (run >= 0) times.push(ms);
+      if (run >= 0) times.push(split);
     }
     return times;
   };
   const returns = async (url: string, wipe: boolean) => {
     const context = await newContext(browser);
-    const times: number[] = [];
+    const times: FirstRowSplit[] = [];
     for (let run = -1; run < env.BENCH_RUNS; run++) {
       if (wipe) await wipeKeptLists(context, url);
-      const ms = await timeFirstRow(context, url, inTelegram);
-      if (run >= 0) times.push(ms);
+      const split = await timeFirstRow(context, url, inTelegram);
+      if (run >= 0) times.push(split);
     }
     await context.close();
     return times;
@@ -180,22 +208,32 @@ async function main(): Promise<number> {
   const appFirst = await firstVisits(appUrl);
   const appReturnWiped = await returns(appUrl, true);
   const appReturn = await returns(appUrl, false);
+  if (env.BENCH_TRACE) await traceReturn(browser, appUrl, inTelegram, env.BENCH_TRACE);
 
-  const line = (label: string, times: number[], baseline: number[]) => {
+  const firstRows = (splits: FirstRowSplit[]) => splits.map((split) => split.firstRow);
+  const line = (label: string, splits: FirstRowSplit[], baselineSplits: FirstRowSplit[]) => {
+    const times = firstRows(splits);
     const mid = median(times);
-    const base = median(baseline);
+    const base = median(firstRows(baselineSplits));
     const ratio =
       base > 0 ? ` = ${fmt(mid / base, 1)}× the baseline (+${fmt(mid - base, 0)} ms)` : "";
     const target = ` (target < ${TARGET_MS}: ${mid < TARGET_MS ? "met" : "MISSED"})`;
     print(
       `  ${label.padEnd(34)} median ${fmt(mid, 0)} ms, min ${fmt(Math.min(...times), 0)}, max ${fmt(Math.max(...times), 0)}${ratio}${target}`,
     );
+    print(`    ${timeline(splits)}`);
+  };
+  // Medians of each phase, so a miss says where the time went.
+  const timeline = (splits: FirstRowSplit[]) => {
+    const at = (phase: keyof FirstRowSplit) => fmt(median(splits.map((split) => split[phase])), 0);
+    return `timeline (medians): HTML ${at("html")} ms → CSS and JS in ${at("assets")} → entry run by ${at("scriptsRun")} → row in the DOM ${at("rowInDom")} → painted ${at("firstRow")}`;
   };
   print("");
   print("Results: navigation → first task row painted");
   print(
-    `  baseline, static page, first visit   median ${fmt(median(baselineFirst), 0)} ms; return ${fmt(median(baselineReturn), 0)} ms`,
+    `  baseline, static page, first visit   median ${fmt(median(firstRows(baselineFirst)), 0)} ms; return ${fmt(median(firstRows(baselineReturn)), 0)} ms`,
   );
+  print(`    first visit ${timeline(baselineFirst)}`);
   line("app, first visit", appFirst, baselineFirst);
   line("app, return, no kept list", appReturnWiped, baselineReturn);
   line("app, return with the kept list", appReturn, baselineReturn);
@@ -204,7 +242,11 @@ async function main(): Promise<number> {
       .map((load) => load.toFixed(2))
       .join(" ")}`,
   );
-  return [appFirst, appReturnWiped, appReturn].every((times) => median(times) < TARGET_MS) ? 0 : 1;
+  return [appFirst, appReturnWiped, appReturn].every(
+    (splits) => median(firstRows(splits)) < TARGET_MS,
+  )
+    ? 0
+    : 1;
 }
 
 await runBenchmark(main, DEADLINE_MS);

@@ -568,6 +568,42 @@ describe("the Mini App in Chromium", () => {
     },
   );
 
+  it(
+    "paints the kept rows where they stay when the person is known and the tabs come alive",
+    TEST_TIMEOUT,
+    async () => {
+      await createTask(alice, { title: "Seen last time", assigneeId: alice.id });
+      const before = await openApp(alice);
+      await freshList(before);
+      await before.close();
+
+      const page = await preparePage(browser(), {
+        initData: initDataFor(alice, new Date(h.bot.clock.now().getTime() - 60_000)),
+        now: h.bot.clock.now(),
+      });
+      pages.push(page);
+      let releaseMe = () => {};
+      const meHeld = new Promise<void>((resolve) => {
+        releaseMe = resolve;
+      });
+      await page.route("**/api/me", async (route) => {
+        await meHeld;
+        await route.continue();
+      });
+      await page.goto(baseUrl);
+      const kept = row(page, "Seen last time");
+      await kept.waitFor();
+      const tab = page.getByRole("tab", { name: "Assigned to me" });
+      expect(await tab.isDisabled()).toBe(true);
+      const keptAt = await kept.boundingBox();
+
+      releaseMe();
+      await expect.poll(() => tab.isDisabled()).toBe(false);
+      await freshList(page);
+      expect(await kept.boundingBox()).toEqual(keptAt);
+    },
+  );
+
   it("forgets the kept list when the API refuses an expired session", TEST_TIMEOUT, async () => {
     await createTask(alice, { title: "Private errand", assigneeId: alice.id });
     const before = await openApp(alice);

@@ -1,4 +1,5 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { describe, expect, inject, it } from "vitest";
 import { useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
@@ -30,6 +31,45 @@ describe("serving the Mini App", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
     expect((await h.bot.app.http.request("/assets/nope.js")).status).toBe(404);
+  });
+
+  it("sends hashed assets compressed, brotli where accepted, else gzip, else as they are", async () => {
+    const dist = `${inject("miniAppDist")}/assets`;
+    const [script] = readdirSync(dist).filter(
+      (name) => name.startsWith("index-") && name.endsWith(".js"),
+    );
+    const file = readFileSync(`${dist}/${script}`);
+    const get = (acceptEncoding: string) =>
+      h.bot.app.http.request(`/assets/${script}`, {
+        headers: { "accept-encoding": acceptEncoding },
+      });
+
+    const br = await get("gzip, deflate, br, zstd");
+    expect(br.headers.get("content-encoding")).toBe("br");
+    expect(br.headers.get("vary")).toBe("Accept-Encoding");
+    expect(br.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(br.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const brBody = Buffer.from(await br.arrayBuffer());
+    expect(Number(br.headers.get("content-length"))).toBe(brBody.length);
+    expect(brBody.length).toBeLessThan(file.length / 2);
+    expect(brotliDecompressSync(brBody).equals(file)).toBe(true);
+
+    const gz = await get("gzip, br;q=0");
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    expect(gunzipSync(Buffer.from(await gz.arrayBuffer())).equals(file)).toBe(true);
+
+    const plain = await get("identity");
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(Buffer.from(await plain.arrayBuffer()).equals(file)).toBe(true);
+
+    const [stylesheet] = readdirSync(dist).filter((name) => name.endsWith(".css"));
+    const css = await h.bot.app.http.request(`/assets/${stylesheet}`, {
+      headers: { "accept-encoding": "br" },
+    });
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
+    expect(css.headers.get("content-encoding")).toBe("br");
+    expect((await h.bot.app.http.request("/assets/nope.css")).status).toBe(404);
+    expect((await h.bot.app.http.request("/assets/..%2Findex.html")).status).toBe(404);
   });
 
   it("tells the page which bot to link to", async () => {

@@ -76,7 +76,11 @@ describe("the first screen", () => {
 
     // Knowing the person does not make the old rows fresh.
     await act(() => me.release());
-    await screen.findByRole("tab", { name: "Assigned to me" });
+    await waitFor(() =>
+      expect(screen.getByRole("tab", { name: "Assigned to me" }).hasAttribute("disabled")).toBe(
+        false,
+      ),
+    );
     expect(screen.getByRole("button", { name: /Old errand/ })).toBeTruthy();
     expect(screen.getByText(STALE)).toBeTruthy();
 
@@ -85,6 +89,39 @@ describe("the first screen", () => {
     expect(screen.queryByRole("button", { name: /Old errand/ })).toBeNull();
     expect(screen.queryByText(STALE)).toBeNull();
     expect(keptTitles(ME.user.id)).toEqual(["Fresh errand"]);
+  });
+
+  it("shows the kept rows under the list's own tabs and toolbar, inert until the person is known", async () => {
+    deviceCache(localStorage, ME.user.id)?.write("assigned", [
+      task({ id: 1, title: "Old errand", assigneeId: ME.user.id }),
+    ]);
+    const me = held({ json: ME });
+    const list = held({ json: { tasks: [], nextCursor: null } });
+    launch(ME.user.id, fakeFetch({ [ME_ROUTE]: me.route, [ASSIGNED]: list.route }));
+
+    // What stands above the rows now is what will stand there: nothing arrives over them.
+    const above = () => {
+      const shown = Array.from(
+        screen.getByRole("region", { name: "Tasks" }).children,
+        (child) => `${child.tagName}.${child.className}`,
+      );
+      return shown.slice(0, shown.indexOf("UL.list") + 1);
+    };
+    const before = above();
+    expect(before).toEqual(["DIV.segmented", "DIV.toolbar", "P.stale", "UL.list"]);
+    const tab = screen.getByRole("tab", { name: "Assigned to me" });
+    expect(tab.getAttribute("aria-selected")).toBe("true");
+    expect(tab.hasAttribute("disabled")).toBe(true);
+    expect(screen.getByRole("button", { name: "Refresh" }).hasAttribute("disabled")).toBe(true);
+
+    await act(() => me.release());
+    await waitFor(() =>
+      expect(screen.getByRole("tab", { name: "Assigned to me" }).hasAttribute("disabled")).toBe(
+        false,
+      ),
+    );
+    expect(above()).toEqual(before);
+    expect(screen.getByRole("button", { name: /Old errand/ })).toBeTruthy();
   });
 
   it("keeps each account's list apart on one device", async () => {

@@ -7,7 +7,7 @@ import { t } from "../strings.ts";
 import { Empty, ErrorView, Skeleton } from "../ui/states.tsx";
 import { assigneeLabel, TaskRows } from "./TaskRows.tsx";
 
-type Filter = "assigned" | "created" | "team";
+export type Filter = "assigned" | "created" | "team";
 
 const PULL_TO_REFRESH_PX = 70;
 
@@ -148,39 +148,17 @@ export function TaskList({
         if (start !== null && end !== undefined && end - start > PULL_TO_REFRESH_PX) void load();
       }}
     >
-      <div class="segmented" role="tablist" aria-label={t.list.label}>
-        {(teamId !== null
-          ? (["team", "assigned", "created"] as const)
-          : (["assigned", "created"] as const)
-        ).map((option) => (
-          <button
-            key={option}
-            type="button"
-            role="tab"
-            aria-selected={filter === option}
-            class={filter === option ? "segment selected" : "segment"}
-            onClick={() => choose(option)}
-          >
-            {t.filters[option]}
-          </button>
-        ))}
-      </div>
-      <div class="toolbar">
-        <label class="toggle">
-          <input
-            type="checkbox"
-            checked={status === "done"}
-            onChange={(event) => {
-              platform.haptic("selection");
-              setStatus(event.currentTarget.checked ? "done" : "open");
-            }}
-          />
-          {t.status.done}
-        </label>
-        <button type="button" class="link-button" onClick={() => void load()}>
-          {t.list.refresh}
-        </button>
-      </div>
+      <ListControls
+        filter={filter}
+        teamId={teamId}
+        status={status}
+        onChoose={choose}
+        onStatus={(next) => {
+          platform.haptic("selection");
+          setStatus(next);
+        }}
+        onRefresh={() => void load()}
+      />
       {error && <ErrorView message={error} onRetry={() => void load()} />}
       {!error && tasks === null && <Skeleton />}
       {!error && tasks !== null && tasks.length === 0 && (
@@ -204,5 +182,63 @@ export function TaskList({
         {loadingMore && t.list.loadingMore}
       </div>
     </section>
+  );
+}
+
+/**
+ * The filter tabs and the toolbar above the rows. Before the person is known they are shown
+ * inert over the kept rows, so those rows are painted where they stay when the list takes over.
+ */
+export function ListControls({
+  filter,
+  teamId,
+  status,
+  onChoose,
+  onStatus,
+  onRefresh,
+}: {
+  filter: Filter;
+  teamId: number | null;
+  status: "open" | "done";
+  onChoose?: (filter: Filter) => void;
+  onStatus?: (status: "open" | "done") => void;
+  onRefresh?: () => void;
+}) {
+  const inert = !onChoose;
+  return (
+    <>
+      <div class="segmented" role="tablist" aria-label={t.list.label}>
+        {(teamId !== null
+          ? (["team", "assigned", "created"] as const)
+          : (["assigned", "created"] as const)
+        ).map((option) => (
+          <button
+            key={option}
+            type="button"
+            role="tab"
+            aria-selected={filter === option}
+            class={filter === option ? "segment selected" : "segment"}
+            disabled={inert}
+            onClick={() => onChoose?.(option)}
+          >
+            {t.filters[option]}
+          </button>
+        ))}
+      </div>
+      <div class="toolbar">
+        <label class="toggle">
+          <input
+            type="checkbox"
+            checked={status === "done"}
+            disabled={inert}
+            onChange={(event) => onStatus?.(event.currentTarget.checked ? "done" : "open")}
+          />
+          {t.status.done}
+        </label>
+        <button type="button" class="link-button" disabled={inert} onClick={onRefresh}>
+          {t.list.refresh}
+        </button>
+      </div>
+    </>
   );
 }

@@ -6,7 +6,7 @@ const PRIORITY_MARK: Record<Task["priority"], string> = { low: "↓", normal: ""
 
 /**
  * The rows of a task list. `stale`: these are the rows kept on the device from last time,
- * shown while the fresh list loads, and said to be so. Without `onOpen` the rows cannot be
+ * shown while the fresh list loads, and said to be so in a line kept for it. Without `onOpen` the rows cannot be
  * opened yet (the app is still learning who the person is).
  */
 export function TaskRows({
@@ -24,11 +24,11 @@ export function TaskRows({
 }) {
   return (
     <>
-      {stale && (
-        <p class="stale" role="status">
-          {t.list.stale}
-        </p>
-      )}
+      {/* Always there, empty once fresh: the rows do not move up when the note goes, and a
+          live region that exists before its text changes is the one screen readers announce. */}
+      <p class="stale" role="status">
+        {stale ? t.list.stale : ""}
+      </p>
       <ul class="list" aria-busy={stale}>
         {tasks.map((task) => {
           const due = task.dueAt ? describeDue(task.dueAt, now) : null;

@@ -9,6 +9,21 @@ import type { BrowserContext, Page } from "playwright-core";
 
 interface Marked {
   __firstRowAt?: number;
+  __rowInDomAt?: number;
+}
+
+/** Where the time to the first row went, each phase as ms from the navigation's start. */
+export interface FirstRowSplit {
+  /** The page's HTML fully received. */
+  html: number;
+  /** The last of the stylesheets and scripts asked for before the entry ran, received. */
+  assets: number;
+  /** The entry module has run (module scripts run before DOMContentLoaded). */
+  scriptsRun: number;
+  /** The first task row in the DOM. */
+  rowInDom: number;
+  /** The frame that paints it. */
+  firstRow: number;
 }
 
 function watchFirstRow(): void {
@@ -25,6 +40,7 @@ function watchFirstRow(): void {
   const observer = new w.MutationObserver(() => {
     if (!w.document.querySelector("[data-task-id]")) return;
     observer.disconnect();
+    w.__rowInDomAt = w.performance.now();
     w.requestAnimationFrame(() => {
       w.__firstRowAt = w.performance.now();
     });
@@ -37,7 +53,7 @@ export async function timeFirstRow(
   context: BrowserContext,
   url: string,
   prepare: (context: BrowserContext) => Promise<Page> = (c) => c.newPage(),
-): Promise<number> {
+): Promise<FirstRowSplit> {
   const page = await prepare(context);
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(error.message));
@@ -61,7 +77,35 @@ export async function timeFirstRow(
           },
         );
       });
-    return await page.evaluate(() => (globalThis as unknown as Marked).__firstRowAt ?? -1);
+    return await page.evaluate(() => {
+      const w = globalThis as unknown as Marked & {
+        performance: {
+          getEntriesByType(type: string): Array<{
+            name: string;
+            startTime: number;
+            responseEnd: number;
+            domContentLoadedEventStart?: number;
+          }>;
+        };
+      };
+      const [navigation] = w.performance.getEntriesByType("navigation");
+      const assets = w.performance
+        .getEntriesByType("resource")
+        .filter(
+          (entry) =>
+            /\/assets\/.*\.(js|css)$/.test(entry.name) &&
+            entry.startTime < (navigation?.domContentLoadedEventStart ?? 0),
+        )
+        .map((entry) => entry.responseEnd);
+      const html = navigation?.responseEnd ?? -1;
+      return {
+        html,
+        assets: Math.max(html, ...assets),
+        scriptsRun: navigation?.domContentLoadedEventStart ?? -1,
+        rowInDom: w.__rowInDomAt ?? -1,
+        firstRow: w.__firstRowAt ?? -1,
+      };
+    });
   } finally {
     await page.close();
   }
