@@ -17,6 +17,20 @@ export function isoTimeSql(db: Db, column: string) {
   return db`to_char(${db(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/** A time as a JSON value: the ISO string in quotes, or null. */
+export function isoJsonSql(db: Db, column: string) {
+  return db`coalesce('"' || ${isoTimeSql(db, column)} || '"', 'null')`;
+}
+
+/**
+ * A jsonb object of numbers, arrays of numbers and enum words (a repeat rule) as
+ * JSON.stringify writes it, or null: jsonb's spaces after ':' and ',' are the only
+ * difference (same key order).
+ */
+export function compactRuleSql(db: Db, column: string) {
+  return db`coalesce(replace(replace(${db(column)}::text, '": ', '":'), ', ', ','), 'null')`;
+}
+
 /** The text with each placeholder replaced by its opened value as a JSON string. */
 export function spliceOpened(
   vault: Vault,
