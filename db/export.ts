@@ -1,5 +1,14 @@
+import { isUtf8 } from "node:buffer";
 import type { Db } from "./client.ts";
-import { compactRuleSql, isoJsonSql, isoTimeSql, PLACEHOLDER, spliceOpened } from "./json-text.ts";
+import {
+  compactRuleSql,
+  isoJsonSql,
+  isoTimeSql,
+  jsonStringLength,
+  PLACEHOLDER,
+  spliceOpened,
+  writeJsonString,
+} from "./json-text.ts";
 import { messageIdentity } from "./messages.ts";
 import { keptSql, type RetentionRules } from "./retention.ts";
 import type { Vault } from "./vault.ts";
@@ -237,8 +246,8 @@ export async function exportHead(db: Db, userId: number): Promise<ExportHead> {
  * one bytea, and what it takes to open each of them.
  */
 export interface SealedMessageBatch {
-  /** The messages, oldest first, joined by ",\n  ", each text a PLACEHOLDER. */
-  skeleton: string;
+  /** The messages' UTF-8, oldest first, joined by ",\n  ", each text a PLACEHOLDER. */
+  skeleton: Buffer;
   /** The sealed texts, one after another, in the skeleton's order. */
   sealed: Buffer;
   /** Per message, in that order: `chat id:message id:sealed length`, joined by commas. */
@@ -249,7 +258,8 @@ export interface SealedMessageBatch {
 /**
  * A person's messages still within their retention period at `now`, oldest first, a batch
  * per statement (keyset on messages_author_idx, so each batch costs the same however far
- * in). The service never parses a row: a batch is three values. Read inside one
+ * in). The service never parses a row: a batch is three values, taken as the bytes that
+ * came over the wire (postgres.js's raw rows: no text decoded to be encoded again). Read inside one
  * repeatable-read transaction, the batches share its snapshot. While the caller works on a
  * batch the next one is being read, and no further: a slow caller holds the reads back.
  */
@@ -260,8 +270,8 @@ export async function* exportMessageBatches(
   batchSize: number,
 ): AsyncGenerator<SealedMessageBatch> {
   const read = async (after: number) => {
-    const [batch] = await db<(SealedMessageBatch & { lastId: number | null })[]>`
-      select count(*)::int as rows, max(b.id) as last_id,
+    const [raw] = await db`
+      select count(*) as rows, max(b.id) as last_id,
              coalesce(string_agg(b.head || ${PLACEHOLDER}::text || b.tail, ${",\n  "}::text
                                  order by b.id), '') as skeleton,
              coalesce(string_agg(b.text, ''::bytea order by b.id), ''::bytea) as sealed,
@@ -279,9 +289,16 @@ export async function* exportMessageBatches(
         order by m.id
         limit ${batchSize}
       ) b
-    `;
-    if (!batch || batch.rows === 0 || batch.lastId === null) return undefined;
-    return { ...batch, lastId: batch.lastId };
+    `.raw();
+    const [rows, lastId, skeleton, sealed, layout] = raw ?? [];
+    if (!rows || !lastId || !skeleton || !sealed || !layout) return undefined;
+    return {
+      rows: Number(rows.toString("latin1")),
+      lastId: Number(lastId.toString("latin1")),
+      skeleton,
+      sealed: byteaBytes(sealed),
+      layout: layout.toString("latin1"),
+    };
   };
   let pending = read(0);
   for (;;) {
@@ -296,24 +313,78 @@ export async function* exportMessageBatches(
 }
 
 /**
- * A batch's texts, opened in its order: each sealed value is a view into the batch's one
- * buffer, bound to its row.
+ * A batch's JSON with its texts opened and put in their slots as JSON strings, after `lead`,
+ * as one buffer: each text is opened to its UTF-8 bytes and escaped as bytes (json-text.ts
+ * writeJsonString), so no text becomes a string on the way. Each sealed value is a view into
+ * the batch's one buffer, bound to its row.
  */
-export function openBatchTexts(vault: Vault, batch: SealedMessageBatch): string[] {
-  const texts = new Array<string>(batch.rows);
+export function openBatch(vault: Vault, batch: SealedMessageBatch, lead: Buffer): Buffer {
+  const texts = new Array<Uint8Array>(batch.rows);
+  let size = lead.length + batch.skeleton.length - batch.rows;
   let offset = 0;
   let row = 0;
   for (const entry of batch.layout.split(",")) {
-    const [chatId, messageId, size] = entry.split(":");
-    const end = offset + Number(size);
-    texts[row++] = vault.open(
-      batch.sealed.subarray(offset, end),
-      messageIdentity(Number(chatId), Number(messageId)),
+    const [chatId, messageId, length] = entry.split(":");
+    const end = offset + Number(length);
+    const text = wellFormed(
+      vault.openBytes(
+        batch.sealed.subarray(offset, end),
+        messageIdentity(Number(chatId), Number(messageId)),
+      ),
     );
+    texts[row++] = text;
+    size += jsonStringLength(text);
     offset = end;
   }
   if (row !== batch.rows || offset !== batch.sealed.length) {
     throw new Error("A batch of sealed texts does not match its layout.");
   }
-  return texts;
+  const out = Buffer.allocUnsafe(size);
+  let at = lead.copy(out, 0);
+  let from = 0;
+  for (const text of texts) {
+    const slot = batch.skeleton.indexOf(SLOT_BYTE, from);
+    if (slot === -1) throw new Error("A batch's JSON does not have a slot for each of its texts.");
+    at += batch.skeleton.copy(out, at, from, slot);
+    at = writeJsonString(text, out, at);
+    from = slot + 1;
+  }
+  at += batch.skeleton.copy(out, at, from);
+  if (at !== size || batch.skeleton.indexOf(SLOT_BYTE, from) !== -1) {
+    throw new Error("A batch's JSON has more slots than texts.");
+  }
+  return out;
+}
+
+/** Each hex digit's value by its ASCII code; 255: not a hex digit. */
+const HEX_DIGIT = Uint8Array.from({ length: 256 }, (_, code) => {
+  const digit = Number.parseInt(String.fromCharCode(code), 16);
+  return Number.isNaN(digit) ? 255 : digit;
+});
+
+/**
+ * A bytea as postgres.js's raw rows give it, the text "\\x" and hex digits, as its bytes:
+ * decoded from the bytes as they came (measured: making a string of the hex to decode it cost
+ * more than the rest of the batch's parsing).
+ */
+export function byteaBytes(text: Buffer): Buffer {
+  if (text[0] !== 0x5c || text[1] !== 0x78 || text.length % 2 !== 0) {
+    throw new Error("A bytea value is not in hex format.");
+  }
+  const bytes = Buffer.allocUnsafe((text.length - 2) / 2);
+  for (let i = 0, j = 2; i < bytes.length; i++, j += 2) {
+    const high = HEX_DIGIT[text[j] as number] as number;
+    const low = HEX_DIGIT[text[j + 1] as number] as number;
+    if (high === 255 || low === 255) throw new Error("A bytea value is not in hex format.");
+    bytes[i] = (high << 4) | low;
+  }
+  return bytes;
+}
+
+/** The placeholder's one byte in UTF-8. */
+const SLOT_BYTE = PLACEHOLDER.charCodeAt(0);
+
+/** A text's bytes as toString("utf8") would read them: malformed sequences replaced. */
+function wellFormed(text: Buffer): Uint8Array {
+  return isUtf8(text) ? text : Buffer.from(text.toString("utf8"), "utf8");
 }

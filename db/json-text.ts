@@ -67,3 +67,46 @@ export interface JsonAnswer {
   /** The answer's body, opened: call only when it is sent. */
   body(vault: Vault): string;
 }
+
+/** What JSON.stringify writes for each byte of a string's UTF-8 that it escapes. */
+const ESCAPED: readonly (Buffer | undefined)[] = Array.from({ length: 256 }, (_, byte) => {
+  if (byte >= 0x20 && byte !== 0x22 && byte !== 0x5c) return undefined;
+  return Buffer.from(JSON.stringify(String.fromCharCode(byte)).slice(1, -1), "latin1");
+});
+
+/**
+ * A text given as well-formed UTF-8 (isUtf8), as a JSON string: the length of what
+ * `writeJsonString` writes, quotes included.
+ */
+export function jsonStringLength(text: Uint8Array): number {
+  let length = text.length + 2;
+  for (let i = 0; i < text.length; i++) {
+    const escaped = ESCAPED[text[i] as number];
+    if (escaped) length += escaped.length - 1;
+  }
+  return length;
+}
+
+/**
+ * Writes a text given as well-formed UTF-8 as a JSON string at `at` in `out`, byte for byte
+ * what JSON.stringify writes for it encoded as UTF-8 (only `"`, `\` and the control
+ * characters are escaped, and well-formed UTF-8 holds no lone surrogate), without decoding it
+ * to a string and encoding it again; returns where it ended.
+ */
+export function writeJsonString(text: Uint8Array, out: Buffer, at: number): number {
+  let end = at;
+  out[end++] = 0x22;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const escaped = ESCAPED[text[i] as number];
+    if (!escaped) continue;
+    out.set(text.subarray(from, i), end);
+    end += i - from;
+    end += escaped.copy(out, end);
+    from = i + 1;
+  }
+  out.set(text.subarray(from), end);
+  end += text.length - from;
+  out[end++] = 0x22;
+  return end;
+}

@@ -7,11 +7,9 @@ import {
   claimExportSlot,
   exportHead,
   exportMessageBatches,
-  openBatchTexts,
+  openBatch,
   releaseExportSlot,
-  type SealedMessageBatch,
 } from "#db/export";
-import { PLACEHOLDER } from "#db/json-text";
 import { countMessagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
 import type { Vault } from "#db/vault";
@@ -91,6 +89,10 @@ export async function exportData(op: PrivacyOperation, deps: ExportDeps): Promis
 
 const encoder = new TextEncoder();
 
+/** What goes before a batch of messages: the first starts the list, the others follow one. */
+const FIRST_LEAD = Buffer.from("\n  ");
+const NEXT_LEAD = Buffer.from(",\n  ");
+
 /** What the conversations plugin stores: per form, its runs, each with the updates it received. */
 const formState = z.object({
   state: z.record(
@@ -150,21 +152,6 @@ export function formAnswers(
   }));
 }
 
-/**
- * A batch's JSON as PostgreSQL wrote it, each text put in its slot as JSON.stringify
- * escapes it (the texts are the only values that need escaping, and only the service can
- * open them).
- */
-export function fillTexts(batch: SealedMessageBatch, texts: readonly string[]): string {
-  const parts = batch.skeleton.split(PLACEHOLDER);
-  if (parts.length !== texts.length + 1) {
-    throw new Error("A batch's JSON does not have a slot for each of its texts.");
-  }
-  let json = parts[0] ?? "";
-  for (let i = 0; i < texts.length; i++) json += JSON.stringify(texts[i]) + parts[i + 1];
-  return json;
-}
-
 /** A list's elements as the document lays them out: one a line. */
 const list = (elements: string) => (elements === "" ? "[]" : `[\n  ${elements}\n ]`);
 
@@ -207,9 +194,7 @@ export async function* exportDocument(
     // A generator: the next batch is read only once the reader has taken this one, so a
     // slow upload holds back the database reads and memory stays at about a batch.
     for await (const batch of exportMessageBatches(db, userId, { rules, now }, batchSize)) {
-      yield encoder.encode(
-        `${first ? "\n  " : ",\n  "}${fillTexts(batch, openBatchTexts(vault, batch))}`,
-      );
+      yield openBatch(vault, batch, first ? FIRST_LEAD : NEXT_LEAD);
       first = false;
     }
     const audit = await auditAboutJson(db, hashId(userId));
