@@ -248,8 +248,12 @@ export async function exportHead(db: Db, userId: number): Promise<ExportHead> {
 export interface SealedMessageBatch {
   /** The messages' UTF-8, oldest first, joined by ",\n  ", each text a PLACEHOLDER. */
   skeleton: Buffer;
-  /** The sealed texts, one after another, in the skeleton's order. */
-  sealed: Buffer;
+  /**
+   * The sealed texts, one after another, in the skeleton's order: the bytea as it came, "\\x"
+   * and hex, each decoded only when it is opened (into one small buffer used again and
+   * again: no buffer the size of the batch for the collector to find).
+   */
+  sealedHex: Buffer;
   /** Per message, in that order: `chat id:message id:sealed length`, joined by commas. */
   layout: string;
   rows: number;
@@ -296,7 +300,7 @@ export async function* exportMessageBatches(
       rows: Number(rows.toString("latin1")),
       lastId: Number(lastId.toString("latin1")),
       skeleton,
-      sealed: byteaBytes(sealed),
+      sealedHex: sealed,
       layout: layout.toString("latin1"),
     };
   };
@@ -325,18 +329,15 @@ export function openBatch(vault: Vault, batch: SealedMessageBatch, lead: Buffer)
   let row = 0;
   for (const entry of batch.layout.split(",")) {
     const [chatId, messageId, length] = entry.split(":");
-    const end = offset + Number(length);
+    const sealed = hexBytes(batch.sealedHex, offset, Number(length));
     const text = wellFormed(
-      vault.openBytes(
-        batch.sealed.subarray(offset, end),
-        messageIdentity(Number(chatId), Number(messageId)),
-      ),
+      vault.openBytes(sealed, messageIdentity(Number(chatId), Number(messageId))),
     );
     texts[row++] = text;
     size += jsonStringLength(text);
-    offset = end;
+    offset += sealed.length;
   }
-  if (row !== batch.rows || offset !== batch.sealed.length) {
+  if (row !== batch.rows || 2 + 2 * offset !== batch.sealedHex.length) {
     throw new Error("A batch of sealed texts does not match its layout.");
   }
   const out = Buffer.allocUnsafe(size);
@@ -362,23 +363,28 @@ const HEX_DIGIT = Uint8Array.from({ length: 256 }, (_, code) => {
   return Number.isNaN(digit) ? 255 : digit;
 });
 
+/** Where hexBytes decodes to: grown when a value is longer, used again for the next one. */
+let scratch = Buffer.alloc(4096);
+
 /**
- * A bytea as postgres.js's raw rows give it, the text "\\x" and hex digits, as its bytes:
- * decoded from the bytes as they came (measured: making a string of the hex to decode it cost
- * more than the rest of the batch's parsing).
+ * `count` bytes from `at` (in bytes) of a bytea as postgres.js's raw rows give it, the text
+ * "\\x" and hex digits, decoded from the bytes as they came (measured: making a string of
+ * the hex to decode it cost more than the rest of the batch's parsing). The result is valid
+ * until the next call.
  */
-export function byteaBytes(text: Buffer): Buffer {
-  if (text[0] !== 0x5c || text[1] !== 0x78 || text.length % 2 !== 0) {
+export function hexBytes(text: Buffer, at: number, count: number): Buffer {
+  const start = 2 + 2 * at;
+  if (text[0] !== 0x5c || text[1] !== 0x78 || start + 2 * count > text.length) {
     throw new Error("A bytea value is not in hex format.");
   }
-  const bytes = Buffer.allocUnsafe((text.length - 2) / 2);
-  for (let i = 0, j = 2; i < bytes.length; i++, j += 2) {
+  if (scratch.length < count) scratch = Buffer.alloc(Math.max(count, 2 * scratch.length));
+  for (let i = 0, j = start; i < count; i++, j += 2) {
     const high = HEX_DIGIT[text[j] as number] as number;
     const low = HEX_DIGIT[text[j + 1] as number] as number;
     if (high === 255 || low === 255) throw new Error("A bytea value is not in hex format.");
-    bytes[i] = (high << 4) | low;
+    scratch[i] = (high << 4) | low;
   }
-  return bytes;
+  return scratch.subarray(0, count);
 }
 
 /** The placeholder's one byte in UTF-8. */

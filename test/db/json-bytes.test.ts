@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { byteaBytes } from "#db/export";
+import { hexBytes } from "#db/export";
 import { jsonStringLength, writeJsonString } from "#db/json-text";
 
 /** What the export writes for a text's bytes, against JSON.stringify of the text. */
@@ -35,15 +35,20 @@ describe("a text's UTF-8 bytes written as a JSON string", () => {
 });
 
 describe("a bytea as raw rows give it", () => {
-  it("is its bytes", () => {
+  const hex = (bytes: Buffer) => Buffer.from(`\\x${bytes.toString("hex")}`);
+
+  it("is its bytes, from any byte on", () => {
     const bytes = Buffer.from([0, 1, 0x7f, 0x80, 0xab, 0xff, 0x10]);
-    expect(byteaBytes(Buffer.from(`\\x${bytes.toString("hex")}`))).toEqual(bytes);
-    expect(byteaBytes(Buffer.from("\\x"))).toEqual(Buffer.alloc(0));
+    expect(Buffer.from(hexBytes(hex(bytes), 0, 7))).toEqual(bytes);
+    expect(Buffer.from(hexBytes(hex(bytes), 2, 3))).toEqual(bytes.subarray(2, 5));
+    expect(hexBytes(hex(bytes), 7, 0)).toHaveLength(0);
+    const long = Buffer.alloc(10_000, 0xa5);
+    expect(Buffer.from(hexBytes(hex(long), 0, long.length))).toEqual(long);
   });
 
-  it("is refused when it is not hex", () => {
-    expect(() => byteaBytes(Buffer.from("\\x0g"))).toThrow("not in hex format");
-    expect(() => byteaBytes(Buffer.from("\\x0"))).toThrow("not in hex format");
-    expect(() => byteaBytes(Buffer.from("0x00"))).toThrow("not in hex format");
+  it("is refused when it is not hex or shorter than asked", () => {
+    expect(() => hexBytes(Buffer.from("\\x0g"), 0, 1)).toThrow("not in hex format");
+    expect(() => hexBytes(Buffer.from("\\x00"), 0, 2)).toThrow("not in hex format");
+    expect(() => hexBytes(Buffer.from("0x00"), 0, 1)).toThrow("not in hex format");
   });
 });
