@@ -48,12 +48,27 @@ export async function recentAudit(db: Db, limit: number): Promise<AuditEntry[]> 
 }
 
 /** Entries a person caused or that concern them, oldest first. */
-export async function auditAbout(db: Db, personHash: string): Promise<AuditEntry[]> {
-  return db<AuditEntry[]>`
-    select at, action, actor, target, counts from audit_log
+/**
+ * The entries done by or about a person (by their keyed hash), oldest first, as the export's
+ * JSON list written by PostgreSQL: at, action, whether they did it, counts.
+ */
+export async function auditAboutJson(db: Db, personHash: string): Promise<string> {
+  const [row] = await db<{ json: string }[]>`
+    select '[' || coalesce(string_agg('{"at":"' || ${isoTimeSql(db, "at")}
+      || '","action":' || to_json(action)::text
+      || ',"by_you":' || (actor is not distinct from ${personHash})
+      || ',"counts":' || ${countsJsonSql(db)} || '}', ',' order by id), '') || ']' as json
+    from audit_log
     where actor = ${personHash} or target = ${personHash}
-    order by id
   `;
+  return row?.json ?? "[]";
+}
+
+/** An entry's counts as JSON.stringify writes them: jsonb's key order, whole numbers. */
+function countsJsonSql(db: Db) {
+  return db`'{' || coalesce((
+    select string_agg(to_json(e.key)::text || ':' || e.value::text, ',' order by e.n)
+    from jsonb_each(counts) with ordinality as e(key, value, n)), '') || '}'`;
 }
 
 /** Puts ERASED_ADMIN in place of the person on the admin actions kept after their erasure. */
@@ -79,9 +94,7 @@ export async function recentAuditJson(
       select id, '{"at":"' || ${isoTimeSql(db, "at")} || '","action":' || to_json(action)::text
         || ',"actor":' || coalesce(to_json(actor)::text, 'null')
         || ',"target":' || coalesce(to_json(target)::text, 'null')
-        || ',"counts":{' || coalesce((
-             select string_agg(to_json(e.key)::text || ':' || e.value::text, ',' order by e.n)
-             from jsonb_each(counts) with ordinality as e(key, value, n)), '') || '}}' as json
+        || ',"counts":' || ${countsJsonSql(db)} || '}' as json
       from audit_log order by id desc limit ${limit}
     ),
     body as (

@@ -41,13 +41,6 @@ export async function latestConsent(db: Db, userId: number): Promise<ConsentReco
   return row ?? null;
 }
 
-export async function consentHistory(db: Db, userId: number): Promise<ConsentRecord[]> {
-  return db<ConsentRecord[]>`
-    select granted, policy_version, source, created_at as at
-    from consents where user_id = ${userId} order by id
-  `;
-}
-
 /** Remembers that the user was asked about this policy version, so they are asked once. */
 export async function markConsentPrompted(
   db: Db,

@@ -17,6 +17,20 @@ export function isoTimeSql(db: Db, column: string) {
   return db`to_char(${db(column)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
+/** A time as a JSON value: the ISO string in quotes, or null. */
+export function isoJsonSql(db: Db, column: string) {
+  return db`coalesce('"' || ${isoTimeSql(db, column)} || '"', 'null')`;
+}
+
+/**
+ * A jsonb object of numbers, arrays of numbers and enum words (a repeat rule) as
+ * JSON.stringify writes it, or null: jsonb's spaces after ':' and ',' are the only
+ * difference (same key order).
+ */
+export function compactRuleSql(db: Db, column: string) {
+  return db`coalesce(replace(replace(${db(column)}::text, '": ', '":'), ', ', ','), 'null')`;
+}
+
 /** The text with each placeholder replaced by its opened value as a JSON string. */
 export function spliceOpened(
   vault: Vault,
@@ -52,4 +66,47 @@ export interface JsonAnswer {
   etag: string;
   /** The answer's body, opened: call only when it is sent. */
   body(vault: Vault): string;
+}
+
+/** What JSON.stringify writes for each byte of a string's UTF-8 that it escapes. */
+const ESCAPED: readonly (Buffer | undefined)[] = Array.from({ length: 256 }, (_, byte) => {
+  if (byte >= 0x20 && byte !== 0x22 && byte !== 0x5c) return undefined;
+  return Buffer.from(JSON.stringify(String.fromCharCode(byte)).slice(1, -1), "latin1");
+});
+
+/**
+ * A text given as well-formed UTF-8 (isUtf8), as a JSON string: the length of what
+ * `writeJsonString` writes, quotes included.
+ */
+export function jsonStringLength(text: Uint8Array): number {
+  let length = text.length + 2;
+  for (let i = 0; i < text.length; i++) {
+    const escaped = ESCAPED[text[i] as number];
+    if (escaped) length += escaped.length - 1;
+  }
+  return length;
+}
+
+/**
+ * Writes a text given as well-formed UTF-8 as a JSON string at `at` in `out`, byte for byte
+ * what JSON.stringify writes for it encoded as UTF-8 (only `"`, `\` and the control
+ * characters are escaped, and well-formed UTF-8 holds no lone surrogate), without decoding it
+ * to a string and encoding it again; returns where it ended.
+ */
+export function writeJsonString(text: Uint8Array, out: Buffer, at: number): number {
+  let end = at;
+  out[end++] = 0x22;
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const escaped = ESCAPED[text[i] as number];
+    if (!escaped) continue;
+    out.set(text.subarray(from, i), end);
+    end += i - from;
+    end += escaped.copy(out, end);
+    from = i + 1;
+  }
+  out.set(text.subarray(from), end);
+  end += text.length - from;
+  out[end++] = 0x22;
+  return end;
 }

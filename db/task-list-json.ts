@@ -1,5 +1,11 @@
 import type { Db } from "./client.ts";
-import { isoTimeSql, type JsonAnswer, PLACEHOLDER, spliceOpened } from "./json-text.ts";
+import {
+  compactRuleSql,
+  isoTimeSql,
+  type JsonAnswer,
+  PLACEHOLDER,
+  spliceOpened,
+} from "./json-text.ts";
 import { keptSql, type RetentionRules, teamDaysSql } from "./retention.ts";
 import { type TaskQuery, taskListFilter } from "./tasks.ts";
 import type { Vault } from "./vault.ts";
@@ -92,9 +98,7 @@ export async function taskListJson(
              select r.offset_minutes from reminders r
              where r.task_id = s.id and r.offset_minutes = any(${[...query.shownOffsets]}::int[])
              order by r.offset_minutes), ',') || ']'
-        -- A rule is numbers and enum words: jsonb's spaces after ':' and ',' are the only
-        -- difference from JSON.stringify of the same object (same key order).
-        || ',"repeat":' || coalesce(replace(replace(s.repeat::text, '": ', '":'), ', ', ','), 'null')
+        || ',"repeat":' || ${compactRuleSql(db, "s.repeat")}
         || ',"seriesId":' || coalesce(s.series_id::text, 'null')
         || ',"nextId":' || coalesce(s.next_id::text, 'null') || '}' as json,
         array_remove(array[s.title, s.description, src.text], null) as sealed,

@@ -13,6 +13,8 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:
 export interface Vault {
   seal(plain: string, rowIdentity: string): Buffer;
   open(sealed: Uint8Array, rowIdentity: string): string;
+  /** The opened value as its UTF-8 bytes, for a writer that sends bytes (the export). */
+  openBytes(sealed: Uint8Array, rowIdentity: string): Buffer;
   /** The id of the key that seals new values, as stored in sealed values. */
   readonly currentKeyId: Buffer;
   /** A keyed hash for equality lookups (blind index); without the secret it reveals nothing. */
@@ -51,6 +53,37 @@ export function createVault(keys: readonly Buffer[], hashSecret: Buffer): Vault 
   }
   const currentKeyId = keyIdOf(current);
 
+  function openBytes(sealed: Uint8Array, rowIdentity: string): Buffer {
+    const value = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+    if (value.length < HEADER_BYTES + TAG_BYTES || value[0] !== FORMAT_VERSION) {
+      throw new VaultError("A stored value is not in the sealed format.");
+    }
+    const keyId = value.subarray(1, 1 + KEY_ID_BYTES);
+    const key = ring.get(keyId.toString("hex"));
+    if (!key) {
+      throw new VaultError(
+        `A stored value is encrypted with key ${describeKeyId(keyId)}, which is not in ENCRYPTION_KEYS.`,
+      );
+    }
+    const decipher = createDecipheriv(
+      "aes-256-gcm",
+      key,
+      value.subarray(1 + KEY_ID_BYTES, HEADER_BYTES),
+    );
+    decipher.setAAD(Buffer.from(rowIdentity));
+    decipher.setAuthTag(value.subarray(value.length - TAG_BYTES));
+    try {
+      const body = decipher.update(value.subarray(HEADER_BYTES, value.length - TAG_BYTES));
+      // GCM is a stream mode: final() only checks the tag, it holds back no bytes.
+      decipher.final();
+      return body;
+    } catch {
+      throw new VaultError(
+        `A stored value sealed with key ${describeKeyId(keyId)} failed authentication (tampered, or moved from another row).`,
+      );
+    }
+  }
+
   return {
     currentKeyId,
     seal(plain, rowIdentity) {
@@ -68,35 +101,9 @@ export function createVault(keys: readonly Buffer[], hashSecret: Buffer): Vault 
         cipher.getAuthTag(),
       ]);
     },
+    openBytes,
     open(sealed, rowIdentity) {
-      const value = Buffer.from(sealed.buffer, sealed.byteOffset, sealed.byteLength);
-      if (value.length < HEADER_BYTES + TAG_BYTES || value[0] !== FORMAT_VERSION) {
-        throw new VaultError("A stored value is not in the sealed format.");
-      }
-      const keyId = value.subarray(1, 1 + KEY_ID_BYTES);
-      const key = ring.get(keyId.toString("hex"));
-      if (!key) {
-        throw new VaultError(
-          `A stored value is encrypted with key ${describeKeyId(keyId)}, which is not in ENCRYPTION_KEYS.`,
-        );
-      }
-      const decipher = createDecipheriv(
-        "aes-256-gcm",
-        key,
-        value.subarray(1 + KEY_ID_BYTES, HEADER_BYTES),
-      );
-      decipher.setAAD(Buffer.from(rowIdentity));
-      decipher.setAuthTag(value.subarray(value.length - TAG_BYTES));
-      try {
-        const body = decipher.update(value.subarray(HEADER_BYTES, value.length - TAG_BYTES));
-        // GCM is a stream mode: final() only checks the tag, it holds back no bytes.
-        decipher.final();
-        return body.toString("utf8");
-      } catch {
-        throw new VaultError(
-          `A stored value sealed with key ${describeKeyId(keyId)} failed authentication (tampered, or moved from another row).`,
-        );
-      }
+      return openBytes(sealed, rowIdentity).toString("utf8");
     },
     fingerprint(purpose, value) {
       return createHmac("sha256", hashSecret).update(`${purpose}\0${value}`).digest();

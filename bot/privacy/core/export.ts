@@ -1,22 +1,14 @@
 import type { Sql } from "postgres";
 import { z } from "zod";
 import type { IdHasher } from "#bot/lib/logger";
-import { auditAbout, writeAudit } from "#db/audit";
-import { consentHistory } from "#db/consents";
+import { auditAboutJson, writeAudit } from "#db/audit";
 import { conversationsOf } from "#db/conversations";
 import {
   claimExportSlot,
-  exportConfirmations,
-  exportDigest,
+  exportHead,
   exportMessageBatches,
-  exportProfile,
-  exportTasks,
-  exportTasksFromMessages,
-  exportTeams,
-  openBatchTexts,
+  openBatch,
   releaseExportSlot,
-  type SealedMessageBatch,
-  TEXT_SLOT,
 } from "#db/export";
 import { countMessagesBy } from "#db/messages";
 import type { RetentionRules } from "#db/retention";
@@ -97,6 +89,10 @@ export async function exportData(op: PrivacyOperation, deps: ExportDeps): Promis
 
 const encoder = new TextEncoder();
 
+/** What goes before a batch of messages: the first starts the list, the others follow one. */
+const FIRST_LEAD = Buffer.from("\n  ");
+const NEXT_LEAD = Buffer.from(",\n  ");
+
 /** What the conversations plugin stores: per form, its runs, each with the updates it received. */
 const formState = z.object({
   state: z.record(
@@ -156,20 +152,8 @@ export function formAnswers(
   }));
 }
 
-/**
- * A batch's JSON as PostgreSQL wrote it, each text put in its slot as JSON.stringify
- * escapes it (the texts are the only values that need escaping, and only the service can
- * open them).
- */
-export function fillTexts(batch: SealedMessageBatch, texts: readonly string[]): string {
-  const parts = batch.skeleton.split(TEXT_SLOT);
-  if (parts.length !== texts.length + 1) {
-    throw new Error("A batch's JSON does not have a slot for each of its texts.");
-  }
-  let json = parts[0] ?? "";
-  for (let i = 0; i < texts.length; i++) json += JSON.stringify(texts[i]) + parts[i + 1];
-  return json;
-}
+/** A list's elements as the document lays them out: one a line. */
+const list = (elements: string) => (elements === "" ? "[]" : `[\n  ${elements}\n ]`);
 
 /**
  * A person's data as a JSON document, produced piece by piece: the messages come a batch
@@ -186,51 +170,35 @@ export async function* exportDocument(
   let open = true;
   try {
     await db`begin isolation level repeatable read read only`;
-    const head = {
-      format_version: EXPORT_FORMAT_VERSION,
-      exported_at: now,
-      user: (await exportProfile(db, vault, userId)) ?? { id: userId },
-      consents: (await consentHistory(db, userId)).map((c) => ({
-        granted: c.granted,
-        policy_version: c.policyVersion,
-        source: c.source,
-        at: c.at,
-      })),
-      teams: await exportTeams(db, userId),
-      digest: await exportDigest(db, userId),
-      tasks_created: await exportTasks(db, vault, userId, "creator"),
-      tasks_assigned: await exportTasks(db, vault, userId, "assignee"),
-      // The team's tasks that copy this person's words (/task in reply, "From a message").
-      tasks_from_my_messages: await exportTasksFromMessages(db, vault, userId),
-      forms_in_progress: (await conversationsOf(db, vault, userId)).flatMap((form) =>
-        formAnswers(form.state, userId).map(({ form: name, answers }) => ({
-          chat_id: form.chatId,
-          form: name,
-          updated_at: form.updatedAt,
-          answers,
-        })),
+    const head = (await exportHead(db, userId)).open(vault);
+    const forms = (await conversationsOf(db, vault, userId)).flatMap((form) =>
+      formAnswers(form.state, userId).map(({ form: name, answers }) =>
+        JSON.stringify({ chat_id: form.chatId, form: name, updated_at: form.updatedAt, answers }),
       ),
-      confirmations: await exportConfirmations(db, userId),
-    };
-    const opening = JSON.stringify(head, null, 1);
-    // The head's closing brace is replaced by the streamed sections.
-    yield encoder.encode(`${opening.slice(0, -2)},\n "messages": [`);
+    );
+    yield encoder.encode(
+      `{\n "format_version": ${EXPORT_FORMAT_VERSION},\n "exported_at": ${JSON.stringify(now)},\n` +
+        ` "user": ${head.user || JSON.stringify({ id: userId })},\n` +
+        ` "consents": ${list(head.consents)},\n` +
+        ` "teams": ${list(head.teams)},\n` +
+        ` "digest": ${head.digest || "null"},\n` +
+        ` "tasks_created": ${list(head.tasks_created)},\n` +
+        ` "tasks_assigned": ${list(head.tasks_assigned)},\n` +
+        // The team's tasks that copy this person's words (/task in reply, "From a message").
+        ` "tasks_from_my_messages": ${list(head.tasks_from_my_messages)},\n` +
+        ` "forms_in_progress": ${list(forms.join(",\n  "))},\n` +
+        ` "confirmations": ${list(head.confirmations)},\n` +
+        ` "messages": [`,
+    );
     let first = true;
     // A generator: the next batch is read only once the reader has taken this one, so a
     // slow upload holds back the database reads and memory stays at about a batch.
     for await (const batch of exportMessageBatches(db, userId, { rules, now }, batchSize)) {
-      yield encoder.encode(
-        `${first ? "\n  " : ",\n  "}${fillTexts(batch, openBatchTexts(vault, batch))}`,
-      );
+      yield openBatch(vault, batch, first ? FIRST_LEAD : NEXT_LEAD);
       first = false;
     }
-    const audit = (await auditAbout(db, hashId(userId))).map((entry) => ({
-      at: entry.at,
-      action: entry.action,
-      by_you: entry.actor === hashId(userId),
-      counts: entry.counts,
-    }));
-    yield encoder.encode(`${first ? "" : "\n "}],\n "audit": ${JSON.stringify(audit)}\n}\n`);
+    const audit = await auditAboutJson(db, hashId(userId));
+    yield encoder.encode(`${first ? "" : "\n "}],\n "audit": ${audit}\n}\n`);
     await db`commit`;
     open = false;
   } finally {

@@ -61,6 +61,7 @@ function plainVault(real: Vault): Vault {
     currentKeyId: real.currentKeyId,
     seal: (plain) => Buffer.from(plain, "utf8"),
     open: (sealed) => Buffer.from(sealed).toString("utf8"),
+    openBytes: (sealed) => Buffer.from(sealed),
     fingerprint: (purpose, value) => real.fingerprint(purpose, value),
   };
 }
