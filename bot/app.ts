@@ -18,6 +18,7 @@ import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
 import { BackgroundWork } from "./lib/background.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createDueTimer, type DueTimer } from "./lib/due-timer.ts";
+import { type TaskListCache, taskListCache } from "./lib/list-cache.ts";
 import { createIdHasher, type Logger } from "./lib/logger.ts";
 import {
   createRateLimiter,
@@ -33,7 +34,6 @@ import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
 import { privacyRoutes } from "./privacy/notice-page.ts";
 import { type DeliveryCounts, deliverDueReminders, reminderWork } from "./reminders/deliver.ts";
 import { purgeJob } from "./retention/purge.ts";
-import { type TaskListCache, taskListCache } from "./tasks/core/list-cache.ts";
 import { allCommands, createBot, type RateLimit } from "./telegram/bot.ts";
 import type { BotContext, Services } from "./telegram/context.ts";
 import { untilTelegramReached } from "./telegram/reach.ts";

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler, Next } from "hono";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
+import type { TaskListCache } from "#bot/lib/list-cache";
 import { describeError, type Logger } from "#bot/lib/logger";
 import type { Unit } from "#bot/lib/operation";
-import type { TaskListCache } from "#bot/tasks/core/list-cache";
 import type { ApiEnv } from "./route-helpers.ts";
 
 /**
@@ -80,6 +80,7 @@ export function unitPerRequest(services: {
       // the change by notification, so the answer waits until it has arrived.
       await taskLists.caughtUp();
     }
+    if (effects.length === 0) return;
     const requestId = c.get("requestId");
     void (async () => {
       for (const effect of effects) {

@@ -4,11 +4,11 @@ import type { ChatMember } from "grammy/types";
 import type { Sql } from "postgres";
 import type { BackgroundWork } from "#bot/lib/background";
 import type { Clock } from "#bot/lib/clock";
+import type { TaskListCache } from "#bot/lib/list-cache";
 import type { IdHasher, Logger } from "#bot/lib/logger";
 import type { RetentionSettings } from "#bot/lib/retention-settings";
 import type { OutgoingCall } from "#bot/outbox/queue";
 import type { PeopleChanges } from "#bot/people/changes";
-import type { TaskListCache } from "#bot/tasks/core/list-cache";
 import type { Db } from "#db/client";
 import type { Vault } from "#db/vault";
 

@@ -1,4 +1,4 @@
--- Every instance keeps the task lists it answered in memory (bot/tasks/core/list-cache.ts), so a
+-- Every instance keeps the task lists it answered in memory (bot/lib/list-cache.ts), so a
 -- list that did not change costs the API no statement. Any committed change to what a list
 -- shows is announced on the channel lists_changed, payload the keys of the lists it touches
 -- (comma-separated): a team's id (negative, a Telegram group id) for the team's list and a

@@ -35,6 +35,7 @@ const SHIPPED = [
   "0010_bot_removed.sql",
   "0011_outbox.sql",
   "0012_due_moments.sql",
+  "0013_list_changes.sql",
 ];
 const SHIPPED_VERSIONS = SHIPPED.map((name) => Number(name.slice(0, 4)));
 

@@ -61,7 +61,7 @@ export function apiClient(h: BotHarness) {
     } else if (options.raw !== undefined) {
       body = options.raw;
     }
-    // The lists the service keeps hear of changes by notification (bot/tasks/core/list-cache.ts):
+    // The lists the service keeps hear of changes by notification (bot/lib/list-cache.ts):
     // what the test changed before this request has reached them before it is answered.
     if (h.bot.app.taskLists.keeping()) await h.bot.app.taskLists.caughtUp();
     const response = await h.bot.app.http.request(path, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Forgetting } from "#bot/lib/changes";
-import { listKeysOf } from "#bot/tasks/core/list-cache";
+import { listKeysOf } from "#bot/lib/list-cache";
 
 describe("a cache of people", () => {
   it("remembers what was read while nothing changed, in every cache", () => {

@@ -7,7 +7,7 @@ import { alice, bob, carol, type TestUser, team } from "#test/helpers/updates";
 
 /**
  * The API's task lists are kept in memory while nothing they show changes
- * (bot/tasks/core/list-cache.ts): `kept` is an instance of the service on a pool that counts its
+ * (bot/lib/list-cache.ts): `kept` is an instance of the service on a pool that counts its
  * statements; changes are made on the harness's own instance (`h.bot`), as another instance
  * or a script would make them, and must reach `kept`'s lists.
  */

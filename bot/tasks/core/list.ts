@@ -1,4 +1,5 @@
 import { notFound } from "#bot/lib/errors";
+import { type KeptList, MAX_AGE_MS, type TaskListCache } from "#bot/lib/list-cache";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { storedMessagesByKey } from "#db/messages";
 import { taskListJson } from "#db/task-list-json";
@@ -12,7 +13,6 @@ import {
 } from "#db/tasks";
 import { isMember } from "#db/teams";
 import { REMINDER_OFFSETS } from "../limits.ts";
-import { type KeptList, MAX_AGE_MS, type TaskListCache } from "./list-cache.ts";
 import type { TaskOperation } from "./operation.ts";
 import type { ChatScope } from "./rules.ts";
 
