@@ -176,6 +176,19 @@ async function openPrivacy(page: Page): Promise<void> {
   await page.getByRole("heading", { name: "Your privacy" }).waitFor();
 }
 
+/** Holds the page's requests matching `pattern` until the returned function is called. */
+async function holdRequests(page: Page, pattern: string): Promise<() => void> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  await page.route(pattern, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
 describe("the Mini App in Chromium", () => {
   it(
     "creates, edits and completes a task; the bot then lists it as done",
@@ -501,14 +514,7 @@ describe("the Mini App in Chromium", () => {
         const url = new URL(request.url());
         if (url.pathname.startsWith("/api/")) asked.push(`${url.pathname}${url.search}`);
       });
-      let releaseMe = () => {};
-      const meHeld = new Promise<void>((resolve) => {
-        releaseMe = resolve;
-      });
-      await page.route("**/api/me", async (route) => {
-        await meHeld;
-        await route.continue();
-      });
+      const releaseMe = await holdRequests(page, "**/api/me");
       const list = page.waitForRequest((request) => request.url().includes("/api/tasks?"));
 
       await page.goto(baseUrl);
@@ -539,14 +545,7 @@ describe("the Mini App in Chromium", () => {
         now: h.bot.clock.now(),
       });
       pages.push(page);
-      let releaseList = () => {};
-      const listHeld = new Promise<void>((resolve) => {
-        releaseList = resolve;
-      });
-      await page.route("**/api/tasks?*", async (route) => {
-        await listHeld;
-        await route.continue();
-      });
+      const releaseList = await holdRequests(page, "**/api/tasks?*");
       await page.goto(baseUrl);
       await row(page, "Seen last time").waitFor();
       await page.getByText(STALE_NOTE).waitFor();
@@ -582,14 +581,7 @@ describe("the Mini App in Chromium", () => {
         now: h.bot.clock.now(),
       });
       pages.push(page);
-      let releaseMe = () => {};
-      const meHeld = new Promise<void>((resolve) => {
-        releaseMe = resolve;
-      });
-      await page.route("**/api/me", async (route) => {
-        await meHeld;
-        await route.continue();
-      });
+      const releaseMe = await holdRequests(page, "**/api/me");
       await page.goto(baseUrl);
       const kept = row(page, "Seen last time");
       await kept.waitFor();

@@ -18,3 +18,20 @@ export function lastExport(telegram: FakeTelegram): Record<string, unknown> & {
   if (!upload) throw new Error("no export was delivered");
   return JSON.parse(upload.file.text);
 }
+
+/** The export's sections, in the order the document promises (docs/privacy.md). */
+export const EXPORT_SECTIONS = [
+  "format_version",
+  "exported_at",
+  "user",
+  "consents",
+  "teams",
+  "digest",
+  "tasks_created",
+  "tasks_assigned",
+  "tasks_from_my_messages",
+  "forms_in_progress",
+  "confirmations",
+  "messages",
+  "audit",
+];

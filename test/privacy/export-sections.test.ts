@@ -6,6 +6,7 @@ import { sealTaskText } from "#db/task-texts";
 import { addMember, upsertTeam } from "#db/teams";
 import { upsertUser } from "#db/users";
 import { createVault } from "#db/vault";
+import { EXPORT_SECTIONS } from "#test/helpers/exports";
 import { FakeClock } from "../helpers/clock.ts";
 import { emptyTables, useTestDatabase } from "../helpers/db.ts";
 import { TEST_SECRETS } from "../helpers/secrets.ts";
@@ -155,21 +156,7 @@ describe("the export's sections", () => {
 
     const document = await readDocument();
 
-    expect(Object.keys(document)).toEqual([
-      "format_version",
-      "exported_at",
-      "user",
-      "consents",
-      "teams",
-      "digest",
-      "tasks_created",
-      "tasks_assigned",
-      "tasks_from_my_messages",
-      "forms_in_progress",
-      "confirmations",
-      "messages",
-      "audit",
-    ]);
+    expect(Object.keys(document)).toEqual(EXPORT_SECTIONS);
     expect(document.exported_at).toBe("2026-11-28T10:00:00.000Z");
     // toStrictEqual on parsed JSON also checks the keys' order through Object.keys below.
     const user = {

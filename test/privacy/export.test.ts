@@ -3,7 +3,7 @@ import { formAnswers } from "#bot/privacy/core/export";
 import { PRIVACY_POLICY_VERSION } from "#bot/privacy/policy";
 import { createTestBot, giveConsent, useBotHarness } from "#test/helpers/bot";
 import { buttonsOf } from "#test/helpers/buttons";
-import { deliveredFiles, lastExport } from "#test/helpers/exports";
+import { deliveredFiles, EXPORT_SECTIONS, lastExport } from "#test/helpers/exports";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { alice, bob, carol, team } from "#test/helpers/updates";
 
@@ -46,21 +46,7 @@ describe("/export", () => {
     expect(upload?.file.filename).toBe("task-tracker-export-1001-2026-11-28.json");
 
     const data = exported();
-    expect(Object.keys(data)).toEqual([
-      "format_version",
-      "exported_at",
-      "user",
-      "consents",
-      "teams",
-      "digest",
-      "tasks_created",
-      "tasks_assigned",
-      "tasks_from_my_messages",
-      "forms_in_progress",
-      "confirmations",
-      "messages",
-      "audit",
-    ]);
+    expect(Object.keys(data)).toEqual(EXPORT_SECTIONS);
     expect(data.format_version).toBe(1);
     expect(data.exported_at).toBe("2026-11-28T10:00:00.000Z");
     expect(data.user).toMatchObject({
