@@ -46,8 +46,11 @@ export function connectionTls(
   url: string,
   ca: string | undefined,
 ): { url: string; ssl: SslOption } {
+  // Not a URL (empty: postgres.js's defaults and PG* variables): nothing to take out.
+  if (!URL.canParse(url)) return { url, ssl: false };
   const parsed = new URL(url);
-  const mode = parsed.searchParams.get("sslmode") ?? "disable";
+  const mode = parsed.searchParams.get("sslmode");
+  if (mode === null) return { url, ssl: false };
   parsed.searchParams.delete("sslmode");
   const bare = parsed.toString();
   const trust = ca === undefined ? {} : { ca };
