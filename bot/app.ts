@@ -14,7 +14,7 @@ import { createInitDataValidator } from "./http/auth/init-data.ts";
 import { miniAppApi } from "./http/mini-app-api.ts";
 import { miniAppRoutes } from "./http/mini-app-static.ts";
 import { createHttpApp } from "./http/server.ts";
-import { WEBHOOK_PATH, webhookRoutes } from "./http/webhook.ts";
+import { ALLOWED_UPDATES, webhookRegistration, webhookRoutes } from "./http/webhook.ts";
 import { BackgroundWork } from "./lib/background.ts";
 import type { Clock } from "./lib/clock.ts";
 import { createDueTimer, type DueTimer } from "./lib/due-timer.ts";
@@ -86,14 +86,6 @@ export interface App {
   /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
   stop(): Promise<void>;
 }
-
-const ALLOWED_UPDATES = [
-  "message",
-  "edited_message",
-  "callback_query",
-  "chat_member",
-  "my_chat_member",
-] as const;
 
 /** Builds the bot, the HTTP server and the jobs from explicit dependencies. */
 export function createApp(deps: AppDeps): App {
@@ -253,14 +245,11 @@ export function createApp(deps: AppDeps): App {
               },
             })
           : Promise.resolve(true);
+        const hook = webhookRegistration(config.publicUrl ?? "", config.webhookSecret ?? "");
         // Settled together, so a failed attempt leaves no call behind to reject unobserved.
         const results = await Promise.allSettled([
           config.botMode === "webhook"
-            ? bot.api.setWebhook(`${config.publicUrl}${WEBHOOK_PATH}`, {
-                secret_token: config.webhookSecret ?? "",
-                allowed_updates: [...ALLOWED_UPDATES],
-                max_connections: 100,
-              })
+            ? bot.api.setWebhook(hook.url, hook.options)
             : bot.api.deleteWebhook(),
           commands,
           menu,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import type { RetentionRules } from "#db/retention";
+import { tlsSettingsProblem } from "#db/tls";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -23,6 +24,7 @@ const envSchema = z
     DATABASE_URL: z
       .url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })
       .optional(),
+    DATABASE_CA_FILE: z.string().min(1).optional(),
     DATABASE_WAIT_SECONDS: wholeNumber(0, 3600, 60),
     TELEGRAM_API_ROOT: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
@@ -126,6 +128,13 @@ const envSchema = z
     TRUST_PROXY: wholeNumber(0, 10, 0),
   })
   .superRefine((env, ctx) => {
+    const tlsProblem = env.DATABASE_URL
+      ? tlsSettingsProblem(env.DATABASE_URL, env.DATABASE_CA_FILE !== undefined)
+      : env.DATABASE_CA_FILE && "DATABASE_CA_FILE is set but DATABASE_URL is not";
+    if (tlsProblem) {
+      // The problem names its variables itself.
+      ctx.addIssue({ code: "custom", path: [], message: tlsProblem });
+    }
     if (env.RETENTION_MIN_DAYS > env.RETENTION_MAX_DAYS) {
       ctx.addIssue({
         code: "custom",
@@ -183,11 +192,14 @@ export const FILE_VARIABLES = [
   "REDIS_URL",
   "ENCRYPTION_KEYS",
   "HASH_SECRET",
+  "METRICS_TOKEN",
 ] as const;
 
 export interface Config {
   botToken: string;
   databaseUrl: string | undefined;
+  /** PEM of the CA that signs the database server's certificate (DATABASE_CA_FILE). */
+  databaseCa: string | undefined;
   /** How long the start waits for DATABASE_URL's server to answer (a compose start). */
   databaseWaitSeconds: number;
   telegramApiRoot: string;
@@ -248,12 +260,11 @@ export function loadConfig(
 ): Config {
   // Empty values in .env files mean "not set", as in most dotenv tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  Object.assign(present, readSecretFiles(present, readFile));
-  const parsed = envSchema.safeParse(present);
+  const parsed = envSchema.safeParse(resolveSecretFiles(present, readFile));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
-      const name = issue.path.join(".") || "environment";
-      return `${name} ${issue.message}`;
+      if (issue.path.length === 0) return issue.message;
+      return `${issue.path.join(".")} ${issue.message}`;
     });
     throw new ConfigError(`Invalid configuration: ${lines.join("; ")}`);
   }
@@ -261,6 +272,7 @@ export function loadConfig(
   return {
     botToken: e.BOT_TOKEN,
     databaseUrl: e.DATABASE_URL,
+    databaseCa: e.DATABASE_CA_FILE ? readCaFile(e.DATABASE_CA_FILE, readFile) : undefined,
     databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
     telegramApiRoot: e.TELEGRAM_API_ROOT,
     botMode: e.BOT_MODE,
@@ -293,26 +305,47 @@ export function loadConfig(
   };
 }
 
-/** The `*_FILE` variables' contents, without the trailing newline editors leave. */
-function readSecretFiles(
+/**
+ * The environment with each secret's `*_FILE` replaced by the file's content (without the
+ * trailing newline editors leave). Every reader of the environment goes through it, before
+ * validation, so a secret the schema does not know yet resolves the same way.
+ */
+export function resolveSecretFiles(
   env: Record<string, string | undefined>,
-  readFile: (path: string) => string,
-): Record<string, string> {
-  const values: Record<string, string> = {};
+  readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): Record<string, string | undefined> {
+  const resolved = { ...env };
   for (const name of FILE_VARIABLES) {
     const path = env[`${name}_FILE`];
     if (path === undefined) continue;
     if (env[name] !== undefined) {
       throw new ConfigError(`Invalid configuration: set ${name} or ${name}_FILE, not both`);
     }
-    try {
-      values[name] = readFile(path).replace(/\r?\n$/, "");
-    } catch {
-      // The path is the operator's own setting; the file's content never appears in a message.
-      throw new ConfigError(`Invalid configuration: ${name}_FILE cannot be read (${path})`);
-    }
+    resolved[name] = readOrThrow(`${name}_FILE`, path, readFile).replace(/\r?\n$/, "");
+    delete resolved[`${name}_FILE`];
   }
-  return values;
+  return resolved;
+}
+
+function readCaFile(path: string, readFile: (path: string) => string): string {
+  const pem = readOrThrow("DATABASE_CA_FILE", path, readFile);
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new ConfigError(
+      `Invalid configuration: DATABASE_CA_FILE is not a PEM certificate (${path})`,
+    );
+  }
+  return pem;
+}
+
+/** A file named by a variable; failing, one line with the variable, the path and why (never the content). */
+function readOrThrow(variable: string, path: string, readFile: (path: string) => string): string {
+  try {
+    return readFile(path);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    const why = typeof code === "string" ? `: ${code}` : "";
+    throw new ConfigError(`Invalid configuration: ${variable} cannot be read (${path}${why})`);
+  }
 }
 
 /**

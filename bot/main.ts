@@ -16,6 +16,7 @@ let database: OpenDatabase;
 try {
   database = await openDatabase({
     databaseUrl: config.databaseUrl,
+    databaseCa: config.databaseCa,
     dataDir: config.dataDir,
     waitSeconds: config.databaseWaitSeconds,
     log: {

@@ -1,4 +1,5 @@
 import postgres, { type Sql, type TransactionSql } from "postgres";
+import { connectionTls } from "./tls.ts";
 
 /** A query handle: the pool, or a transaction/savepoint opened on it. The caller decides. */
 export type Db = Sql | TransactionSql;
@@ -8,6 +9,8 @@ export interface SqlOptions {
   max?: number;
   /** Called for every statement sent: how tests and benchmarks count round trips. */
   onStatement?: (query: string) => void;
+  /** PEM of the CA that signs the server's certificate (DATABASE_CA_FILE), for sslmode=verify-*. */
+  ca?: string | undefined;
 }
 
 /**
@@ -15,7 +18,9 @@ export interface SqlOptions {
  * columns but stay below 2^53, and every serial id we issue does too.
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
-  return postgres(url, {
+  const tls = connectionTls(url, options.ca);
+  return postgres(tls.url, {
+    ssl: tls.ssl,
     max: options.max ?? 20,
     onnotice: () => {},
     // snake_case columns arrive as camelCase fields and sql(object) helpers map back.
@@ -41,7 +46,14 @@ function debugHook(onStatement: (query: string) => void) {
 
 /** Why no PostgreSQL answers at `url` within 2 s, or undefined when one does. */
 export async function whyUnreachable(url: string): Promise<string | undefined> {
-  const sql = postgres(url, { max: 1, connect_timeout: 2, fetch_types: false, onnotice: () => {} });
+  const tls = connectionTls(url, undefined);
+  const sql = postgres(tls.url, {
+    ssl: tls.ssl,
+    max: 1,
+    connect_timeout: 2,
+    fetch_types: false,
+    onnotice: () => {},
+  });
   try {
     await sql`select 1`;
     return undefined;

@@ -3,6 +3,7 @@ import postgres, { type Sql } from "postgres";
 import { createSql } from "./client.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
+import { connectionTls, explainTlsError, requiresTls, serverOffersTls } from "./tls.ts";
 
 export interface OpenDatabase {
   sql: Sql;
@@ -17,6 +18,8 @@ export interface OpenDatabase {
  */
 export async function openDatabase(options: {
   databaseUrl: string | undefined;
+  /** PEM of the CA for DATABASE_URL's sslmode=verify-* (DATABASE_CA_FILE). */
+  databaseCa?: string | undefined;
   dataDir: string;
   /** How long to wait for DATABASE_URL's server to answer before giving up. */
   waitSeconds?: number;
@@ -30,6 +33,7 @@ export async function openDatabase(options: {
   const { log } = options;
   if (options.databaseUrl) {
     await waitForDatabase(options.databaseUrl, {
+      ca: options.databaseCa,
       waitSeconds: options.waitSeconds ?? DATABASE_WAIT_SECONDS,
       log: (line) => (log.warn ?? log.info)(line),
       ...(options.wait ? { wait: options.wait } : {}),
@@ -40,7 +44,7 @@ export async function openDatabase(options: {
     ? undefined
     : await startEmbeddedPostgres(pgDir, (message) => log.debug(message));
   if (embedded) log.info(`embedded PostgreSQL started in ${pgDir}`);
-  const sql = createSql(options.databaseUrl ?? embedded?.url ?? "");
+  const sql = createSql(options.databaseUrl ?? embedded?.url ?? "", { ca: options.databaseCa });
   try {
     await migrate(sql, { log: (message) => log.info(message) });
   } catch (error) {
@@ -93,6 +97,8 @@ export class DatabaseUnreachable extends Error {
 export async function waitForDatabase(
   url: string,
   options: {
+    /** PEM of the CA for sslmode=verify-*. */
+    ca?: string | undefined;
     waitSeconds: number;
     log: (line: string) => void;
     wait?: (ms: number) => Promise<void>;
@@ -104,7 +110,7 @@ export async function waitForDatabase(
   const where = `cannot reach PostgreSQL at ${hostOf(url)} (DATABASE_URL)`;
   const deadline = now() + options.waitSeconds * 1000;
   for (let attempt = 0; ; attempt++) {
-    const problem = await probe(url);
+    const problem = await probe(url, options.ca);
     if (!problem) return;
     const left = deadline - now();
     if (!problem.transient) throw new DatabaseUnreachable(`${where}: ${problem.reason}`);
@@ -131,8 +137,18 @@ export function hostOf(url: string): string {
   }
 }
 
-async function probe(url: string): Promise<{ reason: string; transient: boolean } | undefined> {
-  const sql = postgres(url, { max: 1, connect_timeout: 5, fetch_types: false, onnotice: () => {} });
+async function probe(
+  url: string,
+  ca: string | undefined,
+): Promise<{ reason: string; transient: boolean } | undefined> {
+  const tls = connectionTls(url, ca);
+  const sql = postgres(tls.url, {
+    ssl: tls.ssl,
+    max: 1,
+    connect_timeout: 5,
+    fetch_types: false,
+    onnotice: () => {},
+  });
   try {
     await sql`select 1`;
     return undefined;
@@ -141,8 +157,20 @@ async function probe(url: string): Promise<{ reason: string; transient: boolean 
     const name = typeof code === "string" ? code : "unknown error";
     // A server's own answer (wrong password, no such database) names no secret; a network
     // error's message can quote the address, so only its code is kept.
-    const reason = error instanceof postgres.PostgresError ? `${error.message} (${name})` : name;
-    return { reason, transient: TRANSIENT.has(name) };
+    if (error instanceof postgres.PostgresError) {
+      return { reason: `${error.message} (${name})`, transient: TRANSIENT.has(name) };
+    }
+    const { hostname, port } = new URL(url);
+    const tlsReason = explainTlsError(name, hostname);
+    if (tlsReason) return { reason: tlsReason, transient: false };
+    if (requiresTls(url) && (await serverOffersTls(hostname, Number(port || 5432))) === false) {
+      const mode = new URL(url).searchParams.get("sslmode");
+      return {
+        reason: `the server does not offer TLS, which sslmode=${mode} asks for`,
+        transient: false,
+      };
+    }
+    return { reason: name, transient: TRANSIENT.has(name) };
   } finally {
     await sql.end({ timeout: 0 });
   }

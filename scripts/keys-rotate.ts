@@ -17,6 +17,7 @@ const secrets = await resolveSecrets(config, (message) => log.warn(message));
 const vault = createVault(secrets.encryptionKeys, secrets.hashSecret);
 const database = await openDatabase({
   databaseUrl: config.databaseUrl,
+  databaseCa: config.databaseCa,
   dataDir: config.dataDir,
   log: { info: () => {}, debug: () => {} },
 });

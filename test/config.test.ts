@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CONFIG_VARIABLES, FILE_VARIABLES, loadConfig } from "#bot/config";
+import { CONFIG_VARIABLES, FILE_VARIABLES, loadConfig, resolveSecretFiles } from "#bot/config";
 
 const token = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ_abc";
 const key32 = Buffer.alloc(32, 5).toString("base64");
@@ -191,13 +191,98 @@ describe("secrets from files", () => {
       }
     })();
     expect(error?.message).toBe(
-      "Invalid configuration: HASH_SECRET_FILE cannot be read (/nowhere/hash)",
+      "Invalid configuration: HASH_SECRET_FILE cannot be read (/nowhere/hash: ENOENT)",
+    );
+  });
+
+  it("reads every secret from a file, METRICS_TOKEN included, and refuses each set both ways", () => {
+    const names = [
+      "BOT_TOKEN",
+      "WEBHOOK_SECRET",
+      "ENCRYPTION_KEYS",
+      "HASH_SECRET",
+      "DATABASE_URL",
+      "REDIS_URL",
+      "METRICS_TOKEN",
+    ];
+    expect([...FILE_VARIABLES].sort()).toEqual([...names].sort());
+    for (const name of names) {
+      const env = { [`${name}_FILE`]: `/run/secrets/${name}` };
+      expect(resolveSecretFiles(env, (path) => `from ${path}\n`)).toEqual({
+        [name]: `from /run/secrets/${name}`,
+      });
+      expect(() => resolveSecretFiles({ ...env, [name]: "x" }, () => "y")).toThrow(
+        `set ${name} or ${name}_FILE, not both`,
+      );
+    }
+  });
+
+  it("says why a file cannot be read, in one line without its content", () => {
+    const dir = mkdtempSync(join(tmpdir(), "tt-config-"));
+    expect(() => loadConfig({ BOT_TOKEN_FILE: dir })).toThrow(
+      `Invalid configuration: BOT_TOKEN_FILE cannot be read (${dir}: EISDIR)`,
     );
   });
 
   it("checks a file's value like the variable's", () => {
     expect(() => loadConfig({ BOT_TOKEN_FILE: "/run/secrets/token" }, () => "not-a-token")).toThrow(
       /^Invalid configuration: BOT_TOKEN must look like/,
+    );
+  });
+});
+
+describe("the database's TLS settings", () => {
+  const ca = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  const db = (query: string) => `postgres://u:p@db.example.org:5432/tasks${query}`;
+
+  it("reads the CA file for sslmode=verify-full and verify-ca", () => {
+    for (const mode of ["verify-full", "verify-ca"]) {
+      const config = loadConfig(
+        { BOT_TOKEN: token, DATABASE_URL: db(`?sslmode=${mode}`), DATABASE_CA_FILE: "/ca.pem" },
+        () => ca,
+      );
+      expect(config.databaseCa).toBe(ca);
+    }
+    expect(loadConfig({ BOT_TOKEN: token, DATABASE_URL: db("?sslmode=require") }).databaseCa).toBe(
+      undefined,
+    );
+  });
+
+  it.each([
+    [
+      { DATABASE_URL: db("?sslmode=verify_full") },
+      "DATABASE_URL has sslmode=verify_full; use one of disable, prefer, require, verify-ca, verify-full",
+    ],
+    [
+      { DATABASE_URL: db("?sslmode=require"), DATABASE_CA_FILE: "/ca.pem" },
+      "DATABASE_CA_FILE is set but DATABASE_URL has sslmode=require: add sslmode=verify-full (or verify-ca) to use it",
+    ],
+    [
+      { DATABASE_URL: db(""), DATABASE_CA_FILE: "/ca.pem" },
+      "DATABASE_CA_FILE is set but DATABASE_URL has no sslmode",
+    ],
+    [{ DATABASE_CA_FILE: "/ca.pem" }, "DATABASE_CA_FILE is set but DATABASE_URL is not"],
+    [
+      { DATABASE_URL: db("?sslmode=verify-full&sslrootcert=/ca.pem") },
+      "DATABASE_URL has sslrootcert: give the CA file as DATABASE_CA_FILE instead",
+    ],
+  ])("refuses settings that cannot work, in one line: %j", (env, message) => {
+    expect(() => loadConfig({ BOT_TOKEN: token, ...env }, () => ca)).toThrow(
+      `Invalid configuration: ${message}`,
+    );
+  });
+
+  it("refuses a CA file that is not a PEM certificate, or cannot be read", () => {
+    const env = {
+      BOT_TOKEN: token,
+      DATABASE_URL: db("?sslmode=verify-full"),
+      DATABASE_CA_FILE: "/ca.pem",
+    };
+    expect(() => loadConfig(env, () => "secret-looking text")).toThrow(
+      "Invalid configuration: DATABASE_CA_FILE is not a PEM certificate (/ca.pem)",
+    );
+    expect(() => loadConfig({ ...env, DATABASE_CA_FILE: "/nowhere/ca.pem" })).toThrow(
+      "Invalid configuration: DATABASE_CA_FILE cannot be read (/nowhere/ca.pem: ENOENT)",
     );
   });
 });

@@ -7,6 +7,30 @@ import type { BotContext } from "#bot/telegram/context";
 import { limitBody } from "./body-limit.ts";
 
 export const WEBHOOK_PATH = "/telegram/webhook";
+
+/** The update types the bot handles: what polling asks for and what the webhook is sent. */
+export const ALLOWED_UPDATES = [
+  "message",
+  "edited_message",
+  "callback_query",
+  "chat_member",
+  "my_chat_member",
+] as const;
+
+/** Telegram's most: deliveries for different chats are handled side by side. */
+export const WEBHOOK_MAX_CONNECTIONS = 100;
+
+/** setWebhook's arguments, the same for the service's start and `npm run webhook set`. */
+export function webhookRegistration(publicUrl: string, secret: string) {
+  return {
+    url: `${publicUrl}${WEBHOOK_PATH}`,
+    options: {
+      secret_token: secret,
+      allowed_updates: [...ALLOWED_UPDATES],
+      max_connections: WEBHOOK_MAX_CONNECTIONS,
+    },
+  };
+}
 const SECRET_HEADER = "x-telegram-bot-api-secret-token";
 
 /** Compares in constant time so the secret cannot be guessed byte by byte. */

@@ -104,6 +104,8 @@ export interface FakeTelegram {
   setChatMember(chatId: number, userId: number, status: ChatMemberStatus): void;
   waitForCalls(predicate: (calls: ApiCall[]) => boolean, timeoutMs?: number): Promise<void>;
   pushUpdate(update: unknown): void;
+  /** Telegram could not deliver to the webhook: getWebhookInfo reports it, dated now. */
+  webhookDeliveryFailed(message: string): void;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,48 @@ interface OpenPoll {
   answer(updates: unknown[]): void;
 }
 
+interface Webhook {
+  url: string;
+  maxConnections: number;
+  allowedUpdates: string[] | undefined;
+  lastError?: { date: number; message: string };
+}
+
+const NO_WEBHOOK: Webhook = { url: "", maxConnections: 40, allowedUpdates: undefined };
+
+/** setWebhook's rules: an https URL (empty removes it), the secret's charset, 1-100 connections. */
+function checkWebhook(payload: Record<string, unknown>): Webhook | string {
+  const url = stringOrUndefined(payload.url);
+  if (url === undefined) return 'Bad Request: parameter "url" is required';
+  if (url !== "" && !/^https:\/\/[^/\s]+/.test(url)) {
+    return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook";
+  }
+  const secret = payload.secret_token;
+  if (
+    secret !== undefined &&
+    !(typeof secret === "string" && /^[A-Za-z0-9_-]{1,256}$/.test(secret))
+  ) {
+    return "Bad Request: secret token contains unallowed characters";
+  }
+  const connections = payload.max_connections ?? 40;
+  if (
+    typeof connections !== "number" ||
+    !Number.isInteger(connections) ||
+    connections < 1 ||
+    connections > 100
+  ) {
+    return "Bad Request: bad webhook: max_connections must be between 1 and 100";
+  }
+  const allowed = payload.allowed_updates;
+  if (
+    allowed !== undefined &&
+    !(Array.isArray(allowed) && allowed.every((t) => typeof t === "string"))
+  ) {
+    return "Bad Request: can't parse allowed_updates";
+  }
+  return { url, maxConnections: connections, allowedUpdates: allowed as string[] | undefined };
+}
+
 const FIRST_MESSAGE_ID = 1000;
 const LONG_POLL_CAP_MS = 1000;
 const TEXT_METHODS = new Set(["sendMessage", "editMessageText", "sendDocument"]);
@@ -182,7 +226,7 @@ export async function startFakeTelegram(
   let contents = new Map<string, ParsedText>();
   let members = new Map<string, ChatMemberStatus>();
   let queuedUpdates: unknown[] = [];
-  let webhookUrl = "";
+  let webhook: Webhook = NO_WEBHOOK;
 
   /** Answers made by failNext, so the call they answer can say so. */
   const injectedAnswers = new WeakSet<ApiResponse>();
@@ -251,18 +295,34 @@ export async function startFakeTelegram(
       case "setChatMenuButton":
       case "deleteMessage":
         return ok(true);
-      case "setWebhook":
-        webhookUrl = stringOrUndefined(payload.url) ?? "";
+      case "setWebhook": {
+        const set = checkWebhook(payload);
+        if (typeof set === "string") return { ok: false, error_code: 400, description: set };
+        webhook = set;
+        if (payload.drop_pending_updates === true) queuedUpdates = [];
         return ok(true);
+      }
       case "deleteWebhook":
-        webhookUrl = "";
+        webhook = NO_WEBHOOK;
         if (payload.drop_pending_updates === true) queuedUpdates = [];
         return ok(true);
       case "getWebhookInfo":
         return ok({
-          url: webhookUrl,
+          url: webhook.url,
           has_custom_certificate: false,
           pending_update_count: queuedUpdates.length,
+          ...(webhook.url === ""
+            ? {}
+            : {
+                max_connections: webhook.maxConnections,
+                ...(webhook.allowedUpdates ? { allowed_updates: webhook.allowedUpdates } : {}),
+              }),
+          ...(webhook.lastError
+            ? {
+                last_error_date: webhook.lastError.date,
+                last_error_message: webhook.lastError.message,
+              }
+            : {}),
         });
       case "getChatMember":
         return ok(
@@ -497,6 +557,9 @@ export async function startFakeTelegram(
         }, timeoutMs);
         listeners.add(check);
       }),
+    webhookDeliveryFailed: (message) => {
+      webhook = { ...webhook, lastError: { date: unixNow(), message } };
+    },
     pushUpdate: (update) => {
       queuedUpdates.push(update);
       queuedUpdates.sort((a, b) => updateIdOf(a) - updateIdOf(b));
