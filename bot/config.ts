@@ -124,6 +124,13 @@ const envSchema = z
     API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 120),
     API_AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 100_000, 30),
     TRUST_PROXY: wholeNumber(0, 10, 0),
+    METRICS_TOKEN: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._~+/-]{16,256}=*$/,
+        "must be 16-256 characters of A-Z a-z 0-9 - . _ ~ + / (make one with: openssl rand -hex 32)",
+      )
+      .optional(),
   })
   .superRefine((env, ctx) => {
     if (env.RETENTION_MIN_DAYS > env.RETENTION_MAX_DAYS) {
@@ -220,6 +227,8 @@ export interface Config {
   apiAuthFailuresPerMinute: number;
   /** Proxy hops in front of the service whose X-Forwarded-For entries are believed. */
   trustProxy: number;
+  /** Bearer token that /metrics asks for; undefined: /metrics is not served. */
+  metricsToken: string | undefined;
 }
 
 function originOf(url: string): string | undefined {
@@ -290,6 +299,7 @@ export function loadConfig(
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     apiAuthFailuresPerMinute: e.API_AUTH_FAILURES_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
