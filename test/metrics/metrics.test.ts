@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it, vi } from "vitest";
 import { queuedCount } from "#db/outbox";
 import { apiClient, initDataFor } from "#test/helpers/api";
@@ -270,5 +271,34 @@ describe("the metrics after a realistic session", () => {
     expect(total(samples, "tasktracker_outbox_depth")).toBe(await queuedCount(h.sql));
     expect(total(samples, "tasktracker_outbox_depth")).toBeGreaterThanOrEqual(2);
     expect(total(samples, "tasktracker_outbox_oldest_age_seconds")).toBe(90);
+  });
+});
+
+describe("the metrics' documentation", () => {
+  it("names in docs/operations.md and the Grafana dashboard only metrics the service serves", async () => {
+    const response = await h.bot.app.http.request("/metrics", {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    // Every metric is declared by a TYPE line, with values or not yet.
+    const declared = [...(await response.text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)];
+    const served = new Set(
+      declared.flatMap(([, name, type]) =>
+        type === "histogram" ? [`${name}_bucket`, `${name}_sum`, `${name}_count`, name] : [name],
+      ),
+    );
+    for (const file of ["../../docs/operations.md", "../../docs/grafana-dashboard.json"]) {
+      const text = readFileSync(new URL(file, import.meta.url), "utf8");
+      // A name ending in _ is a family written as tasktracker_process_*.
+      const named = new Set(
+        [...text.matchAll(/tasktracker_[a-z0-9_]+/g)]
+          .map((match) => match[0])
+          .filter((name) => !name.endsWith("_")),
+      );
+      expect(named.size, file).toBeGreaterThan(10);
+      expect(
+        [...named].filter((name) => !served.has(name ?? "")),
+        file,
+      ).toEqual([]);
+    }
   });
 });
