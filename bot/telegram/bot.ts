@@ -92,7 +92,7 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
 }
 
 /**
- * The bot, its middleware in order: services → rate limit → per-chat order, where chatter
+ * The bot, its middleware in order: metrics → services → rate limit → per-chat order, where chatter
  * leaves for batched ingest → exactly-once transaction → who is who → recording consented messages → conversations →
  * features.
  */
