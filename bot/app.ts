@@ -5,6 +5,7 @@ import type { UserFromGetMe } from "grammy/types";
 import type { Hono } from "hono";
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
+import { outboxBacklog } from "#db/outbox";
 import type { Secrets } from "#db/secrets";
 import { sealLegacyTaskTexts } from "#db/task-texts";
 import { createVault, type Vault } from "#db/vault";
@@ -28,6 +29,11 @@ import {
 } from "./lib/rate-limit.ts";
 import type { RetentionSettings } from "./lib/retention-settings.ts";
 import { type Scheduler, startJobs } from "./lib/schedule.ts";
+import { countRequests, metricsRoutes } from "./metrics/http.ts";
+import { countConnections } from "./metrics/pool.ts";
+import { countRefusals } from "./metrics/rate-limits.ts";
+import { createMetrics, type Metrics } from "./metrics/registry.ts";
+import { countTelegramCalls } from "./metrics/telegram-calls.ts";
 import type { SendLimits } from "./outbox/budgets.ts";
 import { createOutboxSender, type OutboxSender } from "./outbox/sender.ts";
 import { type PeopleChanges, peopleChanges } from "./people/changes.ts";
@@ -85,11 +91,24 @@ export interface App {
   start(): Promise<{ port: number }>;
   /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
   stop(): Promise<void>;
+  /** This app's metrics (its own registry), served at /metrics when METRICS_TOKEN is set. */
+  metrics: Metrics;
 }
+
+/** The outbox's depth is counted up to this, so a scrape stays cheap however long the queue. */
+const OUTBOX_DEPTH_CAP = 100_000;
 
 /** Builds the bot, the HTTP server and the jobs from explicit dependencies. */
 export function createApp(deps: AppDeps): App {
-  const { config, sql, clock, log } = deps;
+  const { config, clock, log } = deps;
+  const metrics = createMetrics({
+    clock,
+    log,
+    poolSize: deps.sql.options.max,
+    outboxBacklog: () => outboxBacklog(deps.sql, OUTBOX_DEPTH_CAP),
+  });
+  // Everything below uses the pool through this handle, which counts the connections held.
+  const sql = countConnections(deps.sql, metrics);
   // Shared counters let several instances enforce one limit per user. ioredis is loaded
   // only when configured (it costs ~130 ms of start-up), so the store connects in start().
   let redis: Redis | undefined;
@@ -136,6 +155,7 @@ export function createApp(deps: AppDeps): App {
     rateLimit,
     throttle: deps.throttle ?? true,
     maxUpdatesInFlight: deps.maxUpdatesInFlight ?? 16,
+    metrics,
   });
   const webhookUpdates = new Set<Promise<void>>();
   const webhook = config.botMode === "webhook" && config.webhookSecret;
@@ -155,14 +175,19 @@ export function createApp(deps: AppDeps): App {
       validate: createInitDataValidator(config.botToken, {
         maxAgeSeconds: config.initDataMaxAgeSeconds,
       }),
-      perUser: createRateLimiter(sharedStore, {
-        limit: config.apiRateLimitPerMinute,
-        windowMs: MINUTE,
-      }),
-      failuresPerIp: createRateLimiter(sharedStore, {
-        limit: config.apiAuthFailuresPerMinute,
-        windowMs: MINUTE,
-      }),
+      perUser: countRefusals(
+        createRateLimiter(sharedStore, { limit: config.apiRateLimitPerMinute, windowMs: MINUTE }),
+        metrics,
+        "api_requests",
+      ),
+      failuresPerIp: countRefusals(
+        createRateLimiter(sharedStore, {
+          limit: config.apiAuthFailuresPerMinute,
+          windowMs: MINUTE,
+        }),
+        metrics,
+        "api_auth_failures",
+      ),
       trustedProxies: config.trustProxy,
     },
   });
@@ -177,17 +202,21 @@ export function createApp(deps: AppDeps): App {
         ...(deps.miniAppDist ? { dist: deps.miniAppDist } : {}),
       }),
       ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
+      ...(config.metricsToken ? [metricsRoutes(metrics.registry, config.metricsToken)] : []),
     ],
     {
       https: config.publicUrl?.startsWith("https://") ?? false,
       waitingFor: () => (reachingTelegram ? "the Bot API has not been reached yet" : undefined),
+      countRequests: countRequests(metrics),
     },
   );
 
   // Its own client, without auto-retry and throttle: the sender paces and retries per chat.
+  const outboxApi = new Api(config.botToken, { apiRoot: config.telegramApiRoot });
+  outboxApi.config.use(countTelegramCalls(metrics, "outbox"));
   const outbox = createOutboxSender({
     ...services,
-    api: new Api(config.botToken, { apiRoot: config.telegramApiRoot }),
+    api: outboxApi,
     ...(deps.outboxLimits ? { limits: deps.outboxLimits } : {}),
   });
 
@@ -199,8 +228,8 @@ export function createApp(deps: AppDeps): App {
     ...services,
     botUsername: () => (bot.isInited() ? bot.botInfo.username : null),
   };
-  const reminderTimer = createDueTimer(reminderWork(reminders), { clock, log });
-  const digestTimer = createDueTimer(digestWork(reminders), { clock, log });
+  const reminderTimer = createDueTimer(reminderWork(reminders, metrics.jobs), { clock, log });
+  const digestTimer = createDueTimer(digestWork(reminders, metrics.jobs), { clock, log });
   return {
     bot,
     http,
@@ -212,6 +241,7 @@ export function createApp(deps: AppDeps): App {
     deliverDigests: () => deliverDueDigests(reminders),
     reminderTimer,
     digestTimer,
+    metrics,
     async start() {
       // Before anything reads a task: texts an older version stored in plain get sealed.
       const sealed = await sealLegacyTaskTexts(sql, services.vault);
@@ -269,7 +299,9 @@ export function createApp(deps: AppDeps): App {
         runner = run(bot, { runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] } } });
       }
       jobs = startJobs(
-        retention.purgeIntervalMinutes > 0 ? [purgeJob({ sql, clock, log, retention })] : [],
+        retention.purgeIntervalMinutes > 0
+          ? [purgeJob({ sql, clock, log, retention }, metrics.jobs)]
+          : [],
         log,
       );
       await reminderTimer.start();

@@ -126,6 +126,13 @@ const envSchema = z
     API_RATE_LIMIT_PER_MINUTE: wholeNumber(1, 1_000_000, 120),
     API_AUTH_FAILURES_PER_MINUTE: wholeNumber(1, 100_000, 30),
     TRUST_PROXY: wholeNumber(0, 10, 0),
+    METRICS_TOKEN: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9._~+/-]{16,256}=*$/,
+        "must be 16-256 characters of A-Z a-z 0-9 - . _ ~ + / (make one with: openssl rand -hex 32)",
+      )
+      .optional(),
   })
   .superRefine((env, ctx) => {
     const tlsProblem = env.DATABASE_URL
@@ -232,6 +239,8 @@ export interface Config {
   apiAuthFailuresPerMinute: number;
   /** Proxy hops in front of the service whose X-Forwarded-For entries are believed. */
   trustProxy: number;
+  /** Bearer token that /metrics asks for; undefined: /metrics is not served. */
+  metricsToken: string | undefined;
 }
 
 function originOf(url: string): string | undefined {
@@ -302,6 +311,7 @@ export function loadConfig(
     apiRateLimitPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     apiAuthFailuresPerMinute: e.API_AUTH_FAILURES_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 

@@ -206,6 +206,21 @@ export async function queuedCount(db: Db): Promise<number> {
   return row?.count ?? 0;
 }
 
+/**
+ * The outbox's backlog for the metrics, in one statement that stays cheap however long the
+ * queue grows: the count stops at `cap`, the oldest row is the first of the primary key.
+ */
+export async function outboxBacklog(
+  db: Db,
+  cap: number,
+): Promise<{ depth: number; oldestAt: Date | null }> {
+  const [row] = await db<{ depth: number; oldestAt: Date | null }[]>`
+    select
+      (select count(*)::int from (select 1 from outbox limit ${cap}) as capped) as depth,
+      (select created_at from outbox order by id limit 1) as oldest_at`;
+  return { depth: row?.depth ?? 0, oldestAt: row?.oldestAt ?? null };
+}
+
 /** Wakes `onQueued` whenever a transaction that queued calls commits, on any instance. */
 export function listenForQueued(sql: Sql, onQueued: () => void): Promise<() => Promise<void>> {
   return listenTo(sql, "outbox", onQueued);

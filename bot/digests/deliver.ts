@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { DueWork } from "#bot/lib/due-timer";
+import { type JobMeter, metered } from "#bot/lib/job-meter";
 import type { Logger } from "#bot/lib/logger";
 import { type OutgoingCall, queueMessages } from "#bot/outbox/queue";
 import { composeDigest } from "./compose.ts";
@@ -62,11 +63,16 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
 }
 
 /** Digests for the due timer: run at the earliest one's time, woken when one is set or moved. */
-export function digestWork(deps: DigestDeps): DueWork {
+export function digestWork(deps: DigestDeps, meter?: JobMeter): DueWork {
   return {
     name: "digests",
     async run() {
-      const queued = await deliverDueDigests(deps);
+      const queued = await metered(
+        meter,
+        "digests",
+        () => deliverDueDigests(deps),
+        (count) => ({ queued: count }),
+      );
       if (queued > 0) deps.log.info({ queued }, "digests queued");
     },
     nextDue: () => nextDigestDue(deps.sql, deps.clock.now()),

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Hono } from "hono";
+import { Hono, type MiddlewareHandler } from "hono";
 import { requestId } from "hono/request-id";
 import type { Sql } from "postgres";
 import { DomainError } from "#bot/lib/errors";
@@ -25,6 +25,8 @@ export interface HttpOptions {
   https: boolean;
   /** What the service still waits for before it can serve (undefined: nothing). */
   waitingFor?: () => string | undefined;
+  /** Counts and times every request (the metrics); first, so it sees every answer. */
+  countRequests?: MiddlewareHandler;
 }
 
 /**
@@ -42,6 +44,7 @@ export function createHttpApp(
   // this process's random prefix and a counter, unique without a random UUID per request.
   const prefix = randomBytes(9).toString("base64url");
   let requests = 0;
+  if (options.countRequests) app.use(options.countRequests);
   app.use(
     requestId({
       headerName: "X-Request-Id",

@@ -244,7 +244,11 @@ export function ingestChatterInBatches(
     if (!chatter) return lanes.interactive(String(key), next);
     return lanes.chatter(
       String(key),
-      () => batcherOf(chatter.team.id).add(chatter),
+      async () => {
+        const outcome = await batcherOf(chatter.team.id).add(chatter);
+        if (outcome !== "diverted") ctx.outcome = outcome === "stored" ? "batched" : "duplicate";
+        return outcome;
+      },
       () => next(),
     );
   };

@@ -2,6 +2,7 @@ import { InlineKeyboard } from "grammy";
 import type { Sql } from "postgres";
 import type { Clock } from "#bot/lib/clock";
 import type { DueWork } from "#bot/lib/due-timer";
+import { type JobMeter, metered } from "#bot/lib/job-meter";
 import type { Logger } from "#bot/lib/logger";
 import { type OutgoingCall, queueMessages } from "#bot/outbox/queue";
 import { encodeTaskAction } from "#bot/tasks/callbacks";
@@ -96,11 +97,16 @@ async function decideOne(
 }
 
 /** Reminders for the due timer: run at the earliest pending one, woken when one is added or moved. */
-export function reminderWork(deps: DeliveryDeps): DueWork {
+export function reminderWork(deps: DeliveryDeps, meter?: JobMeter): DueWork {
   return {
     name: "reminders",
     async run() {
-      const counts = await deliverDueReminders(deps);
+      const counts = await metered(
+        meter,
+        "reminders",
+        () => deliverDueReminders(deps),
+        (done) => ({ ...done }),
+      );
       if (counts.queued + counts.dropped + counts.skipped + counts.postponed > 0) {
         deps.log.info(counts, "reminders delivered");
       }

@@ -6,6 +6,9 @@ import { ADMIN_ONLY_IN_GROUPS, digestCommands, digestsFeature } from "#bot/diges
 import { ingestChatterInBatches } from "#bot/ingest/pipeline";
 import { DomainError } from "#bot/lib/errors";
 import { describeError } from "#bot/lib/logger";
+import type { Metrics } from "#bot/metrics/registry";
+import { countTelegramCalls } from "#bot/metrics/telegram-calls";
+import { countUpdates } from "#bot/metrics/updates";
 import { privacyCommands, privacyFeature } from "#bot/privacy/commands";
 import { askAgainOnNewNotice } from "#bot/privacy/consent-commands";
 import { recordMessages } from "#bot/privacy/record";
@@ -44,6 +47,8 @@ export interface BotOptions {
   rateLimit: RateLimit;
   throttle: boolean;
   maxUpdatesInFlight: number;
+  /** Counts updates and Bot API calls (the app's registry). */
+  metrics: Metrics;
 }
 
 /** Every command of every capability, for /help and Telegram's command menu. */
@@ -87,7 +92,7 @@ async function reportHandlerError(ctx: BotContext, error: unknown): Promise<void
 }
 
 /**
- * The bot, its middleware in order: services → rate limit → per-chat order, where chatter
+ * The bot, its middleware in order: metrics → services → rate limit → per-chat order, where chatter
  * leaves for batched ingest → exactly-once transaction → who is who → recording consented messages → conversations →
  * features.
  */
@@ -97,8 +102,12 @@ export function createBot(options: BotOptions): Bot<BotContext> {
     client: { apiRoot: options.apiRoot },
     ...(options.botInfo ? { botInfo: options.botInfo } : {}),
   });
+  // First, so it sits closest to the wire: every attempt is counted, each retry too.
+  bot.api.config.use(countTelegramCalls(options.metrics, "direct"));
   configureOutgoing(bot.api, services.sql, services.clock, { throttle: options.throttle });
 
+  const counted = countUpdates(options.metrics);
+  bot.use(counted.first);
   bot.use((ctx, next) => {
     ctx.services = services;
     return next();
@@ -120,6 +129,7 @@ export function createBot(options: BotOptions): Bot<BotContext> {
       },
     }),
   );
+  bot.use(counted.passedRateLimit);
   const known = knownPeople(services.people);
   // Chatter is written in batches and leaves here; the rest goes on in its chat's order.
   bot.use(

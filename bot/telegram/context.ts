@@ -64,5 +64,18 @@ export interface UpdateScope {
   senderStatus?: ChatMember["status"];
 }
 
-export type BaseContext = Context & { services: Services } & UpdateScope;
+/**
+ * What became of an update, told by the pipeline's stages for the metrics: handled, batched
+ * (group chatter written in a batch), duplicate, rate_limited, failed (its handler failed and
+ * it was answered with an apology) or error (not processed: Telegram delivers it again).
+ */
+export type UpdateOutcome =
+  | "handled"
+  | "batched"
+  | "duplicate"
+  | "rate_limited"
+  | "failed"
+  | "error";
+
+export type BaseContext = Context & { services: Services; outcome?: UpdateOutcome } & UpdateScope;
 export type BotContext = ConversationFlavor<BaseContext>;

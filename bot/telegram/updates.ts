@@ -76,9 +76,11 @@ async function processOnce(
       await onError(ctx, error);
       await calls.flush(tx);
     });
+    ctx.outcome = "failed";
   }
   const answers = calls.close();
   if (!fresh) {
+    ctx.outcome = "duplicate";
     ctx.services.log.debug({ updateId: ctx.update.update_id }, "duplicate update dropped");
     return [];
   }
