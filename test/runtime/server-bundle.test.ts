@@ -121,6 +121,22 @@ describe("the compiled service (dist/main.js)", () => {
   });
 });
 
+describe("npm run keys:rotate in the image (node dist/keys-rotate.js)", () => {
+  it("re-seals with plain node on the service's database", async () => {
+    const { stdout } = await promisify(execFile)(NODE, [join(root, "dist/keys-rotate.js")], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? "",
+        BOT_TOKEN: TEST_BOT_TOKEN,
+        DATABASE_URL: db.url,
+        ENCRYPTION_KEYS: base64(TEST_SECRETS.encryptionKeys[0] as Buffer),
+        HASH_SECRET: base64(TEST_SECRETS.hashSecret),
+      },
+    });
+    expect(stdout).toContain("Every value is now sealed by the first key");
+  });
+});
+
 describe("a production install (npm ci --omit=dev --omit=optional)", () => {
   it("has no embedded PostgreSQL and says so in one line when DATABASE_URL is unset", async () => {
     const production = await mkdtemp(join(tmpdir(), "task-tracker-production-"));
