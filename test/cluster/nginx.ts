@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { existsSync } from "node:fs";
 import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -31,6 +32,8 @@ export interface ProxiedRequest {
 }
 
 const run = promisify(execFile);
+/** Debian's package puts it in /usr/sbin, outside a non-root PATH. */
+const NGINX = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : "nginx";
 
 export async function startNginx(upstreamPorts: readonly number[]): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), "task-tracker-nginx-"));
@@ -62,10 +65,13 @@ export async function startNginx(upstreamPorts: readonly number[]): Promise<Ngin
     const port = await closedPort();
     const conf = join(dir, "nginx.conf");
     await writeFile(conf, nginxConf({ dir, port, cert, key, upstreamPorts }));
-    child = spawn("nginx", ["-p", dir, "-c", conf, "-e", join(dir, "error.log")], {
+    child = spawn(NGINX, ["-p", dir, "-c", conf, "-e", join(dir, "error.log")], {
       stdio: ["ignore", "ignore", "pipe"],
     });
     const stderr: string[] = [];
+    child.on("error", (error) => {
+      stderr.push(`${error.message} (install Debian's nginx: apt-get install nginx)`);
+    });
     child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
     await untilListening(port, child, () => stderr.join(""));
     const started = child;
@@ -147,7 +153,8 @@ ${servers}
 /** Tries the port until nginx accepts connections; fails at once if nginx exits. */
 async function untilListening(port: number, child: ChildProcess, stderr: () => string) {
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited before listening: ${stderr()}`);
+    const failed = child.exitCode !== null || child.pid === undefined;
+    if (failed) throw new Error(`nginx did not start: ${stderr()}`);
     const socket = connect(port, "127.0.0.1");
     const up = await new Promise<boolean>((resolve) => {
       socket.once("connect", () => resolve(true));
