@@ -192,7 +192,14 @@ export function createApp(deps: AppDeps): App {
         ...(deps.miniAppDist ? { dist: deps.miniAppDist } : {}),
       }),
       ...(webhook
-        ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates, () => !stopping)]
+        ? [
+            webhookRoutes(
+              bot,
+              config.webhookSecret ?? "",
+              webhookUpdates,
+              () => !stopping && !reachingTelegram,
+            ),
+          ]
         : []),
     ],
     {

@@ -264,6 +264,41 @@ describe("reaching Telegram at start", () => {
     }
   });
 
+  it("hands deliveries back with 503 until the Bot API is reached (another instance takes them)", async () => {
+    telegram.clear();
+    const unreachable = await closedPort();
+    const waiting = pausedWaits();
+    const secret = "not_ready_secret";
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: {
+        BOT_MODE: "webhook",
+        PUBLIC_URL: "https://x.org",
+        WEBHOOK_SECRET: secret,
+        PORT: "0",
+        TELEGRAM_API_ROOT: `http://127.0.0.1:${unreachable}`,
+      },
+      wait: waiting.wait,
+    });
+    const started = app.start();
+    const user = { ...alice, id: 8_000_004 };
+    try {
+      await waiting.first;
+      const delivery = await app.http.request("/telegram/webhook", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+        body: JSON.stringify(makeUpdates().privateText(user, "/newtask Too early")),
+      });
+      expect(delivery.status).toBe(503);
+    } finally {
+      waiting.abort();
+      await expect(started).rejects.toThrow("stopped by the test");
+      await app.stop();
+    }
+    expect(await storedTasks(db.sql, (sql) => sql`creator_id = ${user.id}`)).toEqual([]);
+  });
+
   it("retries with a growing delay until the Bot API answers, then is ready", async () => {
     telegram.clear();
     const root = await closedPort();
