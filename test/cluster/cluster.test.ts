@@ -260,8 +260,9 @@ describe("an instance killed (SIGKILL) under load", () => {
   it(
     "loses no update: Telegram delivers again what went unanswered, and each effect is there once",
     async () => {
-      // Updates of these chats wait on their chat's lock, held here: in flight when A dies.
+      // Updates of these chats wait inside A on their chat's lock, held here, when A dies.
       const stuck = range(8).map(groupChat);
+      const toA = new TelegramWebhook(`http://127.0.0.1:${a.port}`, SECRET);
       const holder = await db.sql.reserve();
       let released = false;
       const release = async () => {
@@ -277,8 +278,9 @@ describe("an instance killed (SIGKILL) under load", () => {
           await holder`select pg_advisory_lock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(chat.id)}))`;
         }
         const stuckSent = stuck.map((_, c) => [title("stuck", c, 0)]);
+        // Telegram's connections to A: what they carry is delivered again through nginx.
         const stuckDeliveries = stuck.map((chat, c) =>
-          telegram.deliver(newTask(chat, stuckSent[c]?.[0] ?? "")),
+          telegram.deliverFirstThrough(toA, newTask(chat, stuckSent[c]?.[0] ?? "")),
         );
         const busy = range(8).map(groupChat);
         const busySent = busy.map((_, c) => range(8).map((n) => title("load", c, n)));
@@ -305,13 +307,11 @@ describe("an instance killed (SIGKILL) under load", () => {
           expect([...new Set(cards)]).toEqual(expected);
           expect(cards.length).toBeLessThanOrEqual(expected.length + 1);
         }
-        const passedOn = (await nginx.requests()).filter(
-          (r) => r.path === "/telegram/webhook" && r.upstreams.length > 1,
-        );
-        // What A held when it died reached B: passed on by nginx, or delivered again.
-        expect(passedOn.length + telegram.stats.redelivered - before).toBeGreaterThan(0);
+        // Each of them went unanswered and was delivered again.
+        expect(telegram.stats.redelivered - before).toBeGreaterThanOrEqual(stuck.length);
       } finally {
         await release();
+        toA.close();
       }
       await a.start();
     },

@@ -46,11 +46,23 @@ export class TelegramWebhook {
         this.stats.delivered += 1;
         return;
       }
-      this.stats.redelivered += 1;
-      const key = String(outcome);
-      this.stats.failures.set(key, (this.stats.failures.get(key) ?? 0) + 1);
+      this.failed(outcome);
       await new Promise((resolve) => setTimeout(resolve, REDELIVERY_PAUSE_MS));
     }
+  }
+
+  /**
+   * A first attempt through `first` (an instance's own address: a connection Telegram has
+   * open to it), then, if that gets no 2xx, through this address until one does.
+   */
+  async deliverFirstThrough(first: TelegramWebhook, update: Update): Promise<void> {
+    const outcome = await first.post(update);
+    if (outcome === 200) {
+      this.stats.delivered += 1;
+      return;
+    }
+    this.failed(outcome);
+    await this.deliver(update);
   }
 
   /** Delivers the updates one after another, each once answered. */
@@ -62,7 +74,13 @@ export class TelegramWebhook {
     this.agent.destroy();
   }
 
-  private post(update: Update): Promise<number | "reset"> {
+  private failed(outcome: number | "reset"): void {
+    this.stats.redelivered += 1;
+    const key = String(outcome);
+    this.stats.failures.set(key, (this.stats.failures.get(key) ?? 0) + 1);
+  }
+
+  post(update: Update): Promise<number | "reset"> {
     const body = JSON.stringify(update);
     return new Promise((resolve) => {
       const req = this.request(
