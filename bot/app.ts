@@ -89,7 +89,11 @@ export interface App {
   digestTimer: DueTimer;
   /** Listens, starts polling or registers the webhook, and starts the timers and jobs. */
   start(): Promise<{ port: number }>;
-  /** Stops taking updates, lets those in flight finish, stops the jobs and the server. */
+  /**
+   * Turns /readyz to 503 and refuses new deliveries (503: Telegram delivers them again, to
+   * another instance), stops listening, lets the updates and sends in flight finish, then
+   * stops the jobs.
+   */
   stop(): Promise<void>;
   /** This app's metrics (its own registry), served at /metrics when METRICS_TOKEN is set. */
   metrics: Metrics;
@@ -168,6 +172,9 @@ export function createApp(deps: AppDeps): App {
   const MINUTE = 60_000;
   // Not ready while start() is still trying to reach the Bot API: updates cannot be answered.
   let reachingTelegram = false;
+  // Not ready from the first moment of stop(), so a balancer sends elsewhere while the
+  // updates in flight finish.
+  let stopping = false;
   const api = miniAppApi({
     app: services,
     corsOrigins: config.corsOrigins,
@@ -201,12 +208,24 @@ export function createApp(deps: AppDeps): App {
         botUsername: () => (bot.isInited() ? bot.botInfo.username : null),
         ...(deps.miniAppDist ? { dist: deps.miniAppDist } : {}),
       }),
-      ...(webhook ? [webhookRoutes(bot, config.webhookSecret ?? "", webhookUpdates)] : []),
+      ...(webhook
+        ? [
+            webhookRoutes(
+              bot,
+              config.webhookSecret ?? "",
+              webhookUpdates,
+              () => !stopping && !reachingTelegram,
+            ),
+          ]
+        : []),
       ...(config.metricsToken ? [metricsRoutes(metrics.registry, config.metricsToken)] : []),
     ],
     {
       https: config.publicUrl?.startsWith("https://") ?? false,
-      waitingFor: () => (reachingTelegram ? "the Bot API has not been reached yet" : undefined),
+      waitingFor: () => {
+        if (stopping) return "shutting down";
+        return reachingTelegram ? "the Bot API has not been reached yet" : undefined;
+      },
       countRequests: countRequests(metrics),
     },
   );
@@ -311,6 +330,11 @@ export function createApp(deps: AppDeps): App {
       return { port };
     },
     async stop() {
+      stopping = true;
+      log.info(
+        { updatesInFlight: webhookUpdates.size },
+        "stopping: not ready, finishing what is in flight",
+      );
       if (runner?.isRunning()) {
         const polling = runner;
         await polling.stop();

@@ -41,6 +41,7 @@ async function shutdown(signal: string) {
   log.info({ signal }, "shutting down");
   await app.stop();
   await database.close();
+  log.info("stopped");
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

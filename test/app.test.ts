@@ -175,6 +175,64 @@ describe("starting the service", () => {
   });
 });
 
+describe("stopping the service (SIGTERM)", () => {
+  it("answers /readyz 503 at once, refuses new deliveries with 503, and finishes the update in flight", async () => {
+    telegram.clear();
+    await db.sql`truncate processed_updates`;
+    const secret = "graceful_secret";
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: { BOT_MODE: "webhook", PUBLIC_URL: "https://x.org", WEBHOOK_SECRET: secret, PORT: "0" },
+    });
+    const { port } = await app.start();
+    const headers = {
+      "content-type": "application/json",
+      "x-telegram-bot-api-secret-token": secret,
+    };
+    const updates = makeUpdates();
+    const inFlight = { ...alice, id: 8_000_002 };
+    const late = { ...alice, id: 8_000_003 };
+    expect((await app.http.request("/readyz")).status).toBe(200);
+    // The chat's lock, held here, keeps the update in flight while shutdown begins.
+    const holder = await db.sql.reserve();
+    await holder`select pg_advisory_lock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(inFlight.id)}))`;
+    const delivery = fetch(`http://127.0.0.1:${port}/telegram/webhook`, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(updates.privateText(inFlight, "/newtask In flight at shutdown")),
+    });
+    let stopped: Promise<void> | undefined;
+    try {
+      await waitUntilBlockedOnLock();
+      stopped = app.stop();
+
+      const ready = await app.http.request("/readyz");
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({
+        error: { code: "not_ready", message: "Not ready: shutting down." },
+      });
+      // A delivery that still reaches this instance is handed back: Telegram sends it again.
+      const refused = await app.http.request("/telegram/webhook", {
+        method: "POST",
+        headers,
+        body: JSON.stringify(updates.privateText(late, "/newtask Arrived while stopping")),
+      });
+      expect(refused.status).toBe(503);
+    } finally {
+      await holder`select pg_advisory_unlock(${CHAT_LOCK_NAMESPACE}, hashtext(${String(inFlight.id)}))`;
+      holder.release();
+    }
+    expect((await delivery).status).toBe(200);
+    await stopped;
+    const rows = await storedTasks(
+      db.sql,
+      (sql) => sql`creator_id in ${sql([inFlight.id, late.id])}`,
+    );
+    expect(rows.map((r) => r.title)).toEqual(["In flight at shutdown"]);
+  });
+});
+
 describe("reaching Telegram at start", () => {
   it("says at once that it cannot reach the Bot API and why, answers /healthz, and is not ready meanwhile", async () => {
     telegram.clear();
@@ -204,6 +262,41 @@ describe("reaching Telegram at start", () => {
       await expect(started).rejects.toThrow("stopped by the test");
       await app.stop();
     }
+  });
+
+  it("hands deliveries back with 503 until the Bot API is reached (another instance takes them)", async () => {
+    telegram.clear();
+    const unreachable = await closedPort();
+    const waiting = pausedWaits();
+    const secret = "not_ready_secret";
+    const { app } = createTestBot({
+      sql: db.sql,
+      telegram,
+      env: {
+        BOT_MODE: "webhook",
+        PUBLIC_URL: "https://x.org",
+        WEBHOOK_SECRET: secret,
+        PORT: "0",
+        TELEGRAM_API_ROOT: `http://127.0.0.1:${unreachable}`,
+      },
+      wait: waiting.wait,
+    });
+    const started = app.start();
+    const user = { ...alice, id: 8_000_004 };
+    try {
+      await waiting.first;
+      const delivery = await app.http.request("/telegram/webhook", {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+        body: JSON.stringify(makeUpdates().privateText(user, "/newtask Too early")),
+      });
+      expect(delivery.status).toBe(503);
+    } finally {
+      waiting.abort();
+      await expect(started).rejects.toThrow("stopped by the test");
+      await app.stop();
+    }
+    expect(await storedTasks(db.sql, (sql) => sql`creator_id = ${user.id}`)).toEqual([]);
   });
 
   it("retries with a growing delay until the Bot API answers, then is ready", async () => {

@@ -49,18 +49,22 @@ const error = (code: string, message: string) => ({ error: { code, message } });
 
 /**
  * Telegram's deliveries. An update is answered 200 once handled (or found to be a
- * duplicate); a failure answers 500 so Telegram delivers it again later.
+ * duplicate); a failure answers 500, and a stopping instance 503, so Telegram delivers it
+ * again later.
  */
 export function webhookRoutes(
   bot: Bot<BotContext>,
   secret: string,
   inFlight: Set<Promise<void>>,
+  accepting: () => boolean = () => true,
 ): Hono {
   const routes = new Hono();
   routes.post(WEBHOOK_PATH, limitBody(MAX_UPDATE_BYTES, "Update too large."), async (c) => {
     if (!secretMatches(c.req.header(SECRET_HEADER), secret)) {
       return c.json(error("unauthorized", "Missing or wrong secret token."), 401);
     }
+    // Shutting down: not taken, so Telegram (or the proxy) delivers it to another instance.
+    if (!accepting()) return c.json(error("not_ready", "Shutting down."), 503);
     const body: unknown = await c.req.json().catch(() => undefined);
     const parsed = updateSchema.safeParse(body);
     if (!parsed.success) return c.json(error("invalid", "Not a Telegram update."), 400);

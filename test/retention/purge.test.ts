@@ -3,8 +3,10 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { beforeEach, describe, expect, it } from "vitest";
 import { purgeExpired } from "#bot/retention/core/purge";
+import { purgeJob } from "#bot/retention/purge";
 import { FakeClock } from "#test/helpers/clock";
 import { emptyTables, useTestDatabase } from "#test/helpers/db";
+import { captureLogs } from "#test/helpers/logs";
 import {
   DAY,
   purgeDeps,
@@ -246,6 +248,45 @@ describe("the purge", () => {
 
     expect(outcome).toMatchObject({ ran: true, counts: { messages: 5 } });
     expect(await storedMessageIds(db.sql)).toEqual(ids.slice(8));
+  });
+});
+
+describe("the scheduled purge on several instances", () => {
+  it("runs once per interval across the instances: a timer that finds a purge within half an interval skips", async () => {
+    const clock = new FakeClock(NOW);
+    await storeMessagesAged(db.sql, { id: -100_777 }, 77, clock.now(), [200, 150]);
+    const logsOf = [captureLogs(), captureLogs()];
+    // Two instances' timers, as two processes build them: same database, own logs.
+    const [first, second] = logsOf.map(({ log }) => purgeJob({ ...purgeDeps(db.sql, clock), log }));
+    const said = (i: number) =>
+      logsOf[i]
+        ?.lines()
+        .map((line) => String(line.msg))
+        .filter((msg) => msg.includes("purge"));
+    const scheduledRuns = async () => {
+      const [row] = await db.sql<{ runs: number }[]>`
+        select count(*)::int as runs from audit_log
+        where action = 'retention.purged' and target = 'schedule'`;
+      return row?.runs;
+    };
+
+    await first?.run();
+    expect(await storedMessageIds(db.sql)).toEqual([]);
+    clock.advance(20 * 60 * 1000);
+    await second?.run();
+    expect(said(1)).toEqual([
+      "scheduled purge skipped: another run purged less than half an interval ago",
+    ]);
+    expect(await scheduledRuns()).toBe(1);
+
+    // The first timer's next tick, an interval later: the cluster's purge is due again.
+    clock.advance(40 * 60 * 1000);
+    await first?.run();
+    clock.advance(20 * 60 * 1000);
+    await second?.run();
+    expect(said(0)).toEqual(["scheduled purge done", "scheduled purge done"]);
+    expect(said(1)).toHaveLength(2);
+    expect(await scheduledRuns()).toBe(2);
   });
 });
 

@@ -9,6 +9,7 @@ import {
   type Batch,
   countMessages,
   forgetAuditBefore,
+  lastPurge,
   type MessageCounts,
   purgeGlobalBatch,
   purgeTeamBatch,
@@ -45,6 +46,11 @@ export interface PurgeRequest {
   actor: string | null;
   /** Told the running total of deleted messages after each batch. */
   onProgress?: (deletedMessages: number) => Promise<void>;
+  /**
+   * Skips the run when a purge (on any instance) finished after this moment: every instance
+   * runs the schedule, and the cluster needs one purge per interval, not one per instance.
+   */
+  unlessPurgedSince?: Date;
 }
 
 export interface PurgeCounts {
@@ -56,7 +62,11 @@ export interface PurgeCounts {
   auditEntries: number;
 }
 
-export type PurgeOutcome = { ran: true; counts: PurgeCounts } | { ran: false };
+/** Not run: another instance is purging, or (`recent`) one purged since `unlessPurgedSince`. */
+export type PurgeOutcome =
+  | { ran: true; counts: PurgeCounts }
+  | { ran: false }
+  | { ran: false; recent: Date };
 
 const pauseBriefly = () =>
   new Promise<void>((resolve) => setTimeout(resolve, PAUSE_BETWEEN_BATCHES_MS));
@@ -72,6 +82,10 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
   const { rules, batchSize, auditRetentionDays } = deps.retention;
   const pause = deps.pause ?? pauseBriefly;
   const outcome = await whileHoldingPurgeLock(sql, async (db) => {
+    // Read under the lock: a run that just finished elsewhere has recorded itself by now.
+    const since = request.unlessPurgedSince;
+    const last = since ? await lastPurge(db) : null;
+    if (since && last && last.at > since) return { recent: last.at };
     let messages = 0;
 
     const inBatches = async (next: (after: Date) => Promise<Batch>) => {
@@ -118,9 +132,11 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
       });
       await recordPurge(tx, { at: now, trigger: request.trigger, counts: { ...counts } });
     });
-    return counts;
+    return { counts };
   });
-  return outcome.ran ? { ran: true, counts: outcome.result } : { ran: false };
+  if (!outcome.ran) return { ran: false };
+  if ("recent" in outcome.result) return { ran: false, recent: outcome.result.recent };
+  return { ran: true, counts: outcome.result.counts };
 }
 
 /** What a purge now would delete (the admin confirms with the count), for admins. */
