@@ -30,6 +30,7 @@ const SECRET = "cluster_test_webhook_secret";
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 /** The machine is slow and shared: waits are generous, and end early on the event. */
 const LONG = 120_000;
+const METRICS_TOKEN = "cluster_test_metrics_token_0123456789";
 
 const db = useTestDatabase();
 const updates = makeUpdates();
@@ -62,6 +63,7 @@ beforeAll(async () => {
     HASH_SECRET: base64(TEST_SECRETS.hashSecret),
     // The shortest period there is: both instances' first purge falls within this file.
     PURGE_INTERVAL_MINUTES: "1",
+    METRICS_TOKEN,
   };
   // npm start builds the Mini App when missing; built once here, not by both at once.
   if (!miniAppBuilt()) {
@@ -164,6 +166,31 @@ describe("two instances behind nginx", () => {
         .filter((r) => r.path === "/telegram/webhook")
         .flatMap((r) => r.upstreams);
       expect(new Set(upstreams)).toEqual(new Set([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]));
+
+      // What the two instances' /metrics say of it: every update counted once, by the
+      // instance that took it; every card sent once; the outbox empty.
+      const scraped = await Promise.all([a, b].map(scrapeMetrics));
+      const both = (metric: string, labels: Record<string, string>) =>
+        scraped.reduce((total, text) => total + sampleSum(text, metric, labels), 0);
+      const handled = both("tasktracker_updates_total", { type: "message", outcome: "handled" });
+      expect(handled).toBe(ids.length);
+      expect(scraped.every((text) => sampleSum(text, "tasktracker_updates_total", {}) > 0)).toBe(
+        true,
+      );
+      const cards = both("tasktracker_telegram_calls_total", {
+        via: "outbox",
+        method: "sendMessage",
+        result: "ok",
+      });
+      expect(cards).toBe(ids.length);
+      expect(both("tasktracker_outbox_depth", {})).toBe(0);
+      console.info(
+        `cluster metrics: updates handled A ${sampleSum(scraped[0] ?? "", "tasktracker_updates_total", {})}, ` +
+          `B ${sampleSum(scraped[1] ?? "", "tasktracker_updates_total", {})}; ` +
+          `outbox sendMessage ok ${cards}; ` +
+          `webhook requests ${both("tasktracker_http_requests_total", { route: "/telegram/webhook", status: "200" })}; ` +
+          `outbox depth ${both("tasktracker_outbox_depth", {})}`,
+      );
     },
     LONG,
   );
@@ -426,4 +453,29 @@ async function fetchThroughProxy(
     req.on("error", reject);
     req.end();
   });
+}
+
+/** An instance's /metrics, asked with the token as Prometheus would. */
+async function scrapeMetrics(instance: Instance): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${instance.port}/metrics`, {
+    headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+  });
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** The sum of `metric`'s samples whose labels include `labels`, in Prometheus' text format. */
+function sampleSum(text: string, metric: string, labels: Record<string, string>): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const match = /^([a-z_]+)(?:\{(.*)\})? ([^ ]+)$/.exec(line);
+    if (!match || match[1] !== metric) continue;
+    const found = new Map(
+      [...(match[2] ?? "").matchAll(/([a-z_]+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
+    if (Object.entries(labels).every(([name, value]) => found.get(name) === value)) {
+      total += Number(match[3]);
+    }
+  }
+  return total;
 }
