@@ -44,13 +44,20 @@ function debugHook(onStatement: (query: string) => void) {
   return (_connection: number, query: string) => onStatement(query);
 }
 
-/** Why no PostgreSQL answers at `url` within 2 s, or undefined when one does. */
-export async function whyUnreachable(url: string): Promise<string | undefined> {
-  const tls = connectionTls(url, undefined);
+/**
+ * Sends `select 1` over one short-lived connection (TLS as `url` asks, `ca` to verify):
+ * undefined when the server answered, else what went wrong, as thrown.
+ */
+export async function tryOneConnection(
+  url: string,
+  ca: string | undefined,
+  connectTimeoutSeconds: number,
+): Promise<unknown> {
+  const tls = connectionTls(url, ca);
   const sql = postgres(tls.url, {
     ssl: tls.ssl,
     max: 1,
-    connect_timeout: 2,
+    connect_timeout: connectTimeoutSeconds,
     fetch_types: false,
     onnotice: () => {},
   });
@@ -58,8 +65,15 @@ export async function whyUnreachable(url: string): Promise<string | undefined> {
     await sql`select 1`;
     return undefined;
   } catch (error) {
-    return error instanceof Error ? error.message : String(error);
+    return error ?? new Error("the connection failed");
   } finally {
     await sql.end({ timeout: 0 });
   }
+}
+
+/** Why no PostgreSQL answers at `url` within 2 s, or undefined when one does. */
+export async function whyUnreachable(url: string): Promise<string | undefined> {
+  const error = await tryOneConnection(url, undefined, 2);
+  if (error === undefined) return undefined;
+  return error instanceof Error ? error.message : String(error);
 }

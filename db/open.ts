@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
-import { createSql } from "./client.ts";
+import { createSql, tryOneConnection } from "./client.ts";
 import { startEmbeddedPostgres } from "./embedded.ts";
 import { migrate } from "./migrate.ts";
-import { connectionTls, explainTlsError, requiresTls, serverOffersTls } from "./tls.ts";
+import { explainTlsError, requiresTls, serverOffersTls } from "./tls.ts";
 
 export interface OpenDatabase {
   sql: Sql;
@@ -153,37 +153,24 @@ async function probe(
   url: string,
   ca: string | undefined,
 ): Promise<{ reason: string; transient: boolean } | undefined> {
-  const tls = connectionTls(url, ca);
-  const sql = postgres(tls.url, {
-    ssl: tls.ssl,
-    max: 1,
-    connect_timeout: 5,
-    fetch_types: false,
-    onnotice: () => {},
-  });
-  try {
-    await sql`select 1`;
-    return undefined;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    const name = typeof code === "string" ? code : "unknown error";
-    // A server's own answer (wrong password, no such database) names no secret; a network
-    // error's message can quote the address, so only its code is kept.
-    if (error instanceof postgres.PostgresError) {
-      return { reason: `${error.message} (${name})`, transient: TRANSIENT.has(name) };
-    }
-    const { hostname, port } = new URL(url);
-    const tlsReason = explainTlsError(name, hostname);
-    if (tlsReason) return { reason: tlsReason, transient: false };
-    if (requiresTls(url) && (await serverOffersTls(hostname, Number(port || 5432))) === false) {
-      const mode = new URL(url).searchParams.get("sslmode");
-      return {
-        reason: `the server does not offer TLS, which sslmode=${mode} asks for`,
-        transient: false,
-      };
-    }
-    return { reason: name, transient: TRANSIENT.has(name) };
-  } finally {
-    await sql.end({ timeout: 0 });
+  const error = await tryOneConnection(url, ca, 5);
+  if (error === undefined) return undefined;
+  const code = (error as { code?: unknown }).code;
+  const name = typeof code === "string" ? code : "unknown error";
+  // A server's own answer (wrong password, no such database) names no secret; a network
+  // error's message can quote the address, so only its code is kept.
+  if (error instanceof postgres.PostgresError) {
+    return { reason: `${error.message} (${name})`, transient: TRANSIENT.has(name) };
   }
+  const { hostname, port } = new URL(url);
+  const tlsReason = explainTlsError(name, hostname);
+  if (tlsReason) return { reason: tlsReason, transient: false };
+  if (requiresTls(url) && (await serverOffersTls(hostname, Number(port || 5432))) === false) {
+    const mode = new URL(url).searchParams.get("sslmode");
+    return {
+      reason: `the server does not offer TLS, which sslmode=${mode} asks for`,
+      transient: false,
+    };
+  }
+  return { reason: name, transient: TRANSIENT.has(name) };
 }

@@ -1,16 +1,6 @@
 import { type JobMeter, metered } from "#bot/lib/job-meter";
 import type { Job } from "#bot/lib/schedule";
-import { type PurgeCounts, type PurgeDeps, purgeExpired } from "./core/purge.ts";
-
-/** What a purge removed, by the names its audit entry uses. */
-const rowsPurged = (counts: PurgeCounts) => ({
-  messages: counts.messages,
-  source_links: counts.sourceLinks,
-  update_ids: counts.updateIds,
-  forms: counts.forms,
-  confirmations: counts.confirmations,
-  audit_entries: counts.auditEntries,
-});
+import { type PurgeDeps, purgeExpired, rowsPurged } from "./core/purge.ts";
 
 /**
  * The scheduled purge: the core's work on a timer, with a line in the log and the meter

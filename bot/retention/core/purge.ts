@@ -121,14 +121,7 @@ export async function purgeExpired(deps: PurgeDeps, request: PurgeRequest): Prom
         action: "retention.purged",
         actor: request.actor,
         target: request.trigger,
-        counts: {
-          messages: counts.messages,
-          source_links: counts.sourceLinks,
-          update_ids: counts.updateIds,
-          forms: counts.forms,
-          confirmations: counts.confirmations,
-          audit_entries: counts.auditEntries,
-        },
+        counts: rowsPurged(counts),
       });
       await recordPurge(tx, { at: now, trigger: request.trigger, counts: { ...counts } });
     });
@@ -164,3 +157,13 @@ export async function purgeNow(
     ...(request.onProgress ? { onProgress: request.onProgress } : {}),
   });
 }
+
+/** What a purge removed, by the names its audit entry (and the job's meter) uses. */
+export const rowsPurged = (counts: PurgeCounts) => ({
+  messages: counts.messages,
+  source_links: counts.sourceLinks,
+  update_ids: counts.updateIds,
+  forms: counts.forms,
+  confirmations: counts.confirmations,
+  audit_entries: counts.auditEntries,
+});
