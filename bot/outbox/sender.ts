@@ -279,8 +279,10 @@ export function createOutboxSender(deps: OutboxSenderDeps): OutboxSender {
 
   /** 403: the person blocked the bot, or the bot left the group: nothing more goes there. */
   const forgetChat = async (chatId: number) => {
-    const dropped = await dropChat(sql, chatId);
+    // Marked first: once the queue is seen empty, the person is already known to refuse
+    // (and a crash between the two leaves rows that the next 403 drops).
     if (!isGroup(chatId)) await markBlocked(sql, chatId, clock.now());
+    const dropped = await dropChat(sql, chatId);
     log.info({ chat: deps.hashId(chatId), dropped }, "outbox: chat refuses the bot; queue dropped");
   };
 
