@@ -34,6 +34,8 @@ export interface SandboxRoutes {
   routes: Hono;
   /** Ends the open event streams, so the server can stop. */
   closeStreams(): void;
+  /** Event streams open now (each ends when its client goes). */
+  openStreams(): number;
 }
 
 const personId = z.coerce
@@ -178,6 +180,8 @@ export function sandboxRoutes(deps: SandboxRoutesDeps): SandboxRoutes {
         };
         void stream.writeSSE({ event: event.kind, data: JSON.stringify(data) });
       });
+      // Said once the person follows the chats, so a client that has read it misses nothing.
+      await stream.write(": following\n\n");
       const heartbeat = setInterval(
         () => void stream.write(": heartbeat\n\n"),
         deps.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
@@ -223,6 +227,7 @@ export function sandboxRoutes(deps: SandboxRoutesDeps): SandboxRoutes {
       for (const end of [...streams]) end();
       streams.clear();
     },
+    openStreams: () => streams.size,
   };
 }
 

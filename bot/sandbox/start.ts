@@ -23,6 +23,8 @@ export interface Sandbox {
   /** Seeds the people and the group, then starts the service with the emulator as Telegram. */
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
+  /** Event streams open now: each ends when its page goes. */
+  openStreams(): number;
 }
 
 /**
@@ -36,8 +38,9 @@ export async function createSandbox(deps: {
   log: Logger;
   secrets: Secrets;
   miniAppDist?: string;
-  wait?: AppDeps["wait"];
   heartbeatMs?: number;
+  /** The service's pace and patience, for tests on a clock that stands still. */
+  tuning?: Pick<AppDeps, "wait" | "outboxLimits" | "rateLimit" | "throttle">;
 }): Promise<Sandbox> {
   if (!deps.config.sandbox || deps.config.production) {
     throw new Error("The sandbox runs only without BOT_TOKEN and never in production.");
@@ -81,7 +84,7 @@ export async function createSandbox(deps: {
     secrets: deps.secrets,
     sandboxRoutes: sandbox.routes,
     ...(deps.miniAppDist ? { miniAppDist: deps.miniAppDist } : {}),
-    ...(deps.wait ? { wait: deps.wait } : {}),
+    ...deps.tuning,
   });
   const started = app;
   return {
@@ -94,6 +97,7 @@ export async function createSandbox(deps: {
       port = result.port;
       return { port, url: `http://${host}:${port}/sandbox` };
     },
+    openStreams: () => sandbox.openStreams(),
     async stop() {
       sandbox.closeStreams();
       await started.stop();
