@@ -41,7 +41,8 @@ async function startSandbox(env: Record<string, string> = {}): Promise<Running> 
     secrets: TEST_SECRETS,
     miniAppDist: inject("miniAppDist"),
     heartbeatMs: 100,
-    tuning: { outboxLimits: UNPACED, throttle: false },
+    // Tests write in bursts as one person on purpose; the limiter has its own tests.
+    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
   });
   const { port } = await sandbox.start();
   return { sandbox, base: `http://127.0.0.1:${port}`, token: config.botToken };
@@ -431,7 +432,8 @@ async function startSandboxWithDist(dist: string): Promise<Running> {
     log: captureLogs("warn").log,
     secrets: TEST_SECRETS,
     miniAppDist: dist,
-    tuning: { outboxLimits: UNPACED, throttle: false },
+    // Tests write in bursts as one person on purpose; the limiter has its own tests.
+    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
   });
   const { port } = await sandbox.start();
   return { sandbox, base: `http://127.0.0.1:${port}`, token: config.botToken };
