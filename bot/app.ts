@@ -66,6 +66,8 @@ export interface AppDeps {
   wait?: (ms: number) => Promise<void>;
   /** The built Mini App served at / (default miniapp/dist); tests serve a build of their own. */
   miniAppDist?: string;
+  /** The sandbox's routes (bot/sandbox), mounted only when the service runs as the sandbox. */
+  sandboxRoutes?: Hono;
 }
 
 export interface App {
@@ -219,6 +221,7 @@ export function createApp(deps: AppDeps): App {
           ]
         : []),
       ...(config.metricsToken ? [metricsRoutes(metrics.registry, config.metricsToken)] : []),
+      ...(deps.sandboxRoutes ? [deps.sandboxRoutes] : []),
     ],
     {
       https: config.publicUrl?.startsWith("https://") ?? false,

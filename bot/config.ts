@@ -204,6 +204,11 @@ export const FILE_VARIABLES = [
 
 export interface Config {
   botToken: string;
+  /**
+   * Started without BOT_TOKEN: the sandbox, where an in-process Bot API emulator stands in for
+   * Telegram (bot/sandbox) and botToken is one made up for it. Never in production.
+   */
+  sandbox: boolean;
   databaseUrl: string | undefined;
   /** PEM of the CA that signs the database server's certificate (DATABASE_CA_FILE). */
   databaseCa: string | undefined;
@@ -262,14 +267,33 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+export interface ConfigOptions {
+  /**
+   * Without BOT_TOKEN, start the sandbox with a token from this function instead of refusing
+   * (the service's start only; scripts that talk to Telegram need the real token).
+   */
+  sandboxToken?: () => string;
+}
+
 /** The only reader of the environment. Throws ConfigError with one line per bad variable. */
 export function loadConfig(
   env: Record<string, string | undefined>,
   readFile: (path: string) => string = (path) => readFileSync(path, "utf8"),
+  options: ConfigOptions = {},
 ): Config {
   // Empty values in .env files mean "not set", as in most dotenv tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
-  const parsed = envSchema.safeParse(resolveSecretFiles(present, readFile));
+  const resolved = resolveSecretFiles(present, readFile);
+  const sandbox = options.sandboxToken !== undefined && resolved.BOT_TOKEN === undefined;
+  if (sandbox && resolved.NODE_ENV === "production") {
+    // The sandbox answers anyone with made-up people and a made-up Telegram: never a service.
+    throw new ConfigError(
+      "Invalid configuration: BOT_TOKEN is required when NODE_ENV=production (the sandbox, started without a token, never runs in production)",
+    );
+  }
+  const parsed = envSchema.safeParse(
+    sandbox && options.sandboxToken ? { ...resolved, BOT_TOKEN: options.sandboxToken() } : resolved,
+  );
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       if (issue.path.length === 0) return issue.message;
@@ -280,6 +304,7 @@ export function loadConfig(
   const e = parsed.data;
   return {
     botToken: e.BOT_TOKEN,
+    sandbox,
     databaseUrl: e.DATABASE_URL,
     databaseCa: e.DATABASE_CA_FILE ? readCaFile(e.DATABASE_CA_FILE, readFile) : undefined,
     databaseWaitSeconds: e.DATABASE_WAIT_SECONDS,
@@ -362,10 +387,10 @@ function readOrThrow(variable: string, path: string, readFile: (path: string) =>
  * For entry points: reads `.env` when present, then the environment; a bad value ends the
  * process with the one-line reason on stderr.
  */
-export function loadConfigOrExit(): Config {
+export function loadConfigOrExit(options: ConfigOptions = {}): Config {
   if (existsSync(".env")) process.loadEnvFile(".env");
   try {
-    return loadConfig(process.env);
+    return loadConfig(process.env, undefined, options);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);

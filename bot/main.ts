@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { DatabaseUnreachable, type OpenDatabase, openDatabase } from "#db/open";
 import { resolveSecrets } from "#db/secrets";
 import { createApp } from "./app.ts";
@@ -5,10 +6,13 @@ import { loadConfigOrExit } from "./config.ts";
 import { ensureMiniAppBuilt } from "./http/mini-app-build.ts";
 import { systemClock } from "./lib/clock.ts";
 import { createLogger } from "./lib/logger.ts";
+import { createSandbox, sandboxToken } from "./sandbox/start.ts";
 import { BotTokenRefused } from "./telegram/reach.ts";
 
 // Load config → open the database → start the app → stop cleanly on a signal. Nothing else.
-const config = loadConfigOrExit();
+// Without BOT_TOKEN (never in production) the app is the sandbox, with data of its own.
+const loaded = loadConfigOrExit({ sandboxToken });
+const config = loaded.sandbox ? { ...loaded, dataDir: join(loaded.dataDir, "sandbox") } : loaded;
 
 const log = createLogger(config.logLevel);
 const secrets = await resolveSecrets(config, (message) => log.warn(message));
@@ -32,7 +36,9 @@ try {
   process.exit(1);
 }
 await ensureMiniAppBuilt(log);
-const app = createApp({ config, sql: database.sql, clock: systemClock, log, secrets });
+const deps = { config, sql: database.sql, clock: systemClock, log, secrets };
+const sandbox = config.sandbox ? await createSandbox(deps) : undefined;
+const app = sandbox ?? createApp(deps);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -48,7 +54,14 @@ process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
 
 try {
-  await app.start();
+  if (sandbox) {
+    const { url } = await sandbox.start();
+    process.stdout.write(
+      `Sandbox: open ${url} (no BOT_TOKEN: Telegram is emulated in this process; nothing leaves this machine)\n`,
+    );
+  } else {
+    await app.start();
+  }
 } catch (error) {
   if (error instanceof BotTokenRefused) log.fatal(error.message);
   else log.fatal({ err: (error as Error).message }, "could not start");
