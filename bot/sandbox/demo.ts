@@ -186,7 +186,7 @@ function demoWeek(now: Date) {
       at: today.plus({ days }).set({ hour, minute }).toJSDate(),
       hasTime: true,
     }),
-    today: today.toJSDate(),
+    now,
   };
 }
 
@@ -503,8 +503,9 @@ async function writeTasks(
   for (const { by, input } of series) {
     let current: TaskView = await createTask(op(by.id, week.past(7, 8, 30)), input);
     created += 1;
-    while (current.dueAt && current.dueAt < week.today) {
-      const doneAt = new Date(current.dueAt.getTime() + 45 * 60_000);
+    // Done by now: the open one's reminder is still to come, whatever the time of day.
+    while (current.dueAt && current.dueAt <= week.now) {
+      const doneAt = new Date(Math.min(current.dueAt.getTime() + 45 * 60_000, week.now.getTime()));
       const { next } = await setTaskStatus(op(by.id, doneAt), current.id, "done");
       done += 1;
       if (!next) break;

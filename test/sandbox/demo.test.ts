@@ -220,6 +220,28 @@ describe("npm run demo's data", () => {
     expect(await count()).toEqual(before);
   });
 
+  it.each([
+    ["a Monday just after midnight", "2026-11-30T00:05:00Z"],
+    ["a Wednesday during the standup", "2026-12-02T09:45:00Z"],
+    ["a Friday just before midnight", "2026-12-04T23:55:00Z"],
+    ["a Sunday at noon", "2026-12-06T12:00:00Z"],
+  ])("tells the same story on %s, with every open reminder still to come", async (_, at) => {
+    await emptyTables(h.sql);
+    h.bot.clock.set(at);
+    await seed();
+    const open = await teamTasks("open");
+    expect(open).toHaveLength(9);
+    expect(open.filter((t) => t.title === "Daily standup")).toHaveLength(1);
+    const [{ late }] = await h.sql<[{ late: number }]>`
+      select count(*)::int as late from reminders r join tasks t on t.id = r.task_id
+      where r.state = 'pending' and t.status = 'open' and r.remind_at <= ${new Date(at)}`;
+    expect(late).toBe(0);
+    const [{ future }] = await h.sql<[{ future: number }]>`
+      select count(*)::int as future from tasks where done_at > ${new Date(at)}
+        or created_at > ${new Date(at)}`;
+    expect(future).toBe(0);
+  });
+
   const counts = async () => {
     const [row] = await h.sql<[{ tasks: number; messages: number }]>`
       select (select count(*)::int from tasks) as tasks,
