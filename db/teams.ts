@@ -37,6 +37,18 @@ export async function removeMember(db: Db, teamId: number, userId: number): Prom
   await db`delete from team_members where team_id = ${teamId} and user_id = ${userId}`;
 }
 
+/** How much a team already holds: its tasks and its stored messages (any age). */
+export async function teamHoldings(
+  db: Db,
+  teamId: number,
+): Promise<{ tasks: number; messages: number }> {
+  const [row] = await db<{ tasks: number; messages: number }[]>`
+    select (select count(*)::int from tasks where team_id = ${teamId}) as tasks,
+           (select count(*)::int from messages where team_id = ${teamId}) as messages
+  `;
+  return row ?? { tasks: 0, messages: 0 };
+}
+
 export async function isMember(db: Db, teamId: number, userId: number): Promise<boolean> {
   const rows = await db`
     select 1 from team_members where team_id = ${teamId} and user_id = ${userId}

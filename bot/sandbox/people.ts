@@ -1,6 +1,11 @@
 import type { User } from "grammy/types";
 import type { EmulatedChat } from "./emulator/server.ts";
 
+/**
+ * Who lives in the sandbox: three people and their team's group. The emulator, the reset, the
+ * sandbox page and the demo data all take them from here, so they always agree.
+ */
+
 /** One of the sandbox's made-up people. */
 export interface SandboxPerson {
   id: number;
@@ -12,7 +17,7 @@ export interface SandboxPerson {
  * The made-up people of the sandbox; the first is the group's admin. Usernames follow
  * Telegram's rule (5-32 characters), which the one-line /newtask syntax relies on.
  */
-export const SANDBOX_PEOPLE: readonly SandboxPerson[] = [
+export const SANDBOX_PEOPLE: readonly [SandboxPerson, SandboxPerson, SandboxPerson] = [
   { id: 101, firstName: "Alice", username: "alice" },
   { id: 102, firstName: "Bob", username: "bobby" },
   { id: 103, firstName: "Carol", username: "carol" },

@@ -13,6 +13,7 @@ import {
   moveTeam,
   removeMember,
   setBotRemoved,
+  teamHoldings,
   upsertTeam,
 } from "#db/teams";
 import { type Standing, type TelegramProfile, upsertUser } from "#db/users";
@@ -67,6 +68,11 @@ export async function memberAdded(
 /** The person left the group or was removed: they no longer see its tasks. */
 export function leftTeam(op: TeamsOperation, input: { teamId: number; userId: number }) {
   return removeMember(op.db, input.teamId, input.userId);
+}
+
+/** Whether the group already has tasks or stored messages (the demo fills only an empty one). */
+export function teamHasHistory(op: TeamsOperation, teamId: number): Promise<boolean> {
+  return teamHoldings(op.db, teamId).then((held) => held.tasks > 0 || held.messages > 0);
 }
 
 /** The bot itself was removed from the group (its digest stops) or added back. */
