@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/preact";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { type EventStream, sandboxClient } from "../../miniapp/src/sandbox/client.ts";
 import type { SandboxMessage, SandboxState } from "../../miniapp/src/sandbox/contract.ts";
 import { Sandbox } from "../../miniapp/src/sandbox/Sandbox.tsx";
@@ -292,6 +292,44 @@ describe("the sandbox page", () => {
     });
     fireEvent.click(screen.getByRole("button", { name: "Close the Mini App" }));
     expect(screen.queryByTitle("Task Tracker Mini App")).toBeNull();
+  });
+
+  it("stands in for Telegram's MainButton and BackButton of the app in the frame", async () => {
+    renderSandbox({ [`GET /sandbox/api/init-data?as=${ALICE}`]: { json: { initData: "hash=x" } } });
+    await groupShown();
+    const original = window.postMessage;
+    fireEvent.click(screen.getByRole("button", { name: "Tasks" }));
+    const frame = (await screen.findByTitle("Task Tracker Mini App")) as HTMLIFrameElement;
+    const toApp = vi.fn();
+    Object.defineProperty(frame, "contentWindow", { value: { postMessage: toApp } });
+    // The SDK in the frame calls window.parent.postMessage: from a same-origin frame, this
+    // window's own (window.parent is not this window in happy-dom's test globals).
+    const fromApp = (eventType: string, eventData?: unknown) =>
+      act(() =>
+        window.postMessage(JSON.stringify({ eventType, eventData }), "https://web.telegram.org"),
+      );
+    fromApp("web_app_setup_main_button", {
+      text: "Save",
+      is_visible: true,
+      is_active: true,
+      is_progress_visible: false,
+    });
+    fromApp("web_app_setup_back_button", { is_visible: true });
+    fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    fireEvent.click(screen.getByRole("button", { name: "Back" }));
+    fromApp("web_app_request_theme");
+    expect(toApp.mock.calls.map(([data]) => JSON.parse(data).eventType)).toEqual([
+      "main_button_pressed",
+      "back_button_pressed",
+      "theme_changed",
+    ]);
+    expect(JSON.parse(toApp.mock.calls[2]?.[0]).eventData.theme_params.bg_color).toBe("#ffffff");
+
+    fromApp("web_app_setup_main_button", { text: "Save", is_visible: false });
+    expect(screen.queryByRole("button", { name: "Save" })).toBeNull();
+    fromApp("web_app_close");
+    expect(screen.queryByTitle("Task Tracker Mini App")).toBeNull();
+    expect(window.postMessage).toBe(original);
   });
 
   it("resets the sandbox only after the person confirms", async () => {

@@ -1,4 +1,11 @@
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import {
+  type MainButtonState,
+  type MiniAppCall,
+  mainButtonFrom,
+  sendToMiniApp,
+  takeMiniAppCalls,
+} from "./bridge.ts";
 import { Composer } from "./Composer.tsx";
 import { applyEvent, type OpenEvents, parseEvent, type SandboxClient } from "./client.ts";
 import {
@@ -10,6 +17,7 @@ import {
 } from "./contract.ts";
 import { appLinkStart, miniAppSrc, PALETTES, type ThemeName } from "./launch.ts";
 import { Message, type MessageActions } from "./Message.tsx";
+import { safeHref } from "./telegram-html.ts";
 
 export interface SandboxProps {
   client: SandboxClient;
@@ -51,6 +59,9 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
   /** Bumped by a reset: everything is loaded again. */
   const [generation, setGeneration] = useState(0);
   const frame = useRef<HTMLIFrameElement>(null);
+  /** Telegram's own buttons for the app in the frame, as the app set them up. */
+  const [mainButton, setMainButton] = useState<MainButtonState | null>(null);
+  const [backVisible, setBackVisible] = useState(false);
 
   const fail = (cause: unknown) => setError(cause instanceof Error ? cause.message : String(cause));
 
@@ -133,6 +144,12 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
   const chats = state && personId !== null ? visibleChats(state, personId) : [];
   const chat = chats.find((c) => c.id === chatId) ?? null;
   const loadingMessages = loadedKey !== `${personId}:${chatId}:${generation}`;
+  // The newest message in view, as a chat opens and as messages arrive.
+  const log = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    const list = log.current;
+    if (list) list.scrollTop = list.scrollHeight;
+  }, [messages]);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
 
   const switchPerson = (id: number) => {
@@ -168,11 +185,35 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
     const next: ThemeName = theme === "dark" ? "light" : "dark";
     setTheme(next);
     // Telegram tells an open Mini App of a theme change with this event.
-    frame.current?.contentWindow?.postMessage(
-      JSON.stringify({ eventType: "theme_changed", eventData: { theme_params: PALETTES[next] } }),
-      window.location.origin,
-    );
+    sendToMiniApp(frame.current, "theme_changed", { theme_params: PALETTES[next] });
   };
+
+  // What the app in the frame asks of Telegram, while it is open.
+  const onMiniAppCall = useRef<(call: MiniAppCall) => void>(() => {});
+  onMiniAppCall.current = ({ method, params }) => {
+    if (method === "web_app_setup_main_button") setMainButton(mainButtonFrom(params));
+    else if (method === "web_app_setup_back_button") setBackVisible(params?.is_visible === true);
+    else if (method === "web_app_request_theme") {
+      sendToMiniApp(frame.current, "theme_changed", { theme_params: PALETTES[theme] });
+    } else if (method === "web_app_close") setApp(null);
+    else if (method === "web_app_open_tg_link" && typeof params?.path_full === "string") {
+      const href = `https://t.me${params.path_full}`;
+      const start = state ? appLinkStart(href, state.botUsername) : null;
+      if (start !== null) void openApp(start || null);
+      else window.open(href, "_blank", "noopener,noreferrer");
+    } else if (method === "web_app_open_link" && typeof params?.url === "string") {
+      const href = safeHref(params.url);
+      if (href) window.open(href, "_blank", "noopener,noreferrer");
+    }
+  };
+  const appKey = app?.key ?? null;
+  // Before the frame can load: its first calls come as soon as its script runs.
+  useLayoutEffect(() => {
+    setMainButton(null);
+    setBackVisible(false);
+    if (appKey === null) return;
+    return takeMiniAppCalls(window, (call) => onMiniAppCall.current(call));
+  }, [appKey]);
 
   const send = async (text: string): Promise<boolean> => {
     if (personId === null || chatId === null) return false;
@@ -318,6 +359,7 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
         )}
         {/* biome-ignore lint/a11y/useKeyWithClickEvents: only catches clicks on links inside */}
         <ol
+          ref={log}
           class="messages"
           role="log"
           aria-label="Messages"
@@ -356,6 +398,16 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
       {app && (
         <aside class="phone" aria-label="Mini App">
           <div class="phone-head">
+            {backVisible && (
+              <button
+                type="button"
+                class="icon-button"
+                aria-label="Back"
+                onClick={() => sendToMiniApp(frame.current, "back_button_pressed")}
+              >
+                ←
+              </button>
+            )}
             <span class="phone-title">Task Tracker</span>
             <button
               type="button"
@@ -367,6 +419,17 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
             </button>
           </div>
           <iframe key={app.key} ref={frame} src={app.src} title="Task Tracker Mini App" />
+          {mainButton?.visible && (
+            <button
+              type="button"
+              class="main-button"
+              disabled={!mainButton.active || mainButton.progress}
+              aria-busy={mainButton.progress}
+              onClick={() => sendToMiniApp(frame.current, "main_button_pressed")}
+            >
+              {mainButton.text}
+            </button>
+          )}
         </aside>
       )}
 
