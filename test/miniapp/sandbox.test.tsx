@@ -5,7 +5,7 @@ import { type EventStream, sandboxClient } from "../../miniapp/src/sandbox/clien
 import type { SandboxMessage, SandboxState } from "../../miniapp/src/sandbox/contract.ts";
 import { Sandbox } from "../../miniapp/src/sandbox/Sandbox.tsx";
 import { renderTelegramHtml } from "../../miniapp/src/sandbox/telegram-html.ts";
-import { fakeFetch, type Sent } from "./harness.tsx";
+import { fakeFetch, held, type Sent } from "./harness.tsx";
 
 afterEach(cleanup);
 
@@ -192,6 +192,29 @@ describe("the sandbox page", () => {
 
     events.emit("delete", { chatId: GROUP, messageId: 10 });
     expect(log.querySelectorAll("li")).toHaveLength(0);
+  });
+
+  it("keeps the events that arrive while a chat's messages are still loading", async () => {
+    const first = message({ id: 20, text: "Task 5", html: "Task 5" });
+    const answer = held({ json: { messages: [first] } });
+    const { events } = renderSandbox({
+      [`GET /sandbox/api/chats/${GROUP}/messages?as=${ALICE}`]: answer.route,
+    });
+    await waitFor(() => expect(events.streams).toHaveLength(1));
+    events.emit("edit", {
+      chatId: GROUP,
+      message: { ...first, html: "Task 5 (done)", edited: true },
+    });
+    events.emit("message", {
+      chatId: GROUP,
+      message: message({ id: 21, text: "Next", html: "Next" }),
+    });
+    answer.release();
+    const log = await groupShown();
+    expect(Array.from(log.querySelectorAll(".text"), (t) => t.textContent)).toEqual([
+      "Task 5 (done)",
+      "Next",
+    ]);
   });
 
   it("presses an inline button, links a url button and opens the app from an app link", async () => {
