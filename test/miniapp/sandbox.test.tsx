@@ -269,7 +269,7 @@ describe("the sandbox page", () => {
     );
     const statesBefore = net.sent.filter((s) => s.path === "/sandbox/api/state").length;
 
-    fireEvent.click(screen.getByRole("radio", { name: "Bob" }));
+    fireEvent.click(screen.getByRole("button", { name: "Bob" }));
     await waitFor(() =>
       expect(net.sent.filter((s) => s.path === "/sandbox/api/state").length).toBe(statesBefore + 1),
     );
@@ -285,7 +285,8 @@ describe("the sandbox page", () => {
       [`/sandbox/api/events?as=${ALICE}`, true],
       [`/sandbox/api/events?as=${BOB}`, false],
     ]);
-    expect((screen.getByRole("radio", { name: "Bob" }) as HTMLInputElement).checked).toBe(true);
+    const people = screen.getByRole("group", { name: "You are" });
+    expect(within(people).getByRole("button", { pressed: true }).textContent).toBe("Bob");
   });
 
   it("opens the Mini App in a frame with the person's signed init data in the launch hash", async () => {

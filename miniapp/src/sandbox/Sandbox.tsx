@@ -278,18 +278,17 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
       <aside class="sidebar" aria-label="Sandbox">
         <div class="sidebar-head">
           <fieldset class="people">
-            <legend>You are</legend>
+            <legend class="people-label">You are</legend>
             {people.map((p) => (
-              <label key={p.id} class={p.id === personId ? "person selected" : "person"}>
-                <input
-                  type="radio"
-                  name="person"
-                  value={p.id}
-                  checked={p.id === personId}
-                  onChange={() => switchPerson(p.id)}
-                />
+              <button
+                type="button"
+                key={p.id}
+                class={p.id === personId ? "person selected" : "person"}
+                aria-pressed={p.id === personId}
+                onClick={() => switchPerson(p.id)}
+              >
                 {p.firstName}
-              </label>
+              </button>
             ))}
           </fieldset>
           <div class="tools">
