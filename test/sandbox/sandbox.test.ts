@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { parseLaunchParamsQuery } from "@telegram-apps/sdk";
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { loadConfig } from "#bot/config";
 import type { SandboxMessage } from "#bot/sandbox/messages";
@@ -345,6 +346,16 @@ describe("the sandbox (polling)", () => {
       user: { id: CAROL, firstName: "Carol" },
       teams: [{ id: GROUP, title: "Core team" }],
     });
+    // The Mini App's SDK reads it from the frame's launch parameters as Telegram's own.
+    const launch = parseLaunchParamsQuery(
+      new URLSearchParams({
+        tgWebAppData: initData,
+        tgWebAppVersion: "8.0",
+        tgWebAppPlatform: "tdesktop",
+        tgWebAppThemeParams: "{}",
+      }).toString(),
+    );
+    expect(launch.tgWebAppData?.user?.id).toBe(CAROL);
   });
 
   it("reset empties the database and the chats and seeds the people and the group again", async () => {
