@@ -24,6 +24,8 @@ export interface SandboxRoutesDeps {
   clock: Clock;
   /** Empties the database and the chats, and seeds the people and the group again. */
   reset: () => Promise<void>;
+  /** Fills the group with a week of demo data (refused, as a conflict, unless it is empty). */
+  demo: () => Promise<void>;
   /** The built Mini App, where the sandbox page (sandbox.html) is built too. */
   miniAppDist: string;
   /** How often an open event stream hears a comment, so proxies and browsers keep it open. */
@@ -205,6 +207,11 @@ export function sandboxRoutes(deps: SandboxRoutesDeps): SandboxRoutes {
 
   routes.post("/sandbox/api/reset", async (c) => {
     await deps.reset();
+    return c.body(null, 202);
+  });
+
+  routes.post("/sandbox/api/demo", async (c) => {
+    await deps.demo();
     return c.body(null, 202);
   });
 

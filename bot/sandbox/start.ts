@@ -4,11 +4,12 @@ import { type App, type AppDeps, createApp } from "#bot/app";
 import type { Config } from "#bot/config";
 import { MINIAPP_DIST } from "#bot/http/mini-app-static";
 import type { Clock } from "#bot/lib/clock";
-import type { Logger } from "#bot/lib/logger";
+import { createIdHasher, type Logger } from "#bot/lib/logger";
 import type { Secrets } from "#db/secrets";
 import { createVault } from "#db/vault";
+import { seedDemo } from "./demo.ts";
 import { type BotApiEmulator, EMULATED_BOT_ID, startBotApiEmulator } from "./emulator/server.ts";
-import { SANDBOX_BOT_USERNAME, SANDBOX_GROUP, SANDBOX_PEOPLE } from "./people.ts";
+import { SANDBOX_BOT_USERNAME, SANDBOX_GROUP, SANDBOX_PEOPLE, telegramUser } from "./people.ts";
 import { sandboxRoutes } from "./routes.ts";
 import { emptyDatabase, seedSandbox } from "./seed.ts";
 
@@ -68,6 +69,35 @@ export async function createSandbox(deps: {
     clock: deps.clock,
     miniAppDist: deps.miniAppDist ?? MINIAPP_DIST,
     ...(deps.heartbeatMs === undefined ? {} : { heartbeatMs: deps.heartbeatMs }),
+    demo: async () => {
+      const seeded = await seedDemo({
+        sql: deps.sql,
+        vault,
+        hashId: createIdHasher(deps.secrets.hashSecret),
+        retention: { rules: deps.config.retention },
+        now: deps.clock.now(),
+        nextMessageId: () => emulator.takeMessageId(SANDBOX_GROUP.id),
+      });
+      // What the group "said" that week shows in its chat, as it would have in Telegram.
+      const group = {
+        id: SANDBOX_GROUP.id,
+        type: "supergroup",
+        title: SANDBOX_GROUP.title,
+      } as const;
+      for (const line of seeded.messages) {
+        const author = SANDBOX_PEOPLE.find((person) => person.id === line.authorId);
+        if (!author) continue;
+        emulator.remember({
+          chat: group,
+          from: telegramUser(author),
+          text: line.text,
+          date: line.date,
+          messageId: line.messageId,
+          ...(line.replyToMessageId === null ? {} : { replyTo: line.replyToMessageId }),
+        });
+      }
+      if (app) await Promise.all([app.people.caughtUp(), app.taskLists.caughtUp()]);
+    },
     reset: async () => {
       await emptyDatabase(deps.sql);
       emulator.forgetChats();

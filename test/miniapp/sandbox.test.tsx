@@ -378,6 +378,32 @@ describe("the sandbox page", () => {
   });
 });
 
+describe("demo data", () => {
+  it("asks for it, loads everything again, and shows why when the group is not empty", async () => {
+    const { net } = renderSandbox({ "POST /sandbox/api/demo": { status: 202 } });
+    await groupShown();
+    const states = net.sent.filter((s) => s.path === "/sandbox/api/state").length;
+    fireEvent.click(screen.getByRole("button", { name: "Demo data" }));
+    await waitFor(() => expect(posts(net.sent).map((s) => s.path)).toEqual(["/sandbox/api/demo"]));
+    await waitFor(() =>
+      expect(net.sent.filter((s) => s.path === "/sandbox/api/state").length).toBe(states + 1),
+    );
+  });
+
+  it("shows the server's reason when the group already has tasks", async () => {
+    const refusal = "Core team already has tasks or messages, so no demo data was added.";
+    renderSandbox({
+      "POST /sandbox/api/demo": {
+        status: 409,
+        json: { error: { code: "demo_team_not_empty", message: refusal } },
+      },
+    });
+    await groupShown();
+    fireEvent.click(screen.getByRole("button", { name: "Demo data" }));
+    await screen.findByText(refusal);
+  });
+});
+
 describe("the bot's HTML in the sandbox", () => {
   const show = (html: string) => render(<div data-testid="out">{renderTelegramHtml(html)}</div>);
 

@@ -380,6 +380,26 @@ describe("the sandbox (polling)", () => {
       (m) => m.text.includes("After the reset"),
     );
   });
+
+  it("fills the group with a week of demo data on demand, once: its chat and its tasks", async () => {
+    await api.reset();
+    expect((await api.post("/sandbox/api/demo", {})).status).toBe(202);
+    const chat = await api.messages(GROUP, ALICE);
+    // The week the three people wrote, oldest first, as the group said it.
+    const said = chat.filter((m) => !m.from.isBot);
+    expect(said.length).toBe(12);
+    expect(new Set(said.map((m) => m.from.id))).toEqual(new Set([ALICE, BOB, CAROL]));
+    const dates = said.map((m) => Date.parse(m.date));
+    expect(dates).toEqual([...dates].sort((a, b) => a - b));
+    const [open] = await db.sql<[{ count: number }]>`
+      select count(*)::int as count from tasks where team_id = ${GROUP} and status = 'open'`;
+    expect(open.count).toBeGreaterThan(3);
+
+    const again = await api.post("/sandbox/api/demo", {});
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: { code: "demo_team_not_empty" } });
+    expect((await api.messages(GROUP, ALICE)).length).toBe(chat.length);
+  });
 });
 
 describe("the sandbox (webhook)", () => {

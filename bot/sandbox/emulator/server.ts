@@ -129,6 +129,20 @@ export interface BotApiEmulator {
   deliver(update: Update): Promise<void>;
   /** Forgets every chat's messages and files (the sandbox's reset); update ids keep counting. */
   forgetChats(): void;
+  /** The chat's next message id, taken (for messages written elsewhere, then remembered). */
+  takeMessageId(chatId: number): number;
+  /**
+   * A message a person wrote at `date` that the bot has already had (the sandbox's demo
+   * week): kept in the chat's history and shown, delivered to no one.
+   */
+  remember(input: {
+    chat: EmulatedChat;
+    from: User;
+    text: string;
+    date: Date;
+    messageId: number;
+    replyTo?: number;
+  }): BotMessage;
 }
 
 /** A chat as the emulator's people see it: their private chat with the bot, or a group. */
@@ -750,6 +764,24 @@ export async function startBotApiEmulator(options: EmulatorOptions): Promise<Bot
           data,
         },
       } as unknown as Update),
+    takeMessageId: (chatId) => allocateMessageId(chatId),
+    remember: ({ chat, from, text, date, messageId, replyTo }) => {
+      const replied =
+        replyTo === undefined ? undefined : messages.get(messageKey(chat.id, replyTo));
+      const message: BotMessage = {
+        message_id: messageId,
+        date: Math.floor(date.getTime() / 1000),
+        chat,
+        from,
+        text,
+        ...(replied ? { reply_to_message: withoutReply(replied) } : {}),
+      };
+      const key = messageKey(chat.id, messageId);
+      messages.set(key, message);
+      contents.set(key, { text, entities: [] });
+      chatEvent({ kind: "message", chatId: chat.id, messageId });
+      return message;
+    },
     forgetChats: () => {
       messages = new Map();
       contents = new Map();

@@ -263,6 +263,18 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
     }
   };
 
+  // A week of tasks, reminders and messages in the group (an empty one: else the server says
+  // why not, and that is shown).
+  const fillWithDemo = async () => {
+    try {
+      await client.demo();
+      setError(null);
+      setGeneration((g) => g + 1);
+    } catch (cause) {
+      fail(cause);
+    }
+  };
+
   // Links to the bot's Mini App inside a message's text open it here, as in Telegram.
   const onMessagesClick = (event: MouseEvent) => {
     const link = (event.target as Element | null)?.closest?.("a[href]");
@@ -300,6 +312,9 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
               onClick={switchTheme}
             >
               Dark theme
+            </button>
+            <button type="button" class="tool" onClick={() => void fillWithDemo()}>
+              Demo data
             </button>
             <button type="button" class="tool" onClick={() => setConfirmingReset(true)}>
               Reset

@@ -62,6 +62,7 @@ export function sandboxClient(fetchImpl: typeof fetch) {
     initData: async (as: number) =>
       (await call<{ initData: string }>("GET", `/init-data?as=${as}`)).initData,
     reset: () => call<void>("POST", "/reset"),
+    demo: () => call<void>("POST", "/demo"),
     eventsUrl: (as: number) => `${API}/events?as=${as}`,
   };
 }
