@@ -1,8 +1,10 @@
+import { join } from "node:path";
 import { loadConfigOrExit } from "#bot/config";
 import { systemClock } from "#bot/lib/clock";
 import { createIdHasher, createLogger } from "#bot/lib/logger";
 import { DemoRefused, seedDemo } from "#bot/sandbox/demo";
 import { SANDBOX_GROUP, SANDBOX_PEOPLE } from "#bot/sandbox/people";
+import { sandboxToken } from "#bot/sandbox/start";
 import { openDatabase } from "#db/open";
 import { resolveSecrets } from "#db/secrets";
 import { createVault } from "#db/vault";
@@ -10,10 +12,13 @@ import { createVault } from "#db/vault";
 /**
  * `npm run demo`: fills the demo team with a week of tasks, reminders, repeating tasks and
  * consented group messages (bot/sandbox/demo.ts), on the service's database (DATABASE_URL,
- * or the embedded one: stop the service first, it belongs to one process) and keys. Refuses
+ * or the embedded one: stop the service first, it belongs to one process) and keys; without
+ * BOT_TOKEN, on the sandbox's (in the sandbox itself, its Demo data button does the same). Refuses
  * in production, and when the team already has tasks or messages.
  */
-const config = loadConfigOrExit();
+// Without BOT_TOKEN, the sandbox's database and keys (as `npm start` without a token uses).
+const loaded = loadConfigOrExit({ sandboxToken });
+const config = loaded.sandbox ? { ...loaded, dataDir: join(loaded.dataDir, "sandbox") } : loaded;
 if (config.production) {
   process.stderr.write(
     "npm run demo writes made-up people, tasks and messages: it does not run with NODE_ENV=production.\n",
