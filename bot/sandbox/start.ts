@@ -99,9 +99,13 @@ export async function createSandbox(deps: {
       if (app) await Promise.all([app.people.caughtUp(), app.taskLists.caughtUp()]);
     },
     reset: async () => {
+      // A message the outbox is sending as the chats are forgotten would arrive after them:
+      // the sender stops first (letting what is in flight land), and starts on the new start.
+      await app?.outbox.stop();
       await emptyDatabase(deps.sql);
       emulator.forgetChats();
       await seedSandbox(deps.sql, vault, deps.clock.now());
+      await app?.outbox.start();
       // The caches of people and lists have heard of the emptying before anyone asks again.
       if (app) await Promise.all([app.people.caughtUp(), app.taskLists.caughtUp()]);
     },
