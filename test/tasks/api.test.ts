@@ -512,6 +512,27 @@ describe("repeating tasks", () => {
     expect(String(edit?.payload.text)).toContain(`↻ next: #${nextId}, due Tue 09:30`);
   });
 
+  it("redraws the group's card when a PATCH changes what it shows, and only then", async () => {
+    await h.bot.send(h.updates.groupText(team, alice, "/newtask Prepare the demo @bobby"));
+    const card = h.telegram.lastMessageTo(team.id);
+    const [row] = await h.sql<{ id: number }[]>`select id from tasks`;
+    const cardEdits = () =>
+      h.telegram
+        .callsOf("editMessageText")
+        .filter((c) => c.payload.chat_id === team.id && c.payload.message_id === card.message_id);
+
+    const renamed = await call(bob, "PATCH", `/api/tasks/${row?.id}`, {
+      json: { title: "Prepare the live demo", priority: "high" },
+    });
+    expect(renamed.status).toBe(200);
+    await h.telegram.waitForCalls(() => cardEdits().length === 1);
+    expect(String(cardEdits()[0]?.payload.text)).toContain("Prepare the live demo");
+
+    // A change the card does not show leaves it alone.
+    await call(bob, "PATCH", `/api/tasks/${row?.id}`, { json: { description: "Slides first" } });
+    expect(cardEdits()).toHaveLength(1);
+  });
+
   it("changes the rule with PATCH, keeping the current due date; null stops it", async () => {
     const task = await created(alice, {
       title: "Pay rent",

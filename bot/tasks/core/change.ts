@@ -356,5 +356,15 @@ export async function changeTask(
   if (moved) await op.effects.groupCardRetired(current);
   if (updated.assigneeId !== current.assigneeId) await op.effects.taskEvent(updated, "assigned");
   if (updated.status !== current.status) ({ task: updated } = await afterStatusChange(op, updated));
+  // The group's card shows what it says now (a completion or reopening redrew it already).
+  else if (!moved && cardShows(updated) !== cardShows(current)) {
+    await op.effects.groupCardChanged(updated, null);
+  }
   return updated;
+}
+
+/** What a group card shows of a task, to tell whether a change needs it redrawn. */
+function cardShows(task: TaskView): string {
+  const { title, priority, assigneeId, dueAt, dueHasTime, repeat } = task;
+  return JSON.stringify([title, priority, assigneeId, dueAt, dueHasTime, repeat]);
 }

@@ -1,0 +1,173 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadConfig } from "#bot/config";
+import { SANDBOX_GROUP } from "#bot/sandbox/people";
+import { createSandbox, type Sandbox, sandboxToken } from "#bot/sandbox/start";
+import { FakeClock } from "#test/helpers/clock";
+import { useTestDatabase } from "#test/helpers/db";
+import { UNPACED } from "#test/helpers/limits";
+import { captureLogs } from "#test/helpers/logs";
+import { TEST_SECRETS } from "#test/helpers/secrets";
+import { storedTaskFields } from "#test/helpers/tasks";
+
+/**
+ * A newcomer's first minutes, through the sandbox page in Chromium: the real service with
+ * the in-process Bot API emulator, driven only by what a person clicks and types.
+ */
+
+const ALICE = 101;
+const BOB = 102;
+const TIMEOUT = { timeout: 120_000 };
+const db = useTestDatabase();
+
+let sandbox: Sandbox | undefined;
+let context: BrowserContext | undefined;
+let profile: string | undefined;
+let base = "";
+
+beforeAll(async () => {
+  const config = loadConfig(
+    { DATABASE_URL: "postgres://unused@127.0.0.1/unused", PORT: "0" },
+    undefined,
+    { sandboxToken },
+  );
+  sandbox = await createSandbox({
+    config,
+    sql: db.sql,
+    clock: new FakeClock(),
+    log: captureLogs("warn").log,
+    secrets: TEST_SECRETS,
+    miniAppDist: inject("miniAppDist"),
+    tuning: { outboxLimits: UNPACED, throttle: false },
+  });
+  const { port } = await sandbox.start();
+  base = `http://127.0.0.1:${port}`;
+  profile = mkdtempSync(join(tmpdir(), "sandbox-e2e-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+    viewport: { width: 1280, height: 860 },
+    acceptDownloads: true,
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await context?.close();
+  await sandbox?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+const chatsOf = (page: Page) => page.getByRole("navigation", { name: "Chats" });
+const messageField = (page: Page) => page.getByRole("combobox", { name: "Message" });
+
+async function say(page: Page, text: string): Promise<void> {
+  await messageField(page).fill(text);
+  await page.getByRole("button", { name: "Send" }).click();
+}
+
+async function switchTo(page: Page, name: string): Promise<void> {
+  await page.getByRole("group", { name: "You are" }).getByRole("button", { name }).click();
+}
+
+async function openPrivateChat(page: Page): Promise<void> {
+  await chatsOf(page)
+    .getByRole("button", { name: /task_tracker_sandbox/ })
+    .click();
+}
+
+async function openGroup(page: Page): Promise<void> {
+  await chatsOf(page)
+    .getByRole("button", { name: new RegExp(SANDBOX_GROUP.title) })
+    .click();
+}
+
+describe("the sandbox, as a newcomer uses it", () => {
+  it(
+    "consent, a task in the group, the Mini App's edit on the group card, Done, export, erasure",
+    async () => {
+      if (!context) throw new Error("the browser did not start");
+      const page = await context.newPage();
+      await page.goto(`${base}/sandbox`);
+
+      // Alice starts the bot in private and consents to recording her group messages.
+      await openPrivateChat(page);
+      await say(page, "/start");
+      await page
+        .getByText(/\/newtask/)
+        .first()
+        .waitFor();
+      await say(page, "/consent");
+      await page.getByRole("button", { name: "Record my messages" }).last().click();
+      await expect
+        .poll(async () => (await db.sql`select consent_version from users where id = ${ALICE}`)[0])
+        .toMatchObject({ consentVersion: expect.any(Number) });
+
+      // In the group, one line makes a task for Bob; its card appears.
+      await openGroup(page);
+      await say(page, "/newtask Prepare the demo @bobby tomorrow !high");
+      await expect
+        .poll(() => storedTaskFields(db.sql, ["title", "assigneeId", "priority"]))
+        .toEqual([{ title: "Prepare the demo", assigneeId: BOB, priority: "high" }]);
+      await page.getByRole("button", { name: /Done/ }).last().waitFor();
+
+      // Bob opens the Mini App from the chat's menu button and renames the task there.
+      await switchTo(page, "Bob");
+      await openGroup(page);
+      await page.getByRole("button", { name: "Tasks" }).click();
+      const app = page.frameLocator('iframe[title="Task Tracker Mini App"]');
+      await app.locator("[data-task-id]", { hasText: "Prepare the demo" }).click();
+      const title = app.getByLabel("Title", { exact: true });
+      await expect.poll(() => title.inputValue()).toBe("Prepare the demo");
+      await title.fill("Prepare the live demo");
+      await page.getByRole("button", { name: "Save" }).click();
+      await expect
+        .poll(async () => (await storedTaskFields(db.sql, ["title"]))[0])
+        .toEqual({ title: "Prepare the live demo" });
+      // The group's card says so, edited in place.
+      await page.getByText("Prepare the live demo").last().waitFor();
+      await page.getByRole("button", { name: "Close the Mini App" }).click();
+
+      // Done from the card.
+      await page.getByRole("button", { name: /Done/ }).last().click();
+      await expect
+        .poll(async () => (await storedTaskFields(db.sql, ["status"]))[0])
+        .toEqual({ status: "done" });
+
+      // Alice exports her data in private: the file downloads and holds her task.
+      await switchTo(page, "Alice");
+      await openPrivateChat(page);
+      await say(page, "/export");
+      const download = page.waitForEvent("download");
+      await page.getByRole("link", { name: /task-tracker-export/ }).click();
+      const file = await (await download).path();
+      const exported = JSON.parse(readFileSync(file, "utf8")) as {
+        user: { id: number };
+        tasks_created: Array<{ title: string }>;
+      };
+      expect(exported.user.id).toBe(ALICE);
+      expect(exported.tasks_created.map((t) => t.title)).toEqual(["Prepare the live demo"]);
+
+      // And erases it, after confirming.
+      await say(page, "/delete");
+      await page.getByRole("button", { name: "Delete everything" }).last().click();
+      await expect
+        .poll(async () => (await db.sql`select 1 from users where id = ${ALICE}`).length)
+        .toBe(0);
+      await page.close();
+    },
+    TIMEOUT.timeout,
+  );
+});
