@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -18,9 +18,13 @@ import { storedTaskFields } from "#test/helpers/tasks";
  * the in-process Bot API emulator, driven only by what a person clicks and types.
  */
 
+/** Where the pictures for the README go: set by `npm run screenshots` only. */
+const SCREENSHOTS = process.env.SCREENSHOTS_DIR;
 const ALICE = 101;
 const BOB = 102;
 const TIMEOUT = { timeout: 120_000 };
+/** What the service does after a click may take seconds on a loaded machine. */
+const POLL = { timeout: 20_000, interval: 50 };
 const db = useTestDatabase();
 
 let sandbox: Sandbox | undefined;
@@ -41,7 +45,9 @@ beforeAll(async () => {
     log: captureLogs("warn").log,
     secrets: TEST_SECRETS,
     miniAppDist: inject("miniAppDist"),
-    tuning: { outboxLimits: UNPACED, throttle: false },
+    // The test clicks faster than a person: the per-person limit (5 updates in 3 s) would
+    // turn a press into "Slow down" (the limiter has its own tests).
+    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
   });
   const { port } = await sandbox.start();
   base = `http://127.0.0.1:${port}`;
@@ -96,7 +102,7 @@ async function openGroup(page: Page): Promise<void> {
 
 describe("the sandbox, as a newcomer uses it", () => {
   it(
-    "consent, a task in the group, the Mini App's edit on the group card, Done, export, erasure",
+    "consent, a task in the group, the Mini App's edit on the group card, Done, export, erasure (screenshots)",
     async () => {
       if (!context) throw new Error("the browser did not start");
       const page = await context.newPage();
@@ -112,14 +118,17 @@ describe("the sandbox, as a newcomer uses it", () => {
       await say(page, "/consent");
       await page.getByRole("button", { name: "Record my messages" }).last().click();
       await expect
-        .poll(async () => (await db.sql`select consent_version from users where id = ${ALICE}`)[0])
+        .poll(
+          async () => (await db.sql`select consent_version from users where id = ${ALICE}`)[0],
+          POLL,
+        )
         .toMatchObject({ consentVersion: expect.any(Number) });
 
       // In the group, one line makes a task for Bob; its card appears.
       await openGroup(page);
       await say(page, "/newtask Prepare the demo @bobby tomorrow !high");
       await expect
-        .poll(() => storedTaskFields(db.sql, ["title", "assigneeId", "priority"]))
+        .poll(() => storedTaskFields(db.sql, ["title", "assigneeId", "priority"]), POLL)
         .toEqual([{ title: "Prepare the demo", assigneeId: BOB, priority: "high" }]);
       await page.getByRole("button", { name: /Done/ }).last().waitFor();
 
@@ -130,20 +139,29 @@ describe("the sandbox, as a newcomer uses it", () => {
       const app = page.frameLocator('iframe[title="Task Tracker Mini App"]');
       await app.locator("[data-task-id]", { hasText: "Prepare the demo" }).click();
       const title = app.getByLabel("Title", { exact: true });
-      await expect.poll(() => title.inputValue()).toBe("Prepare the demo");
+      await expect.poll(() => title.inputValue(), POLL).toBe("Prepare the demo");
       await title.fill("Prepare the live demo");
       await page.getByRole("button", { name: "Save" }).click();
       await expect
-        .poll(async () => (await storedTaskFields(db.sql, ["title"]))[0])
+        .poll(async () => (await storedTaskFields(db.sql, ["title"]))[0], POLL)
         .toEqual({ title: "Prepare the live demo" });
       // The group's card says so, edited in place.
       await page.getByText("Prepare the live demo").last().waitFor();
+      // The sandbox as the README shows it, in both themes (saved only by npm run screenshots).
+      if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });
+      for (const theme of ["light", "dark"] as const) {
+        const picture = await page.screenshot(
+          SCREENSHOTS ? { path: join(SCREENSHOTS, `sandbox-${theme}.png`) } : {},
+        );
+        expect(picture.length).toBeGreaterThan(0);
+        await page.getByRole("switch", { name: "Dark theme" }).click();
+      }
       await page.getByRole("button", { name: "Close the Mini App" }).click();
 
       // Done from the card.
       await page.getByRole("button", { name: /Done/ }).last().click();
       await expect
-        .poll(async () => (await storedTaskFields(db.sql, ["status"]))[0])
+        .poll(async () => (await storedTaskFields(db.sql, ["status"]))[0], POLL)
         .toEqual({ status: "done" });
 
       // Alice exports her data in private: the file downloads and holds her task.
@@ -161,10 +179,14 @@ describe("the sandbox, as a newcomer uses it", () => {
       expect(exported.tasks_created.map((t) => t.title)).toEqual(["Prepare the live demo"]);
 
       // And erases it, after confirming.
+      const offers = page.getByRole("button", { name: "Delete everything" });
+      const before = await offers.count();
       await say(page, "/delete");
-      await page.getByRole("button", { name: "Delete everything" }).last().click();
+      // The confirmation this /delete asks for (an export's message may carry an earlier one).
+      await expect.poll(() => offers.count(), POLL).toBe(before + 1);
+      await offers.last().click();
       await expect
-        .poll(async () => (await db.sql`select 1 from users where id = ${ALICE}`).length)
+        .poll(async () => (await db.sql`select 1 from users where id = ${ALICE}`).length, POLL)
         .toBe(0);
       await page.close();
     },
