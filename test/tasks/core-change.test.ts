@@ -56,6 +56,8 @@ describe("editTask", () => {
     expect(stored).toEqual({ title: "Final", assigneeId: BOB });
     expect(effects).toEqual([
       { effect: "taskEvent", task: created.id, event: "assigned", next: null },
+      // The card shows the title, the assignee and the due date: it is redrawn.
+      { effect: "groupCardChanged", task: created.id, next: null },
     ]);
   });
 
@@ -63,6 +65,13 @@ describe("editTask", () => {
     const created = await task(ALICE, { title: "Plan", teamId: TEAM, assigneeId: BOB });
     const edited = await editTask(op(BOB), created.id, { title: "Plan v2" });
     expect(edited.title).toBe("Plan v2");
+    // Nobody is told; the group's card shows the new title.
+    expect(effects).toEqual([{ effect: "groupCardChanged", task: created.id, next: null }]);
+  });
+
+  it("leaves the card alone when the change is one it does not show", async () => {
+    const created = await task(ALICE, { title: "Plan", teamId: TEAM, assigneeId: BOB });
+    await editTask(op(BOB), created.id, { description: "Slides first" });
     expect(effects).toEqual([]);
   });
 
