@@ -3,7 +3,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type ServerType, serve } from "@hono/node-server";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { apiClient, initDataFor } from "#test/helpers/api";
 import { giveConsent, useBotHarness } from "#test/helpers/bot";
@@ -18,6 +18,7 @@ import {
   fontsReady,
   type InPage,
   LIGHT,
+  launchChromium,
   mainButton,
   type Palette,
   preparePage,
@@ -61,22 +62,7 @@ beforeAll(async () => {
   });
   baseUrl = `http://127.0.0.1:${port}/`;
   profile = mkdtempSync(join(tmpdir(), "miniapp-e2e-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-    viewport: { width: 390, height: 844 },
-    acceptDownloads: true,
-  });
+  context = await launchChromium(profile, { width: 390, height: 844 });
 });
 
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { loadConfig } from "#bot/config";
 import { SANDBOX_GROUP } from "#bot/sandbox/people";
@@ -12,6 +12,7 @@ import { UNPACED } from "#test/helpers/limits";
 import { captureLogs } from "#test/helpers/logs";
 import { TEST_SECRETS } from "#test/helpers/secrets";
 import { storedTaskFields } from "#test/helpers/tasks";
+import { launchChromium } from "./telegram-env.ts";
 
 /**
  * A newcomer's first minutes, through the sandbox page in Chromium: the real service with
@@ -52,22 +53,7 @@ beforeAll(async () => {
   const { port } = await sandbox.start();
   base = `http://127.0.0.1:${port}`;
   profile = mkdtempSync(join(tmpdir(), "sandbox-e2e-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
-    viewport: { width: 1280, height: 860 },
-    acceptDownloads: true,
-  });
+  context = await launchChromium(profile, { width: 1280, height: 860 });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { BrowserContext, Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 /**
  * The Telegram client around the Mini App, for a real browser: the SDK's own
@@ -357,5 +357,31 @@ export async function tabOrder(page: Page): Promise<{ expected: number[]; visite
 export async function fontsReady(page: Page): Promise<void> {
   await page.evaluate(async () => {
     await (globalThis as unknown as InPage).document.fonts.ready;
+  });
+}
+
+/**
+ * Debian's Chromium, headless, with a profile of its own in `profile`: without the
+ * background-networking flags it keeps trying this machine's closed network.
+ */
+export function launchChromium(
+  profile: string,
+  viewport: { width: number; height: number },
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
+    viewport,
+    acceptDownloads: true,
   });
 }

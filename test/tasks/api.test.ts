@@ -522,11 +522,14 @@ describe("repeating tasks", () => {
         .filter((c) => c.payload.chat_id === team.id && c.payload.message_id === card.message_id);
 
     const renamed = await call(bob, "PATCH", `/api/tasks/${row?.id}`, {
-      json: { title: "Prepare the live demo", priority: "high" },
+      json: { title: `Prepare the <b>live</b> demo & "Q&A" ${"x".repeat(150)}`, priority: "high" },
     });
     expect(renamed.status).toBe(200);
     await h.telegram.waitForCalls(() => cardEdits().length === 1);
-    expect(String(cardEdits()[0]?.payload.text)).toContain("Prepare the live demo");
+    // Escaped as the strict fake parses it (a refused edit would fail the harness).
+    expect(String(cardEdits()[0]?.payload.text)).toContain(
+      `Prepare the &lt;b&gt;live&lt;/b&gt; demo &amp; "Q&amp;A"`,
+    );
 
     // A change the card does not show leaves it alone.
     await call(bob, "PATCH", `/api/tasks/${row?.id}`, { json: { description: "Slides first" } });
