@@ -68,6 +68,11 @@ export interface AppDeps {
   miniAppDist?: string;
   /** The sandbox's routes (bot/sandbox), mounted only when the service runs as the sandbox. */
   sandboxRoutes?: Hono;
+  /**
+   * Where Telegram opens the Mini App; otherwise PUBLIC_URL when it is https. The sandbox names
+   * an address of its own, which its page opens in a frame of its own.
+   */
+  miniAppUrl?: string;
 }
 
 export interface App {
@@ -148,7 +153,8 @@ export function createApp(deps: AppDeps): App {
     vault: deps.vault ?? createVault(deps.secrets.encryptionKeys, deps.secrets.hashSecret),
     adminIds: config.adminIds,
     retention,
-    miniAppUrl: config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null,
+    miniAppUrl:
+      deps.miniAppUrl ?? (config.publicUrl?.startsWith("https://") ? `${config.publicUrl}/` : null),
     people: peopleChanges(sql, log),
     taskLists: taskListCache(sql, log),
     background: new BackgroundWork(log),

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { ApiError, errorBody, limitApiBody, parseWith } from "#bot/http/route-helpers";
 import type { Clock } from "#bot/lib/clock";
 import { invalid, NotFound } from "#bot/lib/errors";
+import type { MenuButton } from "./emulator/rules.ts";
 import type { BotApiEmulator, ChatEvent } from "./emulator/server.ts";
 import { signInitData } from "./init-data.ts";
 import { type SandboxMessage, toSandboxMessage } from "./messages.ts";
@@ -106,8 +107,13 @@ export function sandboxRoutes(deps: SandboxRoutesDeps): SandboxRoutes {
     c.json({
       people: SANDBOX_PEOPLE.map(({ id, firstName, username }) => ({ id, firstName, username })),
       chats: [
-        { id: SANDBOX_GROUP.id, type: "supergroup", title: SANDBOX_GROUP.title },
-        ...SANDBOX_PEOPLE.map((p) => ({ id: p.id, type: "private", title: p.firstName })),
+        { id: SANDBOX_GROUP.id, type: "supergroup", title: SANDBOX_GROUP.title, appButton: null },
+        ...SANDBOX_PEOPLE.map((p) => ({
+          id: p.id,
+          type: "private",
+          title: p.firstName,
+          appButton: appButtonOf(emulator.menuButton(p.id)),
+        })),
       ],
       commands: emulator.commands(),
       botUsername: deps.botUsername(),
@@ -236,6 +242,14 @@ export function sandboxRoutes(deps: SandboxRoutesDeps): SandboxRoutes {
     },
     openStreams: () => streams.size,
   };
+}
+
+/**
+ * The text of a private chat's menu button when it opens the Mini App; null when it lists the
+ * commands (as in groups, where Telegram shows no Mini App menu button).
+ */
+function appButtonOf(button: MenuButton): string | null {
+  return button.type === "web_app" ? button.text : null;
 }
 
 function personOf(id: number): SandboxPerson {

@@ -18,6 +18,13 @@ export function sandboxToken(): string {
   return `${EMULATED_BOT_ID}:${randomBytes(24).toString("base64url")}`;
 }
 
+/**
+ * The Mini App's address in the sandbox's buttons and menu. Telegram (and so the emulator)
+ * opens only https addresses; this one is in the reserved .invalid domain, so nothing could
+ * ever answer it: the sandbox page opens the app served here in its own frame instead.
+ */
+export const SANDBOX_MINI_APP_URL = "https://mini-app.sandbox.invalid/";
+
 export interface Sandbox {
   app: App;
   emulator: BotApiEmulator;
@@ -117,6 +124,7 @@ export async function createSandbox(deps: {
     log: deps.log,
     secrets: deps.secrets,
     sandboxRoutes: sandbox.routes,
+    miniAppUrl: SANDBOX_MINI_APP_URL,
     ...(deps.miniAppDist ? { miniAppDist: deps.miniAppDist } : {}),
     ...deps.tuning,
   });

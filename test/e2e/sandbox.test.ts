@@ -118,9 +118,9 @@ describe("the sandbox, as a newcomer uses it", () => {
         .toEqual([{ title: "Prepare the demo", assigneeId: BOB, priority: "high" }]);
       await page.getByRole("button", { name: /Done/ }).last().waitFor();
 
-      // Bob opens the Mini App from the chat's menu button and renames the task there.
+      // Bob opens the Mini App from his chat's menu button and renames the task there.
       await switchTo(page, "Bob");
-      await openGroup(page);
+      await openPrivateChat(page);
       await page.getByRole("button", { name: "Tasks" }).click();
       const app = page.frameLocator('iframe[title="Task Tracker Mini App"]');
       await app.locator("[data-task-id]", { hasText: "Prepare the demo" }).click();
@@ -132,6 +132,7 @@ describe("the sandbox, as a newcomer uses it", () => {
         .poll(async () => (await storedTaskFields(db.sql, ["title"]))[0], POLL)
         .toEqual({ title: "Prepare the live demo" });
       // The group's card says so, edited in place.
+      await openGroup(page);
       await page.getByText("Prepare the live demo").last().waitFor();
       // The sandbox as the README shows it, in both themes (saved only by npm run screenshots).
       if (SCREENSHOTS) mkdirSync(SCREENSHOTS, { recursive: true });

@@ -20,10 +20,10 @@ const STATE: SandboxState = {
     { id: 1003, firstName: "Carol", username: "carol" },
   ],
   chats: [
-    { id: GROUP, type: "supergroup", title: "Demo team" },
-    { id: ALICE, type: "private", title: "Alice" },
-    { id: BOB, type: "private", title: "Bob" },
-    { id: 1003, type: "private", title: "Carol" },
+    { id: GROUP, type: "supergroup", title: "Demo team", appButton: null },
+    { id: ALICE, type: "private", title: "Alice", appButton: "Tasks" },
+    { id: BOB, type: "private", title: "Bob", appButton: "Tasks" },
+    { id: 1003, type: "private", title: "Carol", appButton: "Tasks" },
   ],
   commands: [
     { command: "start", description: "Welcome and every command" },
@@ -95,6 +95,18 @@ function renderSandbox(routes: Routes = {}) {
 const posts = (sent: Sent[]) => sent.filter((s) => s.method === "POST");
 
 /** The group is open and its messages are in: what the person sees first. */
+/** The person's private chat with the bot, whose menu button opens the Mini App. */
+async function privateChatShown(): Promise<void> {
+  await groupShown();
+  const chats = screen.getByRole("navigation", { name: "Chats" });
+  fireEvent.click(within(chats).getByRole("button", { name: /@tracker_sandbox_bot/ }));
+  await waitFor(() =>
+    expect(within(chats).getByRole("button", { current: true }).textContent).toContain(
+      "@tracker_sandbox_bot",
+    ),
+  );
+}
+
 async function groupShown(): Promise<HTMLElement> {
   const chats = await screen.findByRole("navigation", { name: "Chats" });
   await waitFor(() =>
@@ -295,6 +307,11 @@ describe("the sandbox page", () => {
       [`GET /sandbox/api/init-data?as=${ALICE}`]: { json: { initData } },
     });
     await groupShown();
+    // In a group the menu button lists the commands, as in Telegram.
+    fireEvent.click(screen.getByRole("button", { name: "Commands" }));
+    expect(screen.getByRole("listbox", { name: "Commands" })).toBeTruthy();
+    expect(screen.queryByRole("button", { name: "Tasks" })).toBeNull();
+    await privateChatShown();
     fireEvent.click(screen.getByRole("button", { name: "Tasks" }));
     const frame = await screen.findByTitle("Task Tracker Mini App");
     expect(net.sent.map((s) => s.path)).toContain(`/sandbox/api/init-data?as=${ALICE}`);
@@ -320,7 +337,7 @@ describe("the sandbox page", () => {
 
   it("stands in for Telegram's MainButton and BackButton of the app in the frame", async () => {
     renderSandbox({ [`GET /sandbox/api/init-data?as=${ALICE}`]: { json: { initData: "hash=x" } } });
-    await groupShown();
+    await privateChatShown();
     const original = window.postMessage;
     fireEvent.click(screen.getByRole("button", { name: "Tasks" }));
     const frame = (await screen.findByTitle("Task Tracker Mini App")) as HTMLIFrameElement;

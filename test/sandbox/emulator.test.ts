@@ -62,4 +62,41 @@ describe("the Bot API emulator's chats", () => {
       content: Buffer.from('{"a":1}'),
     });
   });
+
+  it("opens a Mini App only from an https address, in the menu button and in inline buttons", async () => {
+    await expect(
+      api.setChatMenuButton({
+        menu_button: { type: "web_app", text: "Tasks", web_app: { url: "http://127.0.0.1:3000/" } },
+      }),
+    ).rejects.toThrow(
+      "Bad Request: menu button Web App URL 'http://127.0.0.1:3000/' is invalid: Only HTTPS links are allowed",
+    );
+    expect(emulator.menuButton(CHAT)).toEqual({ type: "default" });
+    await expect(
+      api.sendMessage(CHAT, "Open", {
+        reply_markup: {
+          inline_keyboard: [[{ text: "Open app", web_app: { url: "http://127.0.0.1:3000/" } }]],
+        },
+      }),
+    ).rejects.toThrow(
+      "Bad Request: inline keyboard button Web App URL 'http://127.0.0.1:3000/' is invalid: Only HTTPS links are allowed",
+    );
+
+    const app = {
+      type: "web_app" as const,
+      text: "Tasks",
+      web_app: { url: "https://example.org/" },
+    };
+    await api.setChatMenuButton({ menu_button: app });
+    expect(emulator.menuButton(CHAT)).toEqual({
+      type: "web_app",
+      text: "Tasks",
+      url: "https://example.org/",
+    });
+    expect(await api.getChatMenuButton({ chat_id: CHAT })).toEqual(app);
+    // A chat's own button comes before the default one.
+    await api.setChatMenuButton({ chat_id: CHAT, menu_button: { type: "commands" } });
+    expect(await api.getChatMenuButton({ chat_id: CHAT })).toEqual({ type: "commands" });
+    expect(await api.getChatMenuButton({ chat_id: CHAT + 1 })).toEqual(app);
+  });
 });

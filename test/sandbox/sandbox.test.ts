@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { loadConfig } from "#bot/config";
 import type { SandboxMessage } from "#bot/sandbox/messages";
 import { SANDBOX_GROUP } from "#bot/sandbox/people";
-import { createSandbox, type Sandbox, sandboxToken } from "#bot/sandbox/start";
+import {
+  createSandbox,
+  SANDBOX_MINI_APP_URL,
+  type Sandbox,
+  sandboxToken,
+} from "#bot/sandbox/start";
 import { FakeClock } from "#test/helpers/clock";
 import { useTestDatabase } from "#test/helpers/db";
 import { UNPACED } from "#test/helpers/limits";
@@ -195,10 +200,11 @@ describe("the sandbox (polling)", () => {
         { id: CAROL, firstName: "Carol", username: "carol" },
       ],
       chats: [
-        { id: GROUP, type: "supergroup", title: "Core team" },
-        { id: ALICE, type: "private", title: "Alice" },
-        { id: BOB, type: "private", title: "Bob" },
-        { id: CAROL, type: "private", title: "Carol" },
+        // The menu button the bot set up opens the Mini App in private chats only.
+        { id: GROUP, type: "supergroup", title: "Core team", appButton: null },
+        { id: ALICE, type: "private", title: "Alice", appButton: "Tasks" },
+        { id: BOB, type: "private", title: "Bob", appButton: "Tasks" },
+        { id: CAROL, type: "private", title: "Carol", appButton: "Tasks" },
       ],
       botUsername: "task_tracker_sandbox_bot",
     });
@@ -291,6 +297,35 @@ describe("the sandbox (polling)", () => {
     } finally {
       events.close();
     }
+  });
+
+  it("offers Open app under /tasks: the Mini App in private, a start link in the group", async () => {
+    await api.reset();
+    await api.write(ALICE, ALICE, "/start");
+    await api.write(GROUP, ALICE, "/newtask Prepare the demo");
+    await waitForBot(
+      () => api.messages(GROUP, ALICE),
+      (m) => m.text.includes("Prepare the demo"),
+    );
+    await api.write(ALICE, ALICE, "/tasks");
+    const mine = await waitForBot(
+      () => api.messages(ALICE, ALICE),
+      (m) => m.buttons.flat().some((b) => b.text === "Open app"),
+    );
+    expect(mine.buttons.flat().find((b) => b.text === "Open app")).toEqual({
+      text: "Open app",
+      webApp: SANDBOX_MINI_APP_URL,
+    });
+    await api.write(GROUP, ALICE, "/tasks");
+    const team = await waitForBot(
+      () => api.messages(GROUP, ALICE),
+      (m) => m.buttons.flat().some((b) => b.text === "Open app"),
+    );
+    // Telegram refuses Mini App buttons in groups: a t.me link that opens the app for the team.
+    expect(team.buttons.flat().find((b) => b.text === "Open app")).toEqual({
+      text: "Open app",
+      url: `https://t.me/task_tracker_sandbox_bot?startapp=team_${GROUP}`,
+    });
   });
 
   it("streams only the chats the person can see, with a heartbeat", async () => {

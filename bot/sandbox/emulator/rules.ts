@@ -277,9 +277,46 @@ export function checkReplyMarkup(markup: unknown, chatId: number | undefined): s
       const bytes = typeof data === "string" ? Buffer.byteLength(data) : 0;
       if (bytes < 1 || bytes > MAX_CALLBACK_DATA_BYTES) return ERRORS.buttonData;
     }
-    if (actions[0] === "web_app" && chatId !== undefined && chatId < 0) return ERRORS.buttonType;
+    if (actions[0] === "web_app") {
+      if (chatId !== undefined && chatId < 0) return ERRORS.buttonType;
+      const invalid = webAppUrlError("inline keyboard button", fields.web_app);
+      if (invalid) return invalid;
+    }
   }
   return undefined;
+}
+
+/** Telegram opens a Mini App only from an https address, in buttons and in the menu alike. */
+export function webAppUrlError(where: string, webApp: unknown): string | undefined {
+  const url = (webApp as { url?: unknown } | null)?.url;
+  if (typeof url === "string" && url.startsWith("https://")) return undefined;
+  return `Bad Request: ${where} Web App URL '${String(url)}' is invalid: Only HTTPS links are allowed`;
+}
+
+/** The menu button of private chats: the command list, or one that opens a Mini App. */
+export type MenuButton =
+  | { type: "commands" }
+  | { type: "default" }
+  | { type: "web_app"; text: string; url: string };
+
+export function checkMenuButton(button: unknown): Parsed<MenuButton> {
+  const fields = (typeof button === "object" && button !== null ? button : {}) as Record<
+    string,
+    unknown
+  >;
+  if (button === undefined || fields.type === "default")
+    return { ok: true, value: { type: "default" } };
+  if (fields.type === "commands") return { ok: true, value: { type: "commands" } };
+  if (fields.type !== "web_app") {
+    return { ok: false, description: "Bad Request: unsupported menu button type" };
+  }
+  if (typeof fields.text !== "string" || fields.text.length === 0) {
+    return { ok: false, description: "Bad Request: menu button text must be non-empty" };
+  }
+  const invalid = webAppUrlError("menu button", fields.web_app);
+  if (invalid) return { ok: false, description: invalid };
+  const { url } = fields.web_app as { url: string };
+  return { ok: true, value: { type: "web_app", text: fields.text, url } };
 }
 
 /** Markup as Telegram compares it: a missing keyboard and an empty one are the same. */

@@ -4,9 +4,11 @@ import type { Update, User, UserFromGetMe } from "grammy/types";
 import {
   checkCallbackAnswer,
   checkCaption,
+  checkMenuButton,
   checkMessageText,
   checkReplyMarkup,
   ERRORS,
+  type MenuButton,
   type Parsed,
   type ParsedText,
   parseTelegramHtml,
@@ -108,6 +110,8 @@ export interface BotApiEmulator {
   file(fileId: string): StoredFile | undefined;
   /** The command menu, as the last setMyCommands (default scope) set it. */
   commands(): BotCommandEntry[];
+  /** The menu button a private chat shows, as setChatMenuButton set it (for it, or for all). */
+  menuButton(chatId: number): MenuButton;
   /** Follows what happens in the chats; returns the function that stops following. */
   onChatEvent(listener: (event: ChatEvent) => void): () => void;
   /**
@@ -310,6 +314,10 @@ export async function startBotApiEmulator(options: EmulatorOptions): Promise<Bot
   let files = new Map<string, StoredFile>();
   let fileCount = 0;
   let commands: BotCommandEntry[] = [];
+  let defaultMenuButton: MenuButton = { type: "default" };
+  const chatMenuButtons = new Map<number, MenuButton>();
+  const menuButtonOf = (chatId: number | undefined) =>
+    (chatId === undefined ? undefined : chatMenuButtons.get(chatId)) ?? defaultMenuButton;
   let nextUpdateId = 1;
   let callbackCount = 0;
   const chatListeners = new Set<(event: ChatEvent) => void>();
@@ -387,8 +395,19 @@ export async function startBotApiEmulator(options: EmulatorOptions): Promise<Bot
         forgetMessage(chatId ?? 0, numberOrUndefined(payload.message_id) ?? 0);
         return ok(true);
       case "sendChatAction":
-      case "setChatMenuButton":
         return ok(true);
+      case "setChatMenuButton": {
+        const button = checkMenuButton(payload.menu_button);
+        if (!button.ok) return { ok: false, error_code: 400, description: button.description };
+        if (chatId === undefined) defaultMenuButton = button.value;
+        else chatMenuButtons.set(chatId, button.value);
+        return ok(true);
+      }
+      case "getChatMenuButton": {
+        const button = menuButtonOf(chatId);
+        if (button.type !== "web_app") return ok(button);
+        return ok({ type: "web_app", text: button.text, web_app: { url: button.url } });
+      }
       case "setWebhook": {
         const set = checkWebhook(payload);
         if (typeof set === "string") return { ok: false, error_code: 400, description: set };
@@ -724,6 +743,7 @@ export async function startBotApiEmulator(options: EmulatorOptions): Promise<Bot
         .map(([key, message]) => ({ message, content: contents.get(key) })),
     file: (fileId) => files.get(fileId),
     commands: () => commands.map((c) => ({ ...c })),
+    menuButton: (chatId) => ({ ...menuButtonOf(chatId) }),
     onChatEvent: (listener) => {
       chatListeners.add(listener);
       return () => chatListeners.delete(listener);

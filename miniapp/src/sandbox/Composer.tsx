@@ -7,14 +7,17 @@ const TYPING_COMMAND = /^\/(\w*)$/;
 /**
  * The message field: Enter sends; typing "/" lists the bot's commands (from
  * setMyCommands), picked with the arrows and Enter or Tab, or by a click. Left of it, the
- * chat's menu button opens the Mini App, as in Telegram.
+ * chat's menu button, as in Telegram: the Mini App where the bot set one up (private chats),
+ * else the list of commands.
  */
 export function Composer(props: {
   commands: BotCommand[];
   replyTo: SandboxMessage | null;
   onCancelReply(): void;
   onSend(text: string): Promise<boolean>;
-  onMenuButton(): void;
+  /** The menu button's text when it opens the Mini App; null when it lists the commands. */
+  appButton: string | null;
+  onOpenApp(): void;
   disabled: boolean;
 }) {
   const [draft, setDraft] = useState("");
@@ -108,9 +111,21 @@ export function Composer(props: {
           void send();
         }}
       >
-        <button type="button" class="menu-button" onClick={props.onMenuButton}>
-          Tasks
-        </button>
+        {props.appButton === null ? (
+          <button
+            type="button"
+            class="menu-button"
+            aria-label="Commands"
+            disabled={props.disabled || props.commands.length === 0}
+            onClick={() => change("/")}
+          >
+            Menu
+          </button>
+        ) : (
+          <button type="button" class="menu-button" onClick={props.onOpenApp}>
+            {props.appButton}
+          </button>
+        )}
         <input
           type="text"
           class="message-input"

@@ -404,7 +404,8 @@ export function Sandbox({ client, openEvents, initialTheme, applyTheme }: Sandbo
           replyTo={replyTo}
           onCancelReply={() => setReplyTo(null)}
           onSend={send}
-          onMenuButton={() => void openApp(null)}
+          appButton={chat?.appButton ?? null}
+          onOpenApp={() => void openApp(null)}
           disabled={!chat}
         />
       </main>

@@ -13,6 +13,8 @@ export interface Chat {
   id: number;
   type: "private" | "supergroup";
   title: string;
+  /** The menu button's text when it opens the Mini App (private chats); else it lists commands. */
+  appButton: string | null;
 }
 
 export interface BotCommand {
