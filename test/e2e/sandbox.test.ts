@@ -2,15 +2,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { loadConfig } from "#bot/config";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SANDBOX_GROUP } from "#bot/sandbox/people";
-import { createSandbox, type Sandbox, sandboxToken } from "#bot/sandbox/start";
-import { FakeClock } from "#test/helpers/clock";
+import type { Sandbox } from "#bot/sandbox/start";
 import { useTestDatabase } from "#test/helpers/db";
-import { UNPACED } from "#test/helpers/limits";
-import { captureLogs } from "#test/helpers/logs";
-import { TEST_SECRETS } from "#test/helpers/secrets";
+import { startTestSandbox } from "#test/helpers/sandbox";
 import { storedTaskFields } from "#test/helpers/tasks";
 import { launchChromium } from "./telegram-env.ts";
 
@@ -34,24 +30,9 @@ let profile: string | undefined;
 let base = "";
 
 beforeAll(async () => {
-  const config = loadConfig(
-    { DATABASE_URL: "postgres://unused@127.0.0.1/unused", PORT: "0" },
-    undefined,
-    { sandboxToken },
-  );
-  sandbox = await createSandbox({
-    config,
-    sql: db.sql,
-    clock: new FakeClock(),
-    log: captureLogs("warn").log,
-    secrets: TEST_SECRETS,
-    miniAppDist: inject("miniAppDist"),
-    // The test clicks faster than a person: the per-person limit (5 updates in 3 s) would
-    // turn a press into "Slow down" (the limiter has its own tests).
-    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
-  });
-  const { port } = await sandbox.start();
-  base = `http://127.0.0.1:${port}`;
+  const running = await startTestSandbox(db.sql);
+  sandbox = running.sandbox;
+  base = running.base;
   profile = mkdtempSync(join(tmpdir(), "sandbox-e2e-"));
   context = await launchChromium(profile, { width: 1280, height: 860 });
 }, 60_000);

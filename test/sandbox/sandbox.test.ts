@@ -4,21 +4,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { parseLaunchParamsQuery } from "@telegram-apps/sdk";
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "#bot/config";
 import type { SandboxMessage } from "#bot/sandbox/messages";
 import { SANDBOX_GROUP } from "#bot/sandbox/people";
-import {
-  createSandbox,
-  SANDBOX_MINI_APP_URL,
-  type Sandbox,
-  sandboxToken,
-} from "#bot/sandbox/start";
-import { FakeClock } from "#test/helpers/clock";
+import { SANDBOX_MINI_APP_URL, sandboxToken } from "#bot/sandbox/start";
 import { useTestDatabase } from "#test/helpers/db";
-import { UNPACED } from "#test/helpers/limits";
-import { captureLogs } from "#test/helpers/logs";
-import { TEST_SECRETS } from "#test/helpers/secrets";
+import { type RunningSandbox, startTestSandbox } from "#test/helpers/sandbox";
 
 const ALICE = 101;
 const BOB = 102;
@@ -27,32 +19,8 @@ const GROUP = SANDBOX_GROUP.id;
 
 const db = useTestDatabase();
 
-interface Running {
-  sandbox: Sandbox;
-  base: string;
-  token: string;
-}
-
-async function startSandbox(env: Record<string, string> = {}): Promise<Running> {
-  const config = loadConfig(
-    { DATABASE_URL: "postgres://unused@127.0.0.1/unused", PORT: "0", ...env },
-    undefined,
-    { sandboxToken },
-  );
-  const sandbox = await createSandbox({
-    config,
-    sql: db.sql,
-    clock: new FakeClock(),
-    log: captureLogs("warn").log,
-    secrets: TEST_SECRETS,
-    miniAppDist: inject("miniAppDist"),
-    heartbeatMs: 100,
-    // Tests write in bursts as one person on purpose; the limiter has its own tests.
-    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
-  });
-  const { port } = await sandbox.start();
-  return { sandbox, base: `http://127.0.0.1:${port}`, token: config.botToken };
-}
+const startSandbox = (env: Record<string, string> = {}) =>
+  startTestSandbox(db.sql, { env, heartbeatMs: 100 });
 
 function client(base: string) {
   const post = (path: string, body: unknown) =>
@@ -180,7 +148,7 @@ describe("the sandbox never starts in production", () => {
 });
 
 describe("the sandbox (polling)", () => {
-  let running: Running;
+  let running: RunningSandbox;
   let api: ReturnType<typeof client>;
   beforeAll(async () => {
     running = await startSandbox();
@@ -438,7 +406,7 @@ describe("the sandbox (polling)", () => {
 });
 
 describe("the sandbox (webhook)", () => {
-  let running: Running;
+  let running: RunningSandbox;
   beforeAll(async () => {
     running = await startSandbox({
       BOT_MODE: "webhook",
@@ -485,22 +453,4 @@ describe("GET /sandbox", () => {
   }, 30_000);
 });
 
-async function startSandboxWithDist(dist: string): Promise<Running> {
-  const config = loadConfig(
-    { DATABASE_URL: "postgres://unused@127.0.0.1/unused", PORT: "0" },
-    undefined,
-    { sandboxToken },
-  );
-  const sandbox = await createSandbox({
-    config,
-    sql: db.sql,
-    clock: new FakeClock(),
-    log: captureLogs("warn").log,
-    secrets: TEST_SECRETS,
-    miniAppDist: dist,
-    // Tests write in bursts as one person on purpose; the limiter has its own tests.
-    tuning: { outboxLimits: UNPACED, throttle: false, rateLimit: { limit: 1000, windowMs: 1000 } },
-  });
-  const { port } = await sandbox.start();
-  return { sandbox, base: `http://127.0.0.1:${port}`, token: config.botToken };
-}
+const startSandboxWithDist = (miniAppDist: string) => startTestSandbox(db.sql, { miniAppDist });
