@@ -96,6 +96,8 @@ export interface DigestTask {
   assigneeId: number | null;
   assigneeName: string | null;
   dueAt: Date | null;
+  /** False for a due day without a time of day (its moment is the day's start). */
+  dueHasTime: boolean;
   doneAt: Date | null;
   status: "open" | "done";
 }
@@ -115,7 +117,8 @@ export async function digestTasks(
   const rows = await db<
     (Omit<DigestTask, "assigneeName" | "title"> & { title: Buffer; firstName: Buffer | null })[]
   >`
-    select t.id, t.title, t.assignee_id, t.due_at, t.done_at, t.status, u.first_name
+    select t.id, t.title, t.assignee_id, t.due_at, t.due_has_time, t.done_at, t.status,
+           u.first_name
     from tasks t left join users u on u.id = t.assignee_id
     where ${where}
       and ((t.status = 'open' and t.due_at < ${window.dayEnd})

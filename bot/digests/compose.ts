@@ -1,5 +1,5 @@
 import { DateTime } from "luxon";
-import { escapeHtml, fitMessage } from "#bot/lib/html";
+import { escapeHtml, fitMessage, readersOwnTime } from "#bot/lib/html";
 import { plural } from "#bot/lib/text";
 import type { DigestTask } from "./core.ts";
 
@@ -45,12 +45,25 @@ function section(
  */
 export function composeDigest(
   tasks: DigestTask[],
-  options: { now: Date; timeZone: string; mention: boolean; heading: string; appLink?: string },
+  options: {
+    now: Date;
+    timeZone: string;
+    mention: boolean;
+    heading: string;
+    appLink?: string;
+    /** Due times each reader's app shows in their own zone (a group's digest). */
+    readersOwnTime?: boolean;
+  },
 ): string {
   const local = DateTime.fromJSDate(options.now, { zone: options.timeZone });
   const dayStart = local.startOf("day").toJSDate();
   const at = (date: Date, format: string) =>
     DateTime.fromJSDate(date, { zone: options.timeZone }).toFormat(format);
+  // Today's due times: in a group each reader's own (the zone named for apps that cannot).
+  const dueTime = (date: Date) =>
+    options.readersOwnTime
+      ? readersOwnTime(date, `${at(date, "HH:mm")} ${options.timeZone}`, "t")
+      : at(date, "HH:mm");
   const title = (task: DigestTask) => `#${task.id} ${escapeHtml(task.title)}`;
   const overdue = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt < dayStart);
   const today = tasks.filter((t) => t.status === "open" && t.dueAt && t.dueAt >= dayStart);
@@ -66,7 +79,8 @@ export function composeDigest(
     ...section(
       "Due today",
       today,
-      (t) => `${title(t)} (${at(t.dueAt ?? dayStart, "HH:mm")})`,
+      // A task due today without a time of day is just due today.
+      (t) => (t.dueAt && t.dueHasTime ? `${title(t)} (${dueTime(t.dueAt)})` : title(t)),
       options.mention,
     ),
     ...section("Completed since yesterday", done, title, options.mention),

@@ -47,6 +47,7 @@ export async function deliverDueDigests(deps: DigestDeps): Promise<number> {
         timeZone: digest.timezone,
         mention: digest.mention,
         heading: digest.kind === "team" ? "Team digest" : "Your day",
+        readersOwnTime: digest.kind === "team",
         ...(link ? { appLink: link } : {}),
       });
       // A chat that is gone still counts as done for today: the outbox drops its message.

@@ -3,6 +3,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+/**
+ * A moment each reader's Telegram app shows in their own zone and locale (a date_time
+ * entity: weekday, short date, short time); `text` stands in where an app cannot, so it
+ * should say its zone.
+ */
+export function readersOwnTime(at: Date, text: string, format = "wdt"): string {
+  const unix = Math.floor(at.getTime() / 1000);
+  return `<tg-time unix="${unix}" format="${format}">${escapeHtml(text)}</tg-time>`;
+}
+
 /** Telegram refuses a longer text: UTF-16 code units of what the reader sees, tags excluded. */
 export const MESSAGE_TEXT_LIMIT = 4096;
 

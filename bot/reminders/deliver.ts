@@ -86,7 +86,12 @@ async function decideOne(
   const decision = await decideReminder(tx, deps, reminder, now);
   if (decision.kind !== "send") return decision.kind;
   const { task, recipientId } = decision;
-  const card = renderCard(task, { now, timeZone: reminder.timezone, showTeam: true });
+  const card = renderCard(task, {
+    now,
+    timeZone: reminder.timezone,
+    showTeam: true,
+    readersOwnTime: false,
+  });
   await settleQueued(tx, reminder.id, now);
   return {
     chatId: recipientId,

@@ -112,6 +112,12 @@ function tagsOf(entity: TelegramEntity): [string, string] | undefined {
       return ["<blockquote>", "</blockquote>"];
     case "expandable_blockquote":
       return ["<blockquote expandable>", "</blockquote>"];
+    case "date_time": {
+      // The page shows it in the reader's own zone and locale, as Telegram's apps do.
+      const at = new Date((entity.unix_time ?? 0) * 1000).toISOString();
+      const format = escapeHtml(entity.date_time_format ?? "");
+      return [`<time datetime="${at}" data-format="${format}">`, "</time>"];
+    }
     case "text_link": {
       const href = safeHref(entity.url);
       return href ? [`<a href="${escapeHtml(href)}">`, "</a>"] : undefined;

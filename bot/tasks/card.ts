@@ -1,10 +1,10 @@
 import { InlineKeyboard } from "grammy";
-import { escapeHtml, fitMessage } from "#bot/lib/html";
+import { escapeHtml, fitMessage, readersOwnTime } from "#bot/lib/html";
 import { cutText, plural } from "#bot/lib/text";
 import { describeRepeat } from "#bot/tasks/recurring/describe";
 import { encodeTaskAction, type ListRef } from "./callbacks.ts";
 import type { Person, TaskPage, TaskStatus, TaskView } from "./core/operation.ts";
-import { formatDue, isOverdue } from "./due.ts";
+import { type Due, formatDue, isOverdue } from "./due.ts";
 import { REMINDER_OFFSETS } from "./limits.ts";
 
 export const PAGE_SIZE = 10;
@@ -15,6 +15,11 @@ export interface CardView {
   timeZone: string;
   /** In private chats a team task names its team; in the team's own chat that is noise. */
   showTeam: boolean;
+  /**
+   * Due times as date_time entities, which each reader's app shows in their own zone: for a
+   * group, whose members may live in several. The text says the zone for apps that cannot.
+   */
+  readersOwnTime: boolean;
 }
 
 export interface Rendered {
@@ -43,7 +48,7 @@ export function taskLine(task: TaskView, view: CardView, inList = false): string
   else if (task.assigneeErased) parts.push("deleted user");
   if (task.dueAt && task.status === "open") {
     const due = { at: task.dueAt, hasTime: task.dueHasTime };
-    const label = `due ${formatDue(due, view.now, view.timeZone)}`;
+    const label = `due ${dueText(due, view)}`;
     parts.push(isOverdue(due, view.now, view.timeZone) ? `⚠️ ${label}` : label);
   }
   parts.push(PRIORITY_LABEL[task.priority]);
@@ -109,9 +114,19 @@ export function renderCard(task: TaskView, view: CardView, next: TaskView | null
 
 function nextLine(next: TaskView, view: CardView): string {
   const due = next.dueAt
-    ? `, due ${formatDue({ at: next.dueAt, hasTime: next.dueHasTime }, view.now, view.timeZone)}`
+    ? `, due ${dueText({ at: next.dueAt, hasTime: next.dueHasTime }, view)}`
     : "";
   return `#${next.id}${due}`;
+}
+
+/**
+ * A due date as HTML. A due time in a group is each reader's own (a date_time entity), with
+ * the zone named for apps that cannot show it; a due day is a calendar day, shown as it is.
+ */
+function dueText(due: Due, view: CardView): string {
+  const text = escapeHtml(formatDue(due, view.now, view.timeZone));
+  if (!(view.readersOwnTime && due.hasTime)) return text;
+  return readersOwnTime(due.at, `${formatDue(due, view.now, view.timeZone)} (${view.timeZone})`);
 }
 
 /** How a reminder offset reads on its button. */

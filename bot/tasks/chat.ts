@@ -21,6 +21,7 @@ export function cardView(ctx: BotContext, scope: ChatScope): CardView {
     now: ctx.services.clock.now(),
     timeZone: ctx.viewer.timeZone,
     showTeam: scope.kind === "private",
+    readersOwnTime: scope.kind === "team",
   };
 }
 

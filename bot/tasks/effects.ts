@@ -74,7 +74,12 @@ function taskNotices(
   now: Date,
 ): OutgoingCall[] {
   return recipients.map((user) => {
-    const card = renderCard(task, { now, timeZone: user.timeZone, showTeam: true });
+    const card = renderCard(task, {
+      now,
+      timeZone: user.timeZone,
+      showTeam: true,
+      readersOwnTime: false,
+    });
     return {
       chatId: user.id,
       method: "sendMessage",
@@ -94,7 +99,7 @@ function groupCardRefresh(
   timeZone: string,
   now: Date,
 ): OutgoingCall {
-  const card = renderCard(task, { now, timeZone, showTeam: false }, next);
+  const card = renderCard(task, { now, timeZone, showTeam: false, readersOwnTime: true }, next);
   return {
     chatId: task.teamId,
     method: "editMessageText",

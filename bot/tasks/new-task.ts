@@ -375,7 +375,8 @@ export async function newTaskConversation(conversation: NewTaskConversation, ctx
       // Asked only for a due time of day; none chosen means none, even when a rule sets the time.
       reminders: offsets,
     });
-    const card = renderCard(task, { now, timeZone, showTeam: teamId === null });
+    const inGroup = teamId !== null;
+    const card = renderCard(task, { now, timeZone, showTeam: !inGroup, readersOwnTime: inGroup });
     const options = { parse_mode: "HTML" as const, reply_markup: card.keyboard };
     if (summaryMessageId === undefined) {
       // Telegram no longer shows the summary's message: the card comes as a new one.

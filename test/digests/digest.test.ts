@@ -47,15 +47,30 @@ describe("a team's daily digest", () => {
       "",
       "<b>Due today</b>",
       "Bob:",
-      expect.stringMatching(/^ {2}• #\d+ Ship the release \(16:00\)$/),
+      expect.stringMatching(
+        /^ {2}• #\d+ Ship the release \(<tg-time [^>]+>16:00 UTC<\/tg-time>\)$/,
+      ),
       "Unassigned:",
-      expect.stringMatching(/^ {2}• #\d+ Order coffee \(17:00\)$/),
+      expect.stringMatching(/^ {2}• #\d+ Order coffee \(<tg-time [^>]+>17:00 UTC<\/tg-time>\)$/),
       "",
       "<b>Completed since yesterday</b>",
       "Bob:",
       expect.stringMatching(/^ {2}• #\d+ Water the plants$/),
     ]);
     expect(digest).not.toContain("Plan the offsite");
+    // Each member's app shows today's due times in their own zone; older apps read the zone.
+    const shown = h.telegram.chatMessages(team.id).find((m) => m.content?.text.startsWith("📋"));
+    expect(shown?.content?.text).toContain("Ship the release (16:00 UTC)");
+    expect(shown?.content?.entities.filter((e) => e.type === "date_time")).toEqual([
+      expect.objectContaining({
+        unix_time: Date.parse("2026-11-28T16:00:00Z") / 1000,
+        date_time_format: "t",
+      }),
+      expect.objectContaining({
+        unix_time: Date.parse("2026-11-28T17:00:00Z") / 1000,
+        date_time_format: "t",
+      }),
+    ]);
 
     h.bot.clock.set("2026-11-29T09:00:00Z");
     expect(await h.bot.app.deliverDigests()).toBe(1);

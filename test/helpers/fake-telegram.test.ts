@@ -289,8 +289,40 @@ describe("Telegram's limits", () => {
     expect(call && visibleText(call)).toBe("bsieunskd\nlink c x\nqehh\n👍 <>&\"'A a > b");
   });
 
+  it("turns <tg-time> into a date_time entity each reader's app shows in their own zone", async () => {
+    await bot.api.sendMessage(
+      alice.id,
+      'due <tg-time unix="1796205600" format="wdt">Wed 10:00 (UTC)</tg-time>, <tg-time unix="1">x</tg-time>',
+      html,
+    );
+    const [shown] = fake.chatMessages(alice.id).slice(-1);
+    expect(shown?.content).toEqual({
+      text: "due Wed 10:00 (UTC), x",
+      entities: [
+        {
+          type: "date_time",
+          offset: 4,
+          length: 15,
+          unix_time: 1796205600,
+          date_time_format: "wdt",
+        },
+        { type: "date_time", offset: 21, length: 1, unix_time: 1, date_time_format: "" },
+      ],
+    });
+  });
+
   it.each([
     ["an unknown tag", "line<br>next", 'Unsupported start tag "br" at byte offset 4'],
+    [
+      "a tg-time without a Unix time",
+      '<tg-time format="t">9:00</tg-time>',
+      'Tag "tg-time" must have a valid "unix" attribute at byte offset 0',
+    ],
+    [
+      "a tg-time with a format Telegram does not know",
+      '<tg-time unix="1796205600" format="tw">9:00</tg-time>',
+      'Tag "tg-time" has an invalid "format" attribute at byte offset 0',
+    ],
     ["an unclosed tag", "<b>bold", 'Can\'t find end tag corresponding to start tag "b"'],
     [
       "mis-nested tags",

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { type EventStream, sandboxClient } from "../../miniapp/src/sandbox/client.ts";
 import type { SandboxMessage, SandboxState } from "../../miniapp/src/sandbox/contract.ts";
 import { Sandbox } from "../../miniapp/src/sandbox/Sandbox.tsx";
-import { renderTelegramHtml } from "../../miniapp/src/sandbox/telegram-html.ts";
+import { readersTime, renderTelegramHtml } from "../../miniapp/src/sandbox/telegram-html.ts";
 import { fakeFetch, held, type Sent } from "./harness.tsx";
 
 afterEach(cleanup);
@@ -454,6 +454,27 @@ describe("the bot's HTML in the sandbox", () => {
       "tg://user?id=1",
     ]);
     expect(out.textContent).toContain("1 < 2 & 3");
+  });
+
+  it("shows a date_time entity in the reader's zone and locale, by its format", () => {
+    expect(readersTime("2026-12-04T09:30:00.000Z", "wdt", "en-GB")).toBe(
+      new Intl.DateTimeFormat("en-GB", {
+        weekday: "short",
+        day: "numeric",
+        month: "numeric",
+        year: "2-digit",
+        hour: "numeric",
+        minute: "2-digit",
+      }).format(new Date("2026-12-04T09:30:00.000Z")),
+    );
+    expect(readersTime("2026-12-04T09:30:00.000Z", "t", "en-GB")).toMatch(/^\d{1,2}:30$/);
+    // No format, or a relative one, keeps the bot's own text.
+    expect(readersTime("2026-12-04T09:30:00.000Z", "", "en-GB")).toBeNull();
+    expect(readersTime("2026-12-04T09:30:00.000Z", "r", "en-GB")).toBeNull();
+    show('due <time datetime="2026-12-04T09:30:00.000Z" data-format="t">09:30 (UTC)</time>');
+    const time = screen.getByTestId("out").querySelector("time");
+    expect(time?.getAttribute("datetime")).toBe("2026-12-04T09:30:00.000Z");
+    expect(time?.textContent).toBe(readersTime("2026-12-04T09:30:00.000Z", "t"));
   });
 
   it("drops everything else: scripts, handlers, other tags and unsafe links never reach the DOM", () => {

@@ -18,6 +18,12 @@ describe("a message's HTML on the sandbox page", () => {
     );
   });
 
+  it("marks a date_time entity with its moment and format, for the page to show locally", () => {
+    expect(rendered('due <tg-time unix="1796205600" format="wdt">Wed 10:00 (UTC)</tg-time>')).toBe(
+      'due <time datetime="2026-12-02T10:00:00.000Z" data-format="wdt">Wed 10:00 (UTC)</time>',
+    );
+  });
+
   it("escapes a person's text, so nothing they type becomes markup", () => {
     expect(renderEntities('<img src=x onerror="alert(1)"> & co', [])).toBe(
       "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; co",

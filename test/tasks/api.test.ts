@@ -509,7 +509,9 @@ describe("repeating tasks", () => {
         .find((c) => c.payload.chat_id === team.id && c.payload.message_id === card.message_id);
     await h.telegram.waitForCalls(() => cardEdit() !== undefined);
     const edit = cardEdit();
-    expect(String(edit?.payload.text)).toContain(`↻ next: #${nextId}, due Tue 09:30`);
+    expect(String(edit?.payload.text)).toContain(
+      `↻ next: #${nextId}, due <tg-time unix="${Date.parse("2026-12-01T09:30:00Z") / 1000}" format="wdt">Tue 09:30 (UTC)</tg-time>`,
+    );
   });
 
   it("redraws the group's card when a PATCH changes what it shows, and only then", async () => {

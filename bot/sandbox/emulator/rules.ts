@@ -30,6 +30,8 @@ export interface TelegramEntity {
   url?: string;
   language?: string;
   custom_emoji_id?: string;
+  unix_time?: number;
+  date_time_format?: string;
 }
 
 export interface ParsedText {
@@ -54,7 +56,9 @@ const SIMPLE_TAGS: Record<string, string> = {
   pre: "pre",
   blockquote: "blockquote",
 };
-const SUPPORTED_TAGS = new Set([...Object.keys(SIMPLE_TAGS), "a", "span", "tg-emoji"]);
+const SUPPORTED_TAGS = new Set([...Object.keys(SIMPLE_TAGS), "a", "span", "tg-emoji", "tg-time"]);
+/** A date_time entity's format: relative, or weekday, short/long date, short/long time. */
+const DATE_TIME_FORMAT = /^(?:r|w?[dD]?[tT]?)$/;
 
 const NAMED_ENTITIES: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
 
@@ -141,6 +145,10 @@ export function parseTelegramHtml(html: string): Parsed<ParsedText> {
         `Tag "span" must have class "tg-spoiler" at byte offset ${byteOffset(tagStart)}`,
       );
     }
+    if (name === "tg-time") {
+      const invalid = tgTimeError(attributes);
+      if (invalid) return cantParse(`${invalid} at byte offset ${byteOffset(tagStart)}`);
+    }
     open.push({ name, attributes, offset: text.length });
     i = close + 1;
   }
@@ -149,6 +157,16 @@ export function parseTelegramHtml(html: string): Parsed<ParsedText> {
     return cantParse(`Can't find end tag corresponding to start tag "${unclosed.name}"`);
   entities.sort((a, b) => a.offset - b.offset || b.length - a.length);
   return { ok: true, value: { text, entities } };
+}
+
+/** <tg-time unix="…" format="…">: a Unix time, and a format Telegram knows (or none). */
+function tgTimeError(attributes: Map<string, string>): string | undefined {
+  const unix = attributes.get("unix") ?? "";
+  if (!/^\d{1,12}$/.test(unix)) return 'Tag "tg-time" must have a valid "unix" attribute';
+  if (!DATE_TIME_FORMAT.test(attributes.get("format") ?? "")) {
+    return 'Tag "tg-time" has an invalid "format" attribute';
+  }
+  return undefined;
 }
 
 function parseAttributes(source: string): Map<string, string> | undefined {
@@ -183,6 +201,13 @@ function entityFor(tag: OpenTag, end: number): TelegramEntity | undefined {
       return { type: "spoiler", ...at };
     case "tg-emoji":
       return { type: "custom_emoji", ...at, custom_emoji_id: tag.attributes.get("emoji-id") ?? "" };
+    case "tg-time":
+      return {
+        type: "date_time",
+        ...at,
+        unix_time: Number(tag.attributes.get("unix")),
+        date_time_format: tag.attributes.get("format") ?? "",
+      };
     case "blockquote":
       return {
         type: tag.attributes.has("expandable") ? "expandable_blockquote" : "blockquote",

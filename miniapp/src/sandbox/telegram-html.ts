@@ -77,9 +77,39 @@ function convert(node: Node): ComponentChildren {
     if (!href) return inner;
     return h("a", { href, target: "_blank", rel: "noopener noreferrer" }, inner);
   }
+  if (tag === "time") {
+    const shown = readersTime(
+      element.getAttribute("datetime"),
+      element.getAttribute("data-format"),
+    );
+    return h("time", { datetime: element.getAttribute("datetime") ?? "" }, shown ?? inner);
+  }
   const spoiler =
     tag === "tg-spoiler" || (tag === "span" && element.getAttribute("class") === "tg-spoiler");
   if (spoiler) return h("span", { class: "tg-spoiler" }, inner);
   // Any other tag (tg-emoji, a span without the spoiler class, stray markup): its text only.
   return inner;
+}
+
+/**
+ * A date_time entity as Telegram's apps show it: in the reader's own zone and locale (here,
+ * the browser's), per its format (w weekday, d/D short/long date, t/T short/long time). No
+ * format, or "r" (relative, which would need a ticking clock here), keeps the bot's text.
+ */
+export function readersTime(
+  datetime: string | null,
+  format: string | null,
+  locale?: string,
+): string | null {
+  const at = datetime ? new Date(datetime) : null;
+  if (!at || Number.isNaN(at.getTime()) || !format || !/^w?[dD]?[tT]?$/.test(format)) return null;
+  const options: Intl.DateTimeFormatOptions = {};
+  if (format.includes("w")) options.weekday = "short";
+  if (format.includes("d"))
+    Object.assign(options, { day: "numeric", month: "numeric", year: "2-digit" });
+  if (format.includes("D"))
+    Object.assign(options, { day: "numeric", month: "long", year: "numeric" });
+  if (/[tT]/.test(format)) Object.assign(options, { hour: "numeric", minute: "2-digit" });
+  if (format.includes("T")) options.second = "2-digit";
+  return new Intl.DateTimeFormat(locale, options).format(at);
 }

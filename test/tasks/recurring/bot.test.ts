@@ -147,7 +147,18 @@ describe("completing an occurrence", () => {
     expect(toastText()).toBe(`#${first.id} done · next #${next?.id}`);
     const edited = h.telegram.lastMessageTo(team.id);
     expect(edited.message_id).toBe(card.message_id);
-    expect(edited.text).toContain(`↻ next: #${next?.id}, due Tue 09:30`);
+    // In the group, each member's app shows the next due time in their own zone.
+    const shown = h.telegram
+      .chatMessages(team.id)
+      .find((m) => m.message.message_id === card.message_id)?.content;
+    expect(shown?.text).toContain(`↻ next: #${next?.id}, due Tue 09:30 (UTC)`);
+    expect(shown?.entities).toContainEqual(
+      expect.objectContaining({
+        type: "date_time",
+        unix_time: Date.parse("2026-12-01T09:30:00Z") / 1000,
+        date_time_format: "wdt",
+      }),
+    );
 
     // A second tap on the same card, or reopening and completing again, adds nothing.
     await h.bot.send(h.updates.callback(bob, `t:s:${first.id}:d`, card));
